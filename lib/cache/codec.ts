@@ -1,0 +1,132 @@
+import v8 from 'node:v8';
+
+/**
+ * Results are stored with V8's own serializer (the structured clone format): it round-trips Date,
+ * Map, Set, BigInt, RegExp, typed arrays, Buffer, undefined and circular references exactly, and is
+ * several times faster than JSON-based codecs on large values. It silently turns class instances
+ * into plain objects, though, so `findUncacheable` checks a value before it is stored.
+ */
+export function encodeValue(value: unknown): Buffer {
+  return v8.serialize(value);
+}
+
+export function decodeValue(bytes: Uint8Array): unknown {
+  return v8.deserialize(bytes);
+}
+
+/** Prototypes whose instances survive the round trip with their type intact. */
+const CLONEABLE_PROTOTYPES = new Set<object | null>([
+  null,
+  Object.prototype,
+  Array.prototype,
+  Date.prototype,
+  RegExp.prototype,
+  Map.prototype,
+  Set.prototype,
+  ArrayBuffer.prototype,
+  DataView.prototype,
+  Buffer.prototype,
+  Error.prototype,
+  EvalError.prototype,
+  RangeError.prototype,
+  ReferenceError.prototype,
+  SyntaxError.prototype,
+  TypeError.prototype,
+  URIError.prototype,
+  Number.prototype,
+  String.prototype,
+  Boolean.prototype,
+  ...[
+    Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
+    Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+  ].map((type) => type.prototype),
+]);
+
+/** Where a value sits inside the result, built only when a problem is reported. */
+interface PathStep {
+  parent: PathStep | undefined;
+  key: string;
+}
+
+function render(step: PathStep | undefined): string {
+  const keys: string[] = [];
+  for (let at = step; at; at = at.parent) keys.push(at.key);
+  return keys.reverse().join('');
+}
+
+function propertyKey(key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+
+function keyLabel(key: unknown): string {
+  return typeof key === 'string' ? JSON.stringify(key) : String(key);
+}
+
+/** What is wrong with a primitive or object, or undefined when it round-trips. */
+function problemOf(value: unknown): string | undefined {
+  if (typeof value === 'function') return 'is a function';
+  if (typeof value === 'symbol') return 'is a symbol';
+  if (typeof value !== 'object' || value === null) return undefined;
+  const prototype = Object.getPrototypeOf(value);
+  if (CLONEABLE_PROTOTYPES.has(prototype)) {
+    return Object.getOwnPropertySymbols(value).length > 0 ? 'has symbol keys, which would be dropped' : undefined;
+  }
+  const className = prototype?.constructor?.name ?? 'an unknown class';
+  if (value instanceof Promise) return 'is a Promise (await it before returning)';
+  if (value instanceof WeakMap || value instanceof WeakSet) return `is a ${className}, which cannot be stored`;
+  return `is an instance of ${className}, which would come back as a plain object`;
+}
+
+/**
+ * Walks a value and returns the first part that would not survive the cache, as a path from
+ * `root` (`result.model.predict`) and what is wrong with it; undefined when all of it is fine.
+ * Iterative, so deep structures cannot overflow the stack; each object is visited once.
+ */
+export function findUncacheable(value: unknown, root = 'result'): { path: string; problem: string } | undefined {
+  const rootProblem = problemOf(value);
+  if (rootProblem) return { path: root, problem: rootProblem };
+  if (typeof value !== 'object' || value === null) return undefined;
+
+  const seen = new Set<object>([value]);
+  const stack: { value: object; path: PathStep }[] = [{ value, path: { parent: undefined, key: root } }];
+  const visit = (child: unknown, parent: PathStep, key: () => string) => {
+    if (typeof child !== 'object' && typeof child !== 'function' && typeof child !== 'symbol') return undefined;
+    if (child === null) return undefined;
+    const path = { parent, key: key() };
+    const problem = problemOf(child);
+    if (problem) return { path: render(path), problem };
+    if (!seen.has(child as object)) {
+      seen.add(child as object);
+      stack.push({ value: child as object, path });
+    }
+    return undefined;
+  };
+
+  while (stack.length > 0) {
+    const { value: current, path } = stack.pop()!;
+    if (ArrayBuffer.isView(current) || current instanceof ArrayBuffer) continue;
+    let found: { path: string; problem: string } | undefined;
+    if (Array.isArray(current)) {
+      for (let index = 0; index < current.length && !found; index++) {
+        const item: unknown = current[index];
+        // Most large arrays hold numbers or strings: skip the closure for them.
+        if (typeof item === 'object' || typeof item === 'function' || typeof item === 'symbol') {
+          found = visit(item, path, () => `[${index}]`);
+        }
+      }
+    } else if (current instanceof Map) {
+      for (const [key, item] of current) {
+        found = visit(key, path, () => `<key ${keyLabel(key)}>`) ?? visit(item, path, () => `.get(${keyLabel(key)})`);
+        if (found) break;
+      }
+    } else if (current instanceof Set) {
+      for (const item of current) if ((found = visit(item, path, () => '<set member>'))) break;
+    } else {
+      for (const key of Object.keys(current)) {
+        if ((found = visit((current as Record<string, unknown>)[key], path, () => propertyKey(key)))) break;
+      }
+    }
+    if (found) return found;
+  }
+  return undefined;
+}

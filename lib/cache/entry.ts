@@ -1,0 +1,41 @@
+import type { DefinitionFingerprint } from '../fingerprint/definition.js';
+
+/** Bumped when the layout of a cache entry changes; entries of another format are treated as absent. */
+export const ENTRY_FORMAT = 1;
+
+/** Where a result's bytes are: inline (base64) for small values, a file beside the cache for large ones. */
+export type StoredValue = { inline: string } | { blob: string; bytes: number };
+
+/**
+ * What the cache remembers about a task: the outcome of its last run, the fingerprint it ran
+ * with, and, when it succeeded, where its result is. One entry per task, under `task:<name>`.
+ */
+export interface CacheEntry {
+  format: typeof ENTRY_FORMAT;
+  /** `ok` has a result; `failed` remembers a failure; `expired` keeps the hash of a result whose value was dropped. */
+  state: 'ok' | 'failed' | 'expired';
+  /** The task's definition fingerprint at the time it ran. */
+  definition: DefinitionFingerprint;
+  /** The result hash of each dependency that the result was computed from. */
+  upstream: Record<string, string>;
+  /** Content hash of the result; what dependents compare against (early cutoff). */
+  resultHash?: string;
+  /** When the result was stored (ms since the epoch). */
+  storedAt: number;
+  /** When it expires by time (ms since the epoch), if it does. */
+  expiresAt?: number;
+  /** The expiry policy, as text, for messages. */
+  expiry: string;
+  /** A result valid only inside one process (`session`) or one run (`run`), identified by `id`. */
+  scope?: { kind: 'session' | 'run'; id: string };
+  value?: StoredValue;
+  /** How long the run took, in milliseconds. */
+  durationMs: number;
+  /** The error of a failed run. */
+  error?: { message: string; stack?: string };
+}
+
+/** A parsed value is a cache entry this version understands. */
+export function isCacheEntry(value: unknown): value is CacheEntry {
+  return typeof value === 'object' && value !== null && (value as CacheEntry).format === ENTRY_FORMAT;
+}

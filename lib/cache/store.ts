@@ -1,0 +1,228 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Keyv, { type KeyvStoreAdapter } from 'keyv';
+import KeyvSqlite from '@keyv/sqlite';
+import { CacheStoreError } from '../errors.js';
+import { hashBytes } from '../fingerprint/hash.js';
+import { decodeValue } from './codec.js';
+import { type CacheEntry, type StoredValue, isCacheEntry } from './entry.js';
+
+/** Values up to this size live inside the entry; larger ones go to a file when the store is the local SQLite one. */
+const INLINE_LIMIT = 64 * 1024;
+/** `getMany` of @keyv/sqlite matches rows with a linear search, so large reads are split. */
+const READ_CHUNK = 500;
+
+export interface ResultStoreOptions {
+  /** The pipeline's name: its namespace in the store. */
+  pipeline: string;
+  /** Folder of the default SQLite store and of large values. */
+  cacheDir: string;
+  /** A Keyv store adapter (or a Keyv instance) to use instead of the local SQLite file. */
+  store?: KeyvStoreAdapter | Keyv | Map<unknown, unknown>;
+}
+
+/**
+ * The cache of one pipeline's task results, on Keyv. Entries are written behind the run, in
+ * batches (one SQLite transaction per batch), so a task's dependents need not wait for the disk;
+ * `flush()` makes everything written so far durable, and `execute()` awaits it before it resolves.
+ */
+export class ResultStore {
+  /** Where the cache lives, for messages: a file path or "the configured store". */
+  readonly location: string;
+  readonly #keyv: Keyv;
+  readonly #sqlite: KeyvSqlite | undefined;
+  readonly #blobDir: string | undefined;
+  readonly #ready: Promise<void>;
+  #queue = new Map<string, CacheEntry | null>();
+  #obsoleteBlobs: string[] = [];
+  #flushing: Promise<void> = Promise.resolve();
+  #flushScheduled = false;
+  #backgroundFailure: unknown;
+
+  constructor(options: ResultStoreOptions) {
+    const common = { namespace: options.pipeline, serialize: JSON.stringify, deserialize: JSON.parse, throwOnErrors: true, emitErrors: false };
+    if (options.store instanceof Keyv) {
+      this.#keyv = options.store;
+      this.#keyv.namespace = options.pipeline;
+      this.location = 'the configured Keyv store';
+      this.#ready = Promise.resolve();
+    } else if (options.store) {
+      this.#keyv = new Keyv({ ...common, store: options.store as KeyvStoreAdapter });
+      this.location = 'the configured Keyv store';
+      this.#ready = Promise.resolve();
+    } else {
+      const file = path.join(options.cacheDir, 'cache.sqlite');
+      try {
+        fs.mkdirSync(options.cacheDir, { recursive: true });
+      } catch (error) {
+        throw new CacheStoreError(`Cannot create the cache folder ${options.cacheDir}: ${(error as Error).message}. Choose another folder with the cacheDir option or LITTLEPIPES_DIR.`, { cause: error });
+      }
+      this.#sqlite = new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 15_000 });
+      this.#sqlite.on('error', () => {}); // Reported through the rejected query instead.
+      this.#keyv = new Keyv({ ...common, store: this.#sqlite });
+      this.#blobDir = path.join(options.cacheDir, 'blobs', options.pipeline);
+      this.location = file;
+      // WAL lets readers and one writer work at once; NORMAL syncs at checkpoints, which WAL keeps crash-safe.
+      const sqlite = this.#sqlite;
+      this.#ready = (async () => {
+        await sqlite.query('PRAGMA journal_mode=WAL');
+        await sqlite.query('PRAGMA synchronous=NORMAL');
+      })().catch((error: unknown) => {
+        throw this.#storeError('open', error);
+      });
+    }
+  }
+
+  /** The entries of the given tasks; tasks without a (readable) entry are absent from the map. */
+  async readEntries(names: readonly string[]): Promise<Map<string, CacheEntry>> {
+    await this.#ready;
+    const entries = new Map<string, CacheEntry>();
+    for (let start = 0; start < names.length; start += READ_CHUNK) {
+      const chunk = names.slice(start, start + READ_CHUNK);
+      let values: unknown[];
+      try {
+        values = await this.#keyv.getMany(chunk.map(entryKey));
+      } catch (error) {
+        throw this.#storeError('read', error);
+      }
+      chunk.forEach((name, index) => {
+        const queued = this.#queue.get(name);
+        const value = queued === undefined ? values[index] : queued;
+        if (isCacheEntry(value)) entries.set(name, value);
+      });
+    }
+    return entries;
+  }
+
+  /**
+   * Prepares a result's bytes for an entry: inline when small or when the store is not local,
+   * otherwise written to its own file (atomically, by rename) while its hash is computed.
+   */
+  async storeValue(task: string, bytes: Buffer): Promise<{ hash: string; value: StoredValue }> {
+    if (!this.#blobDir || bytes.length <= INLINE_LIMIT) {
+      return { hash: hashBytes(bytes), value: { inline: bytes.toString('base64') } };
+    }
+    await fs.promises.mkdir(this.#blobDir, { recursive: true });
+    const temporary = path.join(this.#blobDir, `.${task}.${process.pid}.${Date.now()}.tmp`);
+    const writing = fs.promises.writeFile(temporary, bytes);
+    const hash = hashBytes(bytes); // Runs on this thread while the write runs on libuv's.
+    try {
+      await writing;
+      const blob = `${task}.${hash}.bin`;
+      await fs.promises.rename(temporary, path.join(this.#blobDir, blob));
+      return { hash, value: { blob, bytes: bytes.length } };
+    } catch (error) {
+      await fs.promises.rm(temporary, { force: true });
+      throw this.#storeError('write a large result to', error);
+    }
+  }
+
+  /** Reads a stored result back. */
+  async loadValue(task: string, value: StoredValue): Promise<unknown> {
+    if ('inline' in value) return decodeValue(Buffer.from(value.inline, 'base64'));
+    const file = path.join(this.#requireBlobDir(task), value.blob);
+    try {
+      return decodeValue(await fs.promises.readFile(file));
+    } catch (error) {
+      throw new CacheStoreError(`Cannot read the cached result of ${task} from ${file}: ${(error as Error).message}. Clear it with pipeline.clear(['${task}']) and run again.`, { cause: error });
+    }
+  }
+
+  /** Queues an entry to be written; `previous` is the entry it replaces, whose large value file is then removed. */
+  put(task: string, entry: CacheEntry, previous?: CacheEntry): void {
+    this.#queue.set(task, entry);
+    this.#retire(previous, entry);
+    this.#scheduleFlush();
+  }
+
+  /** Queues the removal of entries (and of their large value files). */
+  remove(entries: ReadonlyMap<string, CacheEntry | undefined>): void {
+    for (const [task, previous] of entries) {
+      this.#queue.set(task, null);
+      this.#retire(previous, undefined);
+    }
+    this.#scheduleFlush();
+  }
+
+  /** Writes everything queued so far; rejects if this or an earlier background write failed. */
+  async flush(): Promise<void> {
+    this.#flushing = this.#flushing.then(() => this.#writeQueued());
+    await this.#flushing;
+    if (this.#backgroundFailure !== undefined) {
+      const failure = this.#backgroundFailure;
+      this.#backgroundFailure = undefined;
+      throw failure;
+    }
+  }
+
+  /** Writes what is queued and releases the store. */
+  async close(): Promise<void> {
+    try {
+      await this.flush();
+    } finally {
+      await this.#keyv.disconnect().catch(() => {});
+    }
+  }
+
+  #retire(previous: CacheEntry | undefined, next: CacheEntry | undefined): void {
+    const old = previous?.value;
+    if (old && 'blob' in old && !(next?.value && 'blob' in next.value && next.value.blob === old.blob)) {
+      this.#obsoleteBlobs.push(old.blob);
+    }
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    // Everything queued in this turn of the event loop goes in one transaction.
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      this.#flushing = this.#flushing.then(() => this.#writeQueued()).catch((error: unknown) => {
+        this.#backgroundFailure = error;
+      });
+    });
+  }
+
+  async #writeQueued(): Promise<void> {
+    if (this.#queue.size === 0) return;
+    const batch = this.#queue;
+    const obsolete = this.#obsoleteBlobs;
+    this.#queue = new Map();
+    this.#obsoleteBlobs = [];
+    const writes = [...batch].filter(([, entry]) => entry !== null).map(([task, entry]) => ({ key: entryKey(task), value: entry }));
+    const deletes = [...batch].filter(([, entry]) => entry === null).map(([task]) => entryKey(task));
+    try {
+      await this.#ready;
+      await this.#sqlite?.query('BEGIN IMMEDIATE');
+      try {
+        if (writes.length > 0) await this.#keyv.setMany(writes);
+        if (deletes.length > 0) await this.#keyv.deleteMany(deletes);
+        await this.#sqlite?.query('COMMIT');
+      } catch (error) {
+        await this.#sqlite?.query('ROLLBACK').catch(() => {});
+        throw error;
+      }
+    } catch (error) {
+      // Keep what was not written, unless newer entries for the same tasks were queued meanwhile.
+      for (const [task, entry] of batch) if (!this.#queue.has(task)) this.#queue.set(task, entry);
+      throw this.#storeError('write', error);
+    }
+    if (this.#blobDir) {
+      await Promise.all(obsolete.map((blob) => fs.promises.rm(path.join(this.#blobDir!, blob), { force: true })));
+    }
+  }
+
+  #requireBlobDir(task: string): string {
+    if (!this.#blobDir) throw new CacheStoreError(`The cached result of ${task} refers to a file, but this store keeps no files. Clear it and run again.`);
+    return this.#blobDir;
+  }
+
+  #storeError(action: string, error: unknown): CacheStoreError {
+    if (error instanceof CacheStoreError) return error;
+    return new CacheStoreError(`Cannot ${action} the cache at ${this.location}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+  }
+}
+
+function entryKey(task: string): string {
+  return `task:${task}`;
+}

@@ -1,0 +1,149 @@
+/**
+ * Every error littlepipes throws on purpose is a `LittlepipesError` with a stable `code`,
+ * so callers can branch on `error.code` rather than on message text.
+ *
+ * @example
+ * try { await pipeline.getResult('Sum'); }
+ * catch (error) { if (error instanceof NoFreshResultError) console.log(error.reason); }
+ */
+export class LittlepipesError extends Error {
+  /** A stable identifier for the kind of error, e.g. `ERR_UNKNOWN_TASK`. */
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A task was defined wrongly: a bad name, a reserved or duplicate process name, a bad option. */
+export class TaskDefinitionError extends LittlepipesError {
+  constructor(readonly task: string, message: string) {
+    super('ERR_TASK_DEFINITION', message);
+  }
+}
+
+/** An option passed to a Task, a Pipeline or `execute()` has the wrong type or value. */
+export class InvalidOptionError extends LittlepipesError {
+  constructor(readonly option: string, message: string) {
+    super('ERR_INVALID_OPTION', message);
+  }
+}
+
+/** An expiry policy was created with arguments it cannot use (unknown weekday, NaN...). */
+export class ExpiryPolicyError extends LittlepipesError {
+  constructor(message: string) {
+    super('ERR_EXPIRY_POLICY', message);
+  }
+}
+
+/** A different task was added under a name the pipeline already has. */
+export class DuplicateTaskError extends LittlepipesError {
+  constructor(readonly task: string) {
+    super(
+      'ERR_DUPLICATE_TASK',
+      `The pipeline already has a different task named "${task}". ` +
+        `Use pipeline.replace(task) to swap it for the new definition, or give the new task another name.`,
+    );
+  }
+}
+
+/** A task name was given (to getResult, force, only, skip...) that the pipeline does not have. */
+export class UnknownTaskError extends LittlepipesError {
+  constructor(readonly task: string, readonly where: string, readonly suggestion?: string) {
+    super(
+      'ERR_UNKNOWN_TASK',
+      `${where}: there is no task named "${task}".` +
+        (suggestion ? ` Did you mean "${suggestion}"?` : ' Check the spelling against pipeline.tasks.'),
+    );
+  }
+}
+
+/** One problem found while validating the graph. */
+export interface ValidationProblem {
+  /** The task the problem is about. */
+  task: string;
+  /** `missing-run`, `unknown-dependency`, `self-dependency` or `cycle`. */
+  kind: 'missing-run' | 'unknown-dependency' | 'self-dependency' | 'cycle';
+  message: string;
+}
+
+/** The graph is not runnable; `problems` lists every problem found, not just the first. */
+export class PipelineValidationError extends LittlepipesError {
+  constructor(readonly pipeline: string, readonly problems: ValidationProblem[]) {
+    super(
+      'ERR_PIPELINE_INVALID',
+      `Pipeline "${pipeline}" cannot run; fix ${problems.length === 1 ? 'this problem' : `these ${problems.length} problems`}:\n` +
+        problems.map((problem) => `  - ${problem.message}`).join('\n'),
+    );
+  }
+}
+
+/** A process asked `t.result(name)` for a task that is not among its declared dependencies. */
+export class UndeclaredDependencyError extends LittlepipesError {
+  constructor(readonly task: string, readonly requested: string) {
+    super(
+      'ERR_UNDECLARED_DEPENDENCY',
+      `${task} asked for the result of "${requested}", which is not one of its dependencies. ` +
+        `Add "${requested}" to the dependencies of ${task}, so the cache knows ${task} depends on it.`,
+    );
+  }
+}
+
+/** Why a task has no result that can be served. */
+export type NoResultReason = 'never ran' | 'failed last run' | 'expired' | 'out of date';
+
+/** `getResult(name)` found no fresh result; `reason` says why and the message says what to do. */
+export class NoFreshResultError extends LittlepipesError {
+  constructor(readonly task: string, readonly reason: NoResultReason, detail: string) {
+    super('ERR_NO_FRESH_RESULT', `${task} has no fresh result: ${detail}. Run pipeline.execute() to compute it.`);
+  }
+}
+
+/** A task returned a value the cache cannot store without changing it (a function, a symbol, a class instance). */
+export class UncacheableResultError extends LittlepipesError {
+  constructor(readonly task: string, readonly path: string, readonly problem: string) {
+    super(
+      'ERR_UNCACHEABLE_RESULT',
+      `${task}: ${path} ${problem}. Results must survive a round trip through the cache: ` +
+        `return plain data (objects, arrays, Map, Set, Date, typed arrays...) instead.`,
+    );
+  }
+}
+
+/** The cache store could not be opened, read or written. */
+export class CacheStoreError extends LittlepipesError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_CACHE_STORE', message, options);
+  }
+}
+
+/** Shape of the report carried by run errors; the full type lives in report/run-report.ts. */
+interface ReportLike {
+  readonly failed: readonly { name: string; error?: Error | undefined }[];
+}
+
+/** At least one task failed. The run went on with the tasks that did not depend on it; `report` has them all. */
+export class PipelineRunError<Report extends ReportLike = ReportLike> extends LittlepipesError {
+  constructor(readonly report: Report) {
+    const names = report.failed.map((task) => task.name);
+    const first = report.failed[0];
+    super(
+      'ERR_RUN_FAILED',
+      `${names.length} task${names.length === 1 ? '' : 's'} failed: ${names.join(', ')}.` +
+        (first?.error ? ` ${first.name}: ${first.error.message}` : '') +
+        ' See error.report for every task, and the task logs for stacks.',
+      { cause: first?.error },
+    );
+  }
+}
+
+/** The run was cancelled through its AbortSignal; nothing half-done was cached. */
+export class RunCancelledError<Report = unknown> extends LittlepipesError {
+  constructor(readonly report: Report, reason?: unknown) {
+    super('ERR_RUN_CANCELLED', 'The run was cancelled; tasks that had finished are cached, nothing half-done is.', {
+      cause: reason,
+    });
+  }
+}

@@ -1,0 +1,16 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * SHA-256 in base64url. Node's built-in runs at about 1.7 GB/s on machines with SHA extensions,
+ * fast enough for results of hundreds of megabytes, and collision-safe for a cache a team shares.
+ */
+export function hashBytes(data: string | NodeJS.ArrayBufferView): string {
+  return createHash('sha256').update(data).digest('base64url');
+}
+
+/** Hashes several parts unambiguously (each part is length-prefixed, so "ab"+"c" differs from "a"+"bc"). */
+export function hashParts(parts: readonly string[]): string {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(`${part.length}:`).update(part);
+  return hash.digest('base64url');
+}

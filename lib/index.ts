@@ -1,0 +1,25 @@
+export { Task, tasksIn, RESERVED_PROCESS_NAMES } from './task.js';
+export type { TaskOptions, TaskContext, TaskContextBase, LooseTaskContext, ProcessMap, AnyTask, ResultOf } from './task.js';
+export { Pipeline, DEFAULT_CONCURRENCY } from './pipeline.js';
+export type { PipelineOptions, ExecuteOptions } from './pipeline.js';
+export { expire, toExpiryPolicy } from './cache/expiry.js';
+export type { ExpiryPolicy, ExpiryOption } from './cache/expiry.js';
+export { RunReport, formatMs } from './report/run-report.js';
+export type { TaskReport, TaskStatus, ProcessTiming } from './report/run-report.js';
+export { renderTable } from './report/table.js';
+export {
+  LittlepipesError,
+  TaskDefinitionError,
+  InvalidOptionError,
+  ExpiryPolicyError,
+  DuplicateTaskError,
+  UnknownTaskError,
+  PipelineValidationError,
+  UndeclaredDependencyError,
+  NoFreshResultError,
+  UncacheableResultError,
+  CacheStoreError,
+  PipelineRunError,
+  RunCancelledError,
+} from './errors.js';
+export type { ValidationProblem, NoResultReason } from './errors.js';

@@ -1,0 +1,66 @@
+import leven from 'leven';
+import { InvalidOptionError } from './errors.js';
+
+/**
+ * Names of tasks and pipelines become file names (logs, cached blobs), so they must not be able
+ * to escape their folder or break a JSON log line: no path separators, quotes, backslashes or
+ * control characters, and not "." or "..".
+ */
+const FORBIDDEN = /[/\\"\u0000-\u001f\u007f]/;
+
+/** Returns why `name` is not usable as a task or pipeline name, or undefined when it is. */
+export function nameProblem(name: unknown): string | undefined {
+  if (typeof name !== 'string') return `expected a string, got ${describeValue(name)}`;
+  if (name.trim().length === 0) return 'the name is empty';
+  if (name === '.' || name === '..') return `"${name}" is not allowed`;
+  if (FORBIDDEN.test(name)) return `"${name}" contains a path separator, quote, backslash or control character`;
+  if (name.length > 200) return `the name is ${name.length} characters long; the limit is 200`;
+  return undefined;
+}
+
+/** The closest candidate to `name` by edit distance, when it is close enough to be a likely typo. */
+export function suggest(name: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  const lower = name.toLowerCase();
+  for (const candidate of candidates) {
+    const distance = leven(lower, candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  const tolerance = Math.max(1, Math.floor(name.length / 3));
+  return bestDistance <= tolerance ? best : undefined;
+}
+
+/** A short description of a value for error messages: `0 (number)`, `"x" (string)`, `an array`. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `${JSON.stringify(value)} (string)`;
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'no prototype'})`;
+  return `${String(value)} (${typeof value})`;
+}
+
+/** Throws InvalidOptionError for keys of `options` that are not in `known`, suggesting the closest. */
+export function rejectUnknownOptions(where: string, options: object, known: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue;
+    const guess = suggest(key, known);
+    throw new InvalidOptionError(
+      key,
+      `${where}: unknown option "${key}".` +
+        (guess ? ` Did you mean "${guess}"?` : ` Valid options are: ${known.join(', ')}.`),
+    );
+  }
+}
+
+/** Checks that `value` is an array of strings; returns it with duplicates removed. */
+export function stringList(where: string, option: string, value: unknown): string[] {
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) {
+    throw new InvalidOptionError(option, `${where}: \`${option}\` must be an array of task names, got ${describeValue(value)}.`);
+  }
+  return [...new Set(value as string[])];
+}

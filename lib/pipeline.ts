@@ -1,0 +1,277 @@
+import os from 'node:os';
+import path from 'node:path';
+import type Keyv from 'keyv';
+import type { KeyvStoreAdapter } from 'keyv';
+import { ResultStore } from './cache/store.js';
+import { DuplicateTaskError, InvalidOptionError, NoFreshResultError, PipelineRunError, RunCancelledError, TaskDefinitionError, UnknownTaskError } from './errors.js';
+import { type PipelineGraph, buildGraph } from './graph/graph.js';
+import { TaskLogs } from './logs/task-logs.js';
+import { describeValue, nameProblem, rejectUnknownOptions, stringList, suggest } from './names.js';
+import { silentProgress, terminalProgress } from './report/progress.js';
+import type { RunReport } from './report/run-report.js';
+import { entryStaleness, upstreamChange } from './run/freshness.js';
+import { Run, type RunSettings } from './run/runner.js';
+import { type AnyTask, type ResultOf, Task } from './task.js';
+
+/** Options of a pipeline. */
+export interface PipelineOptions {
+  /**
+   * Folder of the cache (`cache.sqlite`, large results) and of the task logs (`logs/<pipeline>/`).
+   * Missing folders are created.
+   * @default process.env.LITTLEPIPES_DIR ?? '<working directory>/.littlepipes'
+   */
+  cacheDir?: string;
+  /**
+   * A Keyv store adapter (Redis, Postgres, a Map...) or a Keyv instance to keep results in,
+   * instead of the local SQLite file; a team can share one.
+   * @example new Pipeline('sales', { store: new KeyvRedis('redis://localhost:6379') })
+   */
+  store?: KeyvStoreAdapter | Keyv | Map<unknown, unknown>;
+  /**
+   * The least severe level written to task logs: `trace`, `debug`, `info`, `warn`, `error`, `fatal` or `silent`.
+   * @default 'info'
+   */
+  logLevel?: string;
+}
+
+/** Options of `execute()`. */
+export interface ExecuteOptions {
+  /**
+   * Re-run tasks even when their cached results are fresh: `true` for all, or their names.
+   * Their dependents re-run only if a result changes.
+   * @default false
+   */
+  force?: boolean | readonly string[];
+  /**
+   * Run only these tasks and what they need; the others are left as they are.
+   * @example pipeline.execute({ only: ['Report'] })
+   */
+  only?: readonly string[];
+  /**
+   * Do not execute these tasks. A skipped task's fresh cached result still serves its dependents;
+   * without one, they are blocked.
+   */
+  skip?: readonly string[];
+  /**
+   * How many tasks may run at once. Tasks are usually I/O-bound (queries, requests, files), so
+   * the default lets several overlap; set 1 to run one at a time.
+   * @default 4
+   */
+  concurrency?: number;
+  /** Cancels the run: no new task starts, running tasks see `t.signal` abort, nothing half-done is cached. */
+  signal?: AbortSignal;
+  /**
+   * Show progress and the report table on stderr (a spinner on a terminal, plain lines elsewhere).
+   * @default true
+   */
+  progress?: boolean;
+}
+
+/** The default number of tasks run at once. */
+export const DEFAULT_CONCURRENCY = 4;
+const PIPELINE_OPTIONS = ['cacheDir', 'store', 'logLevel'] as const;
+const EXECUTE_OPTIONS = ['force', 'only', 'skip', 'concurrency', 'signal', 'progress'] as const;
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+/** The results a pipeline's tasks produce, by task name, accumulated by chained `add()` calls. */
+type ResultsOf<Tasks extends readonly AnyTask[]> = { [T in Tasks[number] as T['name']]: ResultOf<T> };
+
+/**
+ * Tasks addressed by name, ordered by their dependencies, run with caching. Results persist
+ * between runs; a task runs again only when it is not fresh.
+ *
+ * @example
+ * const pipeline = new Pipeline('Example1').add(task1, task2, sum);
+ * await pipeline.execute();
+ * const total = await pipeline.getResult('Sum'); // typed from Sum's run process
+ */
+export class Pipeline<Results extends Record<string, unknown> = {}> {
+  /** The pipeline's name: its namespace in the cache and its folder of logs. */
+  readonly name: string;
+  /** Folder of the cache and the logs. */
+  readonly cacheDir: string;
+  readonly #tasks = new Map<string, AnyTask>();
+  readonly #options: PipelineOptions;
+  #graph: PipelineGraph | undefined;
+  #store: ResultStore | undefined;
+  #logs: TaskLogs | undefined;
+  #currentRun: Run | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(name: string, options: PipelineOptions = {}) {
+    const problem = nameProblem(name);
+    if (problem) throw new InvalidOptionError('name', `Pipeline name: ${problem}. Use a short name such as "Sales".`);
+    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', `Pipeline "${name}": options must be an object, got ${describeValue(options)}.`);
+    rejectUnknownOptions(`Pipeline "${name}"`, options, PIPELINE_OPTIONS);
+    if (options.cacheDir !== undefined && (typeof options.cacheDir !== 'string' || options.cacheDir === '')) {
+      throw new InvalidOptionError('cacheDir', `Pipeline "${name}": cacheDir must be a folder path, got ${describeValue(options.cacheDir)}.`);
+    }
+    if (options.logLevel !== undefined && !LOG_LEVELS.includes(options.logLevel)) {
+      throw new InvalidOptionError('logLevel', `Pipeline "${name}": logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${describeValue(options.logLevel)}.`);
+    }
+    this.name = name;
+    this.cacheDir = path.resolve(options.cacheDir ?? process.env.LITTLEPIPES_DIR ?? '.littlepipes');
+    this.#options = options;
+  }
+
+  /** Adds tasks, in any order. Adding the same task object twice is harmless; another task under a taken name is an error. */
+  add<const Tasks extends readonly AnyTask[]>(...tasks: Tasks): Pipeline<Results & ResultsOf<Tasks>> {
+    for (const task of tasks) {
+      if (!(task instanceof Task)) throw new TaskDefinitionError(String(task), `pipeline.add() expects Task objects, got ${describeValue(task)}.`);
+      const existing = this.#tasks.get(task.name);
+      if (existing === task) continue;
+      if (existing) throw new DuplicateTaskError(task.name);
+      this.#tasks.set(task.name, task);
+    }
+    this.#graph = undefined;
+    return this as unknown as Pipeline<Results & ResultsOf<Tasks>>;
+  }
+
+  /** Replaces the task of the same name with a new definition (in a notebook, after editing a cell). */
+  replace<T extends AnyTask>(task: T): Pipeline<Omit<Results, T['name']> & ResultsOf<[T]>> {
+    if (!(task instanceof Task)) throw new TaskDefinitionError(String(task), `pipeline.replace() expects a Task, got ${describeValue(task)}.`);
+    this.#knownTask(task.name, 'pipeline.replace()');
+    this.#tasks.set(task.name, task);
+    this.#graph = undefined;
+    return this as never;
+  }
+
+  /** The tasks, every dependency before its dependents. Throws PipelineValidationError if the graph is invalid. */
+  get tasks(): AnyTask[] {
+    return this.#validGraph().order.map((name) => this.#tasks.get(name)!);
+  }
+
+  /** The task with this name. */
+  getTask<N extends string>(name: N): AnyTask {
+    return this.#knownTask(name, 'pipeline.getTask()');
+  }
+
+  /**
+   * Runs every task that is not fresh, in dependency order, caching each result. Resolves to the
+   * run report; rejects with PipelineRunError (carrying the report) when a task failed, and with
+   * RunCancelledError when cancelled through `signal`.
+   */
+  execute(options: ExecuteOptions = {}): Promise<RunReport> {
+    const run = this.#queue.then(() => this.#execute(options));
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  async #execute(options: ExecuteOptions): Promise<RunReport> {
+    const settings = this.#runSettings(options);
+    const graph = this.#validGraph();
+    const progress = options.progress === false ? silentProgress : terminalProgress(graph.order.length);
+    const run = new Run(
+      { pipeline: this, tasks: this.#tasks, graph, store: this.#openStore(), logs: this.#taskLogs(), progress },
+      settings,
+    );
+    this.#currentRun = run;
+    try {
+      const report = await run.execute();
+      if (run.cancelled) throw new RunCancelledError(report, options.signal?.reason);
+      if (report.failed.length > 0) throw new PipelineRunError(report);
+      return report;
+    } finally {
+      this.#currentRun = undefined;
+    }
+  }
+
+  /**
+   * The cached result of a task. `undefined` and `null` are results like any other; a task with
+   * no fresh result (never ran, failed last run, expired, out of date) is a NoFreshResultError
+   * that says which.
+   */
+  async getResult<N extends string>(name: N): Promise<N extends keyof Results ? Results[N] : unknown> {
+    const task = this.#knownTask(name, 'pipeline.getResult()');
+    const store = this.#openStore();
+    const entries = await store.readEntries([name, ...task.dependencies]);
+    const entry = entries.get(name);
+    const stale = entryStaleness(task, entry, Date.now(), this.#currentRun?.id) ??
+      upstreamChange(task, entry!, (dependency) => {
+        const upstream = entries.get(dependency);
+        return upstream?.state === 'failed' ? undefined : upstream?.resultHash;
+      });
+    if (stale) {
+      switch (stale.kind) {
+        case 'never ran':
+          throw new NoFreshResultError(name, 'never ran', 'it has never run');
+        case 'failed last run':
+          throw new NoFreshResultError(name, 'failed last run', `its last run failed (${stale.message})`);
+        case 'expired':
+          throw new NoFreshResultError(name, 'expired', `its result expired (${stale.detail})`);
+        case 'upstream changed':
+          throw new NoFreshResultError(name, 'out of date', `the result of its dependency ${stale.task} changed since it ran`);
+        default:
+          throw new NoFreshResultError(name, 'out of date', `its ${stale.kind === 'code changed' ? 'code' : 'dependencies'} changed since it ran`);
+      }
+    }
+    return (await store.loadValue(name, entry!.value!)) as never;
+  }
+
+  /** Drops cached results: of the named tasks, or of every task when no names are given. */
+  async clear(names?: readonly string[]): Promise<void> {
+    const targets = names === undefined ? [...this.#tasks.keys()] : stringList(`pipeline.clear()`, 'names', names);
+    for (const name of targets) this.#knownTask(name, 'pipeline.clear()');
+    const store = this.#openStore();
+    store.remove(await store.readEntries(targets));
+    await store.flush();
+  }
+
+  /** Writes what is pending and releases the cache store; the pipeline reopens it if used again. */
+  async close(): Promise<void> {
+    await this.#queue;
+    this.#logs?.flush();
+    const store = this.#store;
+    this.#store = undefined;
+    await store?.close();
+  }
+
+  #knownTask(name: string, where: string): AnyTask {
+    const task = this.#tasks.get(name);
+    if (!task) throw new UnknownTaskError(String(name), where, typeof name === 'string' ? suggest(name, this.#tasks.keys()) : undefined);
+    return task;
+  }
+
+  #validGraph(): PipelineGraph {
+    this.#graph ??= buildGraph(this.name, this.#tasks);
+    return this.#graph;
+  }
+
+  #openStore(): ResultStore {
+    this.#store ??= new ResultStore({ pipeline: this.name, cacheDir: this.cacheDir, store: this.#options.store });
+    return this.#store;
+  }
+
+  #taskLogs(): TaskLogs {
+    if (!this.#logs) {
+      this.#logs = TaskLogs.in(path.join(this.cacheDir, 'logs', this.name));
+      if (this.#options.logLevel) this.#logs.level = this.#options.logLevel;
+    }
+    return this.#logs;
+  }
+
+  /** Validates `execute()` options, naming the option and the task that is wrong. */
+  #runSettings(options: ExecuteOptions): RunSettings {
+    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', `execute(): options must be an object, got ${describeValue(options)}.`);
+    rejectUnknownOptions('execute()', options, EXECUTE_OPTIONS);
+    const names = (option: 'force' | 'only' | 'skip', value: unknown) => {
+      const list = stringList('execute()', option, value);
+      for (const name of list) this.#knownTask(name, `execute({ ${option} })`);
+      return new Set(list);
+    };
+    const { force = false, only, skip = [], concurrency = DEFAULT_CONCURRENCY, signal, progress } = options;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new InvalidOptionError('concurrency', `execute(): concurrency must be a whole number from 1 up, got ${describeValue(concurrency)}. Try ${Math.max(2, os.availableParallelism())}.`);
+    }
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError('signal', `execute(): signal must be an AbortSignal, got ${describeValue(signal)}.`);
+    if (progress !== undefined && typeof progress !== 'boolean') throw new InvalidOptionError('progress', `execute(): progress must be true or false, got ${describeValue(progress)}.`);
+    if (typeof force !== 'boolean' && !Array.isArray(force)) throw new InvalidOptionError('force', `execute(): force must be true, false or an array of task names, got ${describeValue(force)}.`);
+    return {
+      force: force === true ? true : names('force', force === false ? [] : force),
+      only: only === undefined ? undefined : names('only', only),
+      skip: names('skip', skip),
+      concurrency,
+      signal,
+    };
+  }
+}

@@ -1,0 +1,65 @@
+import ora, { type Ora } from 'ora';
+import { type RunReport, type TaskReport, formatMs } from './run-report.js';
+import { renderTable } from './table.js';
+
+/** What the runner tells whoever shows progress. */
+export interface ProgressListener {
+  taskStarted(name: string): void;
+  taskFinished(task: TaskReport): void;
+  runFinished(report: RunReport): void;
+}
+
+/** Shows nothing: `progress: false`. */
+export const silentProgress: ProgressListener = {
+  taskStarted() {},
+  taskFinished() {},
+  runFinished() {},
+};
+
+/**
+ * Progress on `stream` (stderr by default, so stdout stays for the program's own output): an
+ * ora spinner naming the running tasks on a terminal, plain lines elsewhere (CI, pipes,
+ * notebooks), and the report table at the end. Colour is off when NO_COLOR is set or the stream
+ * is not a terminal.
+ */
+export function terminalProgress(total: number, stream: NodeJS.WriteStream = process.stderr): ProgressListener {
+  const interactive = Boolean(stream.isTTY) && !process.env.CI;
+  const color = interactive && !('NO_COLOR' in process.env);
+  const running = new Set<string>();
+  let done = 0;
+  let spinner: Ora | undefined;
+
+  const spinnerText = () => `${done}/${total} done · running ${[...running].join(', ')}`;
+  const print = (line: string) => {
+    if (spinner) spinner.clear();
+    stream.write(`${line}\n`);
+    if (spinner && running.size > 0) spinner.render();
+  };
+
+  return {
+    taskStarted(name) {
+      running.add(name);
+      if (interactive) {
+        spinner ??= ora({ stream, color: color ? 'cyan' : false, isEnabled: true }).start();
+        spinner.text = spinnerText();
+      } else {
+        print(`▶ ${name} started`);
+      }
+    },
+    taskFinished(task) {
+      done++;
+      running.delete(task.name);
+      if (task.status === 'ran') print(`✔ ${task.name} done in ${formatMs(task.ms)}`);
+      else if (task.status === 'failed') print(`✖ ${task.name} failed: ${task.error?.message ?? task.reason}`);
+      else if (task.status === 'blocked' || task.status === 'cancelled') print(`– ${task.name} ${task.status}: ${task.reason}`);
+      if (spinner) {
+        if (running.size > 0) spinner.text = spinnerText();
+        else spinner.stop();
+      }
+    },
+    runFinished(report) {
+      spinner?.stop();
+      stream.write(`${renderTable(report, { color })}\n`);
+    },
+  };
+}

@@ -1,0 +1,88 @@
+/** What happened to a task in a run. */
+export type TaskStatus = 'ran' | 'cached' | 'failed' | 'blocked' | 'skipped' | 'cancelled';
+
+/** Time spent in one process of a task, over all its calls. */
+export interface ProcessTiming {
+  name: string;
+  calls: number;
+  ms: number;
+}
+
+/** One task's line in the run report. */
+export interface TaskReport {
+  name: string;
+  status: TaskStatus;
+  /** Why it ran, or why it was cached, blocked or skipped. */
+  reason: string;
+  /** Wall time of the task in this run, in milliseconds (0 when it did not run). */
+  ms: number;
+  /** When it started and ended, in milliseconds from the start of the run (for timelines). */
+  startMs?: number;
+  endMs?: number;
+  /** Per-process timings, in the order processes were first called. */
+  processes: ProcessTiming[];
+  /** The error of a failed task. */
+  error?: Error;
+}
+
+/**
+ * The outcome of `pipeline.execute()`: every task's status, reason and timings, and the run's
+ * total time. `toTable()` renders it for a terminal; `toJSON()` for machines.
+ */
+export class RunReport {
+  readonly #byName: Map<string, TaskReport>;
+
+  constructor(
+    /** The pipeline's name. */
+    readonly pipeline: string,
+    /** When the run started. */
+    readonly startedAt: Date,
+    /** Total wall time of the run, in milliseconds. */
+    readonly ms: number,
+    /** One report per task, in topological order. */
+    readonly tasks: readonly TaskReport[],
+  ) {
+    this.#byName = new Map(tasks.map((task) => [task.name, task]));
+  }
+
+  /** The report of one task. */
+  task(name: string): TaskReport | undefined {
+    return this.#byName.get(name);
+  }
+
+  /** The tasks that failed. */
+  get failed(): TaskReport[] {
+    return this.tasks.filter((task) => task.status === 'failed');
+  }
+
+  /** How many tasks ended in each status. */
+  get counts(): Record<TaskStatus, number> {
+    const counts: Record<TaskStatus, number> = { ran: 0, cached: 0, failed: 0, blocked: 0, skipped: 0, cancelled: 0 };
+    for (const task of this.tasks) counts[task.status]++;
+    return counts;
+  }
+
+  /** One line: `Example1: 2 ran, 2 cached in 1.52 s`. */
+  summary(): string {
+    const parts = Object.entries(this.counts).filter(([, count]) => count > 0).map(([status, count]) => `${count} ${status}`);
+    return `${this.pipeline}: ${parts.join(', ') || 'no tasks'} in ${formatMs(this.ms)}`;
+  }
+
+  toJSON(): object {
+    return {
+      pipeline: this.pipeline,
+      startedAt: this.startedAt.toISOString(),
+      ms: this.ms,
+      counts: this.counts,
+      tasks: this.tasks.map(({ error, ...task }) => (error ? { ...task, error: { message: error.message, stack: error.stack } } : task)),
+    };
+  }
+}
+
+/** `850 ms`, `1.52 s`, `2 min 5 s`. */
+export function formatMs(ms: number): string {
+  if (ms < 1) return `${ms.toFixed(2)} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(2)} s`;
+  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}

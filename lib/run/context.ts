@@ -1,0 +1,78 @@
+import type { Logger } from 'pino';
+import { UndeclaredDependencyError } from '../errors.js';
+import type { Pipeline } from '../pipeline.js';
+import type { ProcessTiming } from '../report/run-report.js';
+import type { AnyTask, TaskContextBase } from '../task.js';
+
+const NO_PARAMS: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/** What a task's context needs from the run. */
+export interface ContextInputs {
+  pipeline: Pipeline<any>;
+  log: Logger;
+  signal: AbortSignal;
+  /** The results of the task's dependencies, by name. */
+  upstream: ReadonlyMap<string, unknown>;
+  /** Receives the time of every process call, in the order processes are first called. */
+  timings: Map<string, ProcessTiming>;
+}
+
+/**
+ * The `t` of a task's processes: its name, logger, signal and pipeline, `t.result(name)` for its
+ * dependencies, and each process as a method, so `t.extract()` calls the task's `extract` with
+ * `t` first. Every call is timed.
+ */
+export function createContext(task: AnyTask, inputs: ContextInputs): TaskContextBase & Record<string, unknown> {
+  const declared = new Set(task.dependencies);
+  const context: TaskContextBase & Record<string, unknown> = {
+    name: task.name,
+    log: inputs.log,
+    signal: inputs.signal,
+    params: NO_PARAMS,
+    pipeline: inputs.pipeline,
+    result<T>(name: string): T {
+      if (!declared.has(name)) throw new UndeclaredDependencyError(task.name, name);
+      return inputs.upstream.get(name) as T;
+    },
+  };
+  for (const [name, fn] of task.processes) {
+    context[name] = (...args: unknown[]) => timed(inputs.timings, name, () => fn(context, ...args));
+  }
+  return context;
+}
+
+/** Calls `call`, adding its duration to `name`'s timing; a promise is timed until it settles. */
+function timed(timings: Map<string, ProcessTiming>, name: string, call: () => unknown): unknown {
+  let timing = timings.get(name);
+  if (!timing) {
+    timing = { name, calls: 0, ms: 0 };
+    timings.set(name, timing);
+  }
+  const record = timing;
+  record.calls++;
+  const start = performance.now();
+  const stop = () => {
+    record.ms += performance.now() - start;
+  };
+  let returned: unknown;
+  try {
+    returned = call();
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  if (returned instanceof Promise) {
+    return returned.then(
+      (value) => {
+        stop();
+        return value;
+      },
+      (error: unknown) => {
+        stop();
+        throw error;
+      },
+    );
+  }
+  stop();
+  return returned;
+}

@@ -1,0 +1,301 @@
+import { randomUUID } from 'node:crypto';
+import { findUncacheable, encodeValue } from '../cache/codec.js';
+import type { CacheEntry } from '../cache/entry.js';
+import { ENTRY_FORMAT } from '../cache/entry.js';
+import type { ResultStore } from '../cache/store.js';
+import { UncacheableResultError } from '../errors.js';
+import { definitionFingerprint } from '../fingerprint/definition.js';
+import type { PipelineGraph } from '../graph/graph.js';
+import type { TaskLogs } from '../logs/task-logs.js';
+import { describeValue } from '../names.js';
+import type { Pipeline } from '../pipeline.js';
+import type { ProgressListener } from '../report/progress.js';
+import { type ProcessTiming, RunReport, type TaskReport, type TaskStatus } from '../report/run-report.js';
+import type { AnyTask } from '../task.js';
+import { createContext } from './context.js';
+import { type StaleReason, describeReason, entryStaleness, upstreamChange } from './freshness.js';
+import { SESSION_ID } from './session.js';
+
+/** What a run is asked to do, already validated. */
+export interface RunSettings {
+  /** `true` re-runs every task; a set re-runs those. */
+  force: true | ReadonlySet<string>;
+  /** When set, only these tasks and what they need are part of the run. */
+  only: ReadonlySet<string> | undefined;
+  /** Tasks not to execute; their fresh cached results still serve their dependents. */
+  skip: ReadonlySet<string>;
+  concurrency: number;
+  signal: AbortSignal | undefined;
+}
+
+/** What a run works with. */
+export interface RunParts {
+  pipeline: Pipeline<any>;
+  tasks: ReadonlyMap<string, AnyTask>;
+  graph: PipelineGraph;
+  store: ResultStore;
+  logs: TaskLogs;
+  progress: ProgressListener;
+}
+
+/** A task's state during the run. */
+interface TaskState {
+  readonly task: AnyTask;
+  /** Its cache entry when the run started. */
+  readonly entry: CacheEntry | undefined;
+  /** Dependencies not finished yet. */
+  waiting: number;
+  /** Dependents not finished yet: while any is left, a loaded result stays in memory. */
+  holders: number;
+  /** The hash of the result its dependents see; undefined when it has none (failed, blocked...). */
+  hash: string | undefined;
+  /** Its result, once computed or loaded for a dependent. */
+  value: Promise<unknown> | undefined;
+  /** The entry this run wrote for it. */
+  written: CacheEntry | undefined;
+  report: TaskReport | undefined;
+}
+
+/**
+ * One execution of a pipeline. Tasks are decided as soon as all their dependencies have finished,
+ * so a dependency that re-ran to the same value leaves its dependents cached (early cutoff).
+ * Tasks to run start up to `concurrency` at a time. Cached and blocked tasks are settled in a
+ * loop rather than by recursion, so a chain of any length cannot overflow the stack.
+ */
+export class Run {
+  readonly id = randomUUID();
+  readonly #parts: RunParts;
+  readonly #settings: RunSettings;
+  readonly #states = new Map<string, TaskState>();
+  readonly #ready: string[] = [];
+  #readyAt = 0;
+  readonly #runnable: { name: string; reason: StaleReason }[] = [];
+  #runnableAt = 0;
+  #running = 0;
+  #remaining = 0;
+  #finished = false;
+  #cancelled = false;
+  readonly #controller = new AbortController();
+  readonly #startedAt = new Date();
+  readonly #start = performance.now();
+  #resolve!: (report: RunReport) => void;
+  #reject!: (error: unknown) => void;
+
+  constructor(parts: RunParts, settings: RunSettings) {
+    this.#parts = parts;
+    this.#settings = settings;
+  }
+
+  /** Whether this run was cancelled through its signal. */
+  get cancelled(): boolean {
+    return this.#cancelled;
+  }
+
+  /** Runs the pipeline; resolves to the report once every result is stored. */
+  async execute(): Promise<RunReport> {
+    const { graph, store, tasks } = this.#parts;
+    const selected = this.#settings.only ? graph.closure(this.#settings.only) : new Set(graph.order);
+    const entries = await store.readEntries([...selected]);
+    for (const name of graph.order) {
+      if (!selected.has(name)) continue;
+      const task = tasks.get(name)!;
+      const holders = graph.dependents.get(name)!.filter((dependent) => selected.has(dependent)).length;
+      this.#states.set(name, { task, entry: entries.get(name), waiting: task.dependencies.length, holders, hash: undefined, value: undefined, written: undefined, report: undefined });
+      if (task.dependencies.length === 0) this.#ready.push(name);
+    }
+    this.#remaining = selected.size;
+
+    const { signal } = this.#settings;
+    const finished = new Promise<RunReport>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    if (signal?.aborted) this.#cancel(signal.reason);
+    else {
+      signal?.addEventListener('abort', () => this.#cancel(signal.reason), { once: true });
+      this.#advance();
+    }
+    return finished;
+  }
+
+  /** Decides every ready task, starts what may start, and finishes the run when nothing is left. */
+  #advance(): void {
+    if (this.#finished) return;
+    while (this.#readyAt < this.#ready.length) this.#decide(this.#ready[this.#readyAt++]!);
+    while (this.#running < this.#settings.concurrency && this.#runnableAt < this.#runnable.length && !this.#cancelled) {
+      const { name, reason } = this.#runnable[this.#runnableAt++]!;
+      void this.#runTask(this.#states.get(name)!, reason);
+    }
+    if (this.#remaining === 0 && this.#running === 0) void this.#finish();
+  }
+
+  #decide(name: string): void {
+    const state = this.#states.get(name)!;
+    const { task, entry } = state;
+    for (const dependency of task.dependencies) {
+      const upstream = this.#states.get(dependency)!;
+      if (upstream.hash === undefined) {
+        this.#settle(state, 'blocked', blockedReason(dependency, upstream.report!));
+        return;
+      }
+    }
+    const forced = this.#settings.force === true || this.#settings.force.has(name);
+    const stale: StaleReason | undefined = forced
+      ? { kind: 'forced' }
+      : entryStaleness(task, entry, Date.now(), this.id) ?? upstreamChange(task, entry!, (dependency) => this.#states.get(dependency)!.hash);
+
+    if (this.#settings.skip.has(name)) {
+      if (!stale) state.hash = entry!.resultHash;
+      this.#settle(state, 'skipped', stale ? `skipped by request; its cached result cannot be used: ${describeReason(stale)}` : 'skipped by request; its cached result is used');
+    } else if (!stale) {
+      state.hash = entry!.resultHash;
+      this.#parts.logs.logger(name).info('served from cache');
+      this.#settle(state, 'cached', 'fresh');
+    } else {
+      this.#runnable.push({ name, reason: stale });
+    }
+  }
+
+  async #runTask(state: TaskState, stale: StaleReason): Promise<void> {
+    const { task } = state;
+    const { store, logs, progress, pipeline } = this.#parts;
+    const log = logs.logger(task.name);
+    const reason = describeReason(stale);
+    const timings = new Map<string, ProcessTiming>();
+    const startMs = performance.now() - this.#start;
+    this.#running++;
+    progress.taskStarted(task.name);
+    log.info({ reason }, 'started');
+    let status: TaskStatus;
+    let error: Error | undefined;
+    try {
+      const upstream = await this.#loadUpstream(state);
+      const context = createContext(task, { pipeline, log, signal: this.#controller.signal, upstream, timings });
+      const result = await (context.run as () => unknown)();
+      if (this.#cancelled) throw this.#controller.signal.reason;
+      const problem = findUncacheable(result);
+      if (problem) throw new UncacheableResultError(task.name, problem.path, problem.problem);
+      const stored = await store.storeValue(task.name, encodeValue(result));
+      if (this.#cancelled) throw this.#controller.signal.reason;
+      const storedAt = Date.now();
+      state.written = {
+        ...this.#entryBase(state, storedAt, performance.now() - this.#start - startMs),
+        state: 'ok',
+        resultHash: stored.hash,
+        value: stored.value,
+        expiresAt: task.expire.expiresAt(new Date(storedAt))?.getTime(),
+        scope: task.expire.scope === 'session' ? { kind: 'session', id: SESSION_ID } : task.expire.scope === 'run' ? { kind: 'run', id: this.id } : undefined,
+      };
+      store.put(task.name, state.written, state.entry);
+      state.hash = stored.hash;
+      if (state.holders > 0) state.value = Promise.resolve(result);
+      status = 'ran';
+    } catch (thrown) {
+      if (this.#cancelled) {
+        status = 'cancelled';
+      } else {
+        status = 'failed';
+        error = asError(task.name, thrown);
+        log.error({ err: error }, 'failed');
+        // Its older result must not be served any more: the failure replaces it.
+        store.put(task.name, {
+          ...this.#entryBase(state, Date.now(), performance.now() - this.#start - startMs),
+          state: 'failed',
+          error: { message: error.message, stack: error.stack },
+        }, state.entry);
+      }
+    }
+    this.#running--;
+    if (this.#finished) return;
+    const endMs = performance.now() - this.#start;
+    if (status === 'ran') log.info({ ms: Math.round(endMs - startMs) }, `done in ${Math.round(endMs - startMs)} ms`);
+    this.#settle(state, status, status === 'failed' ? `failed: ${error!.message}` : reason, { ms: endMs - startMs, startMs, endMs, processes: [...timings.values()], error });
+    this.#advance();
+  }
+
+  /** The fields every entry written for `state` shares. */
+  #entryBase(state: TaskState, storedAt: number, durationMs: number) {
+    const upstream: Record<string, string> = {};
+    for (const dependency of state.task.dependencies) upstream[dependency] = this.#states.get(dependency)!.hash!;
+    return { format: ENTRY_FORMAT, definition: definitionFingerprint(state.task), upstream, storedAt, durationMs, expiry: state.task.expire.description } as const;
+  }
+
+  /** The results of a task's dependencies, from memory when they ran in this run, else from the cache. */
+  async #loadUpstream(state: TaskState): Promise<Map<string, unknown>> {
+    const values = new Map<string, unknown>();
+    await Promise.all(
+      state.task.dependencies.map(async (dependency) => {
+        const upstream = this.#states.get(dependency)!;
+        upstream.value ??= this.#parts.store.loadValue(dependency, upstream.entry!.value!);
+        values.set(dependency, await upstream.value);
+      }),
+    );
+    return values;
+  }
+
+  /** Records a task's outcome and lets its dependents be decided. */
+  #settle(state: TaskState, status: TaskStatus, reason: string, details: Partial<TaskReport> = {}): void {
+    state.report = { name: state.task.name, status, reason, ms: 0, processes: [], ...details };
+    this.#remaining--;
+    if (status !== 'cached' && status !== 'skipped') this.#parts.progress.taskFinished(state.report);
+    for (const dependency of state.task.dependencies) {
+      const upstream = this.#states.get(dependency)!;
+      if (--upstream.holders === 0) upstream.value = undefined;
+    }
+    for (const dependent of this.#parts.graph.dependents.get(state.task.name)!) {
+      const waiting = this.#states.get(dependent);
+      if (waiting && --waiting.waiting === 0) this.#ready.push(dependent);
+    }
+  }
+
+  #cancel(reason: unknown): void {
+    if (this.#finished || this.#cancelled) return;
+    this.#cancelled = true;
+    this.#controller.abort(reason);
+    for (const state of this.#states.values()) {
+      if (!state.report) state.report = { name: state.task.name, status: 'cancelled', reason: 'the run was cancelled', ms: 0, processes: [] };
+    }
+    void this.#finish();
+  }
+
+  async #finish(): Promise<void> {
+    if (this.#finished) return;
+    this.#finished = true;
+    const { store, logs, progress, graph } = this.#parts;
+    // Results that expire with the run are dropped now; their hashes stay for early cutoff next time.
+    for (const { task, written } of this.#states.values()) {
+      if (task.expire.scope === 'run' && written) store.put(task.name, { ...written, state: 'expired', value: undefined }, written);
+    }
+    const tasks = graph.order.map(
+      (name) => this.#states.get(name)?.report ?? { name, status: 'skipped' as const, reason: 'not selected by `only`', ms: 0, processes: [] },
+    );
+    const report = new RunReport(this.#parts.pipeline.name, this.#startedAt, performance.now() - this.#start, tasks);
+    try {
+      await store.flush();
+    } catch (error) {
+      this.#reject(error);
+      return;
+    } finally {
+      logs.flush();
+    }
+    progress.runFinished(report);
+    this.#resolve(report);
+  }
+}
+
+function blockedReason(dependency: string, upstream: TaskReport): string {
+  switch (upstream.status) {
+    case 'failed':
+      return `upstream ${dependency} failed`;
+    case 'skipped':
+      return `upstream ${dependency} was skipped and has no fresh cached result`;
+    default:
+      return `upstream ${dependency} is ${upstream.status}`;
+  }
+}
+
+/** Tasks may throw anything; reports and logs need an Error. */
+function asError(task: string, thrown: unknown): Error {
+  if (thrown instanceof Error) return thrown;
+  return new Error(`${task} threw a value that is not an Error: ${describeValue(thrown)}`);
+}

@@ -1,0 +1,177 @@
+import type { Logger } from 'pino';
+import { TaskDefinitionError } from './errors.js';
+import { type ExpiryOption, type ExpiryPolicy, toExpiryPolicy } from './cache/expiry.js';
+import { describeValue, nameProblem, rejectUnknownOptions, stringList } from './names.js';
+import type { Pipeline } from './pipeline.js';
+
+/** Options of a task. */
+export interface TaskOptions {
+  /**
+   * Names of the tasks whose results this task reads with `t.result(name)`. They run first,
+   * and a change in one of their results re-runs this task.
+   * @default []
+   * @example new Task('Sum', { dependencies: ['TaskOne', 'TaskTwo'] })
+   */
+  dependencies?: readonly string[];
+  /**
+   * When the cached result expires. See `expire` for the policies.
+   * @default expire.never()
+   * @example new Task('Prices', { expire: expire.atMidnight() })
+   */
+  expire?: ExpiryOption;
+  /**
+   * What the task does, in a sentence; shown by the CLI and the shell.
+   * @example new Task('Clean', { description: 'Drops rows without a customer id' })
+   */
+  description?: string;
+}
+
+const KNOWN_OPTIONS = ['dependencies', 'expire', 'description'] as const;
+
+/**
+ * The members of the context `t` that every process receives as its first argument. A process
+ * cannot take one of these names, since `t.<process>` would hide it.
+ */
+export interface TaskContextBase {
+  /** The task's name. */
+  readonly name: string;
+  /** The task's own pino logger; its lines go to `.littlepipes/logs/<pipeline>/<task>.log`. */
+  readonly log: Logger;
+  /** Aborted when the run is cancelled; pass it to fetch, child processes and long loops. */
+  readonly signal: AbortSignal;
+  /** Parameters of the task (empty until params are configured). */
+  readonly params: Readonly<Record<string, unknown>>;
+  /** The pipeline running this task. */
+  readonly pipeline: Pipeline<any>;
+  /**
+   * The result of a declared dependency.
+   * @example const rows = t.result<Row[]>('Extract');
+   */
+  result<T = unknown>(name: string): T;
+}
+
+/** Names a process cannot have: the context's own members, and names that would confuse JavaScript. */
+export const RESERVED_PROCESS_NAMES: ReadonlySet<string> = new Set([
+  'name', 'log', 'signal', 'params', 'pipeline', 'result',
+  // Reserved for inputs, outputs and resources, which later versions add to the context.
+  'inputs', 'outputs', 'use',
+  // A process named `then` would make the context look like a promise to `await`.
+  'then', 'constructor', '__proto__', 'toString', 'valueOf',
+]);
+
+type AnyFunction = (...args: any[]) => any;
+/** The processes of a task, by name, as the context exposes them (without the leading `t`). */
+export type ProcessMap = Record<string, AnyFunction>;
+
+/** The context `t` of a task whose processes are `P`: call a sub-process as `t.extract()`. */
+export type TaskContext<P extends ProcessMap = {}> = TaskContextBase & P;
+
+/** A process as stored: the user's function, taking the context first. */
+export type ProcessFunction = (t: any, ...args: any[]) => unknown;
+
+/** A context for processes registered in the statement form, where earlier processes are not typed. */
+export type LooseTaskContext = TaskContextBase & { [process: string]: any };
+
+/**
+ * A named unit of work with named sub-processes. `run` is required and its return value is the
+ * task's result, cached between runs.
+ *
+ * @example
+ * const clean = new Task('Clean', { dependencies: ['Load'] })
+ *   .process('dropEmpty', (t, rows: Row[]) => rows.filter((row) => row.id))
+ *   .process('run', (t) => t.dropEmpty(t.result<Row[]>('Load')));
+ */
+export class Task<Name extends string = string, Processes extends ProcessMap = {}, Result = unknown> {
+  /** The task's name: its address in the pipeline and in the cache. */
+  readonly name: Name;
+  /** Names of the tasks this one reads results from. */
+  readonly dependencies: readonly string[];
+  /** When the cached result expires. */
+  readonly expire: ExpiryPolicy;
+  /** What the task does. */
+  readonly description: string | undefined;
+  readonly #processes = new Map<string, ProcessFunction>();
+
+  constructor(name: Name, options: TaskOptions = {}) {
+    const problem = nameProblem(name);
+    if (problem) throw new TaskDefinitionError(String(name), `Task name: ${problem}. Use a short name such as "LoadSales".`);
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+      throw new TaskDefinitionError(name, `Task "${name}": options must be an object, got ${describeValue(options)}.`);
+    }
+    rejectUnknownOptions(`Task "${name}"`, options, KNOWN_OPTIONS);
+    this.name = name;
+    this.dependencies = Object.freeze(stringList(`Task "${name}"`, 'dependencies', options.dependencies ?? []));
+    this.expire = toExpiryPolicy(options.expire);
+    if (options.description !== undefined && typeof options.description !== 'string') {
+      throw new TaskDefinitionError(name, `Task "${name}": description must be a string, got ${describeValue(options.description)}.`);
+    }
+    this.description = options.description;
+  }
+
+  /**
+   * Registers a sub-process under `name`. Chain the calls so that later processes see the earlier
+   * ones typed on `t`. `run` is the process whose return value is the task's result.
+   */
+  process<N extends string, Args extends unknown[], Returned>(
+    name: N,
+    fn: (t: TaskContext<Processes>, ...args: Args) => Returned,
+  ): Task<Name, Processes & { [K in N]: (...args: Args) => Returned }, N extends 'run' ? Awaited<Returned> : Result>;
+  /**
+   * Registers a named function as a sub-process under its own name, like a decorator:
+   * `task.process(function extract(t) { ... })`.
+   */
+  process(fn: (t: LooseTaskContext, ...args: any[]) => unknown): Task<Name, Processes & ProcessMap, any>;
+  process(nameOrFn: string | ProcessFunction, maybeFn?: ProcessFunction): Task<any, any, any> {
+    const [name, fn] = typeof nameOrFn === 'function' ? [nameOrFn.name, nameOrFn] : [nameOrFn, maybeFn];
+    if (typeof fn !== 'function') {
+      throw new TaskDefinitionError(this.name, `Task "${this.name}": process "${String(name)}" must be a function, got ${describeValue(fn)}.`);
+    }
+    if (typeof name !== 'string' || name.length === 0) {
+      throw new TaskDefinitionError(
+        this.name,
+        `Task "${this.name}": a process needs a name. Pass it first, task.process('run', fn), or use a named function.`,
+      );
+    }
+    if (RESERVED_PROCESS_NAMES.has(name)) {
+      throw new TaskDefinitionError(
+        this.name,
+        `Task "${this.name}": a process cannot be named "${name}", because t.${name} is part of the task context. Choose another name.`,
+      );
+    }
+    if (this.#processes.has(name)) {
+      throw new TaskDefinitionError(
+        this.name,
+        `Task "${this.name}" already has a process named "${name}". Create a new Task to redefine it, then pipeline.replace(task).`,
+      );
+    }
+    this.#processes.set(name, fn);
+    return this;
+  }
+
+  /** The registered processes, in registration order. */
+  get processes(): ReadonlyMap<string, ProcessFunction> {
+    return this.#processes;
+  }
+}
+
+/** Any task, whatever its name, processes and result. */
+export type AnyTask = Task<string, any, any>;
+
+/** The result type of a task. */
+export type ResultOf<T> = T extends Task<string, any, infer R> ? R : never;
+
+/**
+ * The Task instances exported by a module namespace, for `pipeline.add(...tasksIn(module))`.
+ * Arrays of tasks among the exports are included too.
+ * @example
+ * import * as steps from './steps.js';
+ * pipeline.add(...tasksIn(steps));
+ */
+export function tasksIn(namespace: Record<string, unknown>): AnyTask[] {
+  const found = new Set<AnyTask>();
+  for (const value of Object.values(namespace)) {
+    if (value instanceof Task) found.add(value);
+    else if (Array.isArray(value)) for (const item of value) if (item instanceof Task) found.add(item);
+  }
+  return [...found];
+}
