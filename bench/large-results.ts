@@ -1,0 +1,182 @@
+/**
+ * Storing and loading large results through the cache, against the floor in the same run:
+ * `v8.serialize` + `fs.promises.writeFile` (store) and `fs.promises.readFile` + `v8.deserialize`
+ * (load), to and from the same temporary folder.
+ *
+ * Store = a cold `execute()` of a one-task pipeline whose task returns a prebuilt value, so the
+ * whole time is the runner's and the cache's. Load = `getResult()` from a new Pipeline object on
+ * the same folder. Baseline and littlepipes measurements are interleaved, alternating which
+ * goes first, and each figure is the median of the rounds.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import v8 from 'node:v8';
+import { Pipeline, Task } from '../lib/index.js';
+import { type Figure, fmt, list, median, removeFolder, temporaryFolder, timeMs } from './util.js';
+
+const BENCH = 'large';
+const TASK = 'Big';
+
+interface Case {
+  key: string;
+  label: string;
+  rounds: number;
+  make: () => unknown;
+  /** Cheap check that what came back is the value stored. */
+  same: (original: unknown, loaded: unknown) => boolean;
+  /** Informational only: no target. */
+  informational?: boolean;
+}
+
+interface Row {
+  id: number;
+  name: string;
+  value: number;
+  flag: boolean;
+}
+
+const CASES: Case[] = [
+  {
+    key: 'tiny',
+    label: '(ref) tiny result: the number 1',
+    rounds: 5,
+    make: () => 1,
+    same: (a, b) => a === b,
+    informational: true,
+  },
+  {
+    key: 'doubles',
+    label: '(a) number[] of 1e6 random doubles',
+    rounds: 5,
+    make: () => Array.from({ length: 1_000_000 }, () => Math.random()),
+    same: (a, b) => {
+      const x = a as number[];
+      const y = b as number[];
+      return Array.isArray(y) && y.length === x.length && y[0] === x[0] && y[x.length - 1] === x[x.length - 1];
+    },
+  },
+  {
+    key: 'objects',
+    label: '(b) 1e5 objects {id, name, value, flag}',
+    rounds: 5,
+    make: () =>
+      Array.from({ length: 100_000 }, (_, i): Row => ({ id: i, name: `item-${i}`, value: Math.random() * 1000, flag: i % 3 === 0 })),
+    same: (a, b) => {
+      const x = a as Row[];
+      const y = b as Row[];
+      const last = x.length - 1;
+      return Array.isArray(y) && y.length === x.length && y[last]!.name === x[last]!.name && y[last]!.value === x[last]!.value;
+    },
+  },
+  {
+    key: 'float64',
+    label: '(c) Float64Array, 100 MB (13,107,200)',
+    rounds: 5,
+    make: () => {
+      const array = new Float64Array(13_107_200);
+      for (let i = 0; i < array.length; i++) array[i] = Math.random();
+      return array;
+    },
+    same: (a, b) => {
+      const x = a as Float64Array;
+      const y = b as Float64Array;
+      return y instanceof Float64Array && y.length === x.length && y[0] === x[0] && y[x.length - 1] === x[x.length - 1];
+    },
+  },
+];
+
+interface Round {
+  baseStore: number;
+  lpStore: number;
+  baseLoad: number;
+  lpLoad: number;
+}
+
+async function round(item: Case, value: unknown, baseFirst: boolean, root: string, index: number): Promise<Round> {
+  const folder = path.join(root, `${item.key}-${index}`);
+  fs.mkdirSync(folder);
+  const baselineFile = path.join(folder, 'baseline.bin');
+  const task = new Task(TASK).process('run', () => value);
+  /** Runs both sides of one operation, in the order of this round. */
+  const both = async (base: () => Promise<number>, lp: () => Promise<number>) => {
+    if (baseFirst) {
+      const baseMs = await base();
+      return { baseMs, lpMs: await lp() };
+    }
+    const lpMs = await lp();
+    return { baseMs: await base(), lpMs };
+  };
+  try {
+    const store = await both(
+      async () => (await timeMs(() => fs.promises.writeFile(baselineFile, v8.serialize(value)))).ms,
+      async () => {
+        const pipeline = new Pipeline('Large', { cacheDir: folder }).add(task);
+        try {
+          const { ms, value: report } = await timeMs(() => pipeline.execute({ progress: false }));
+          if (report.task(TASK)?.status !== 'ran') throw new Error(`${item.key}: the task did not run`);
+          return ms;
+        } finally {
+          await pipeline.close(); // Not timed: execute() has already flushed; this releases SQLite.
+        }
+      },
+    );
+    const load = await both(
+      async () => {
+        const { ms, value: loaded } = await timeMs(async () => v8.deserialize(await fs.promises.readFile(baselineFile)) as unknown);
+        if (!item.same(value, loaded)) throw new Error(`${item.key}: the baseline read back a different value`);
+        return ms;
+      },
+      async () => {
+        const pipeline = new Pipeline('Large', { cacheDir: folder }).add(task);
+        try {
+          const { ms, value: loaded } = await timeMs(() => pipeline.getResult(TASK));
+          if (!item.same(value, loaded)) throw new Error(`${item.key}: the loaded result differs from the stored one`);
+          return ms;
+        } finally {
+          await pipeline.close();
+        }
+      },
+    );
+    return { baseStore: store.baseMs, lpStore: store.lpMs, baseLoad: load.baseMs, lpLoad: load.lpMs };
+  } finally {
+    removeFolder(folder);
+  }
+}
+
+export async function largeResultsBench(log: (line: string) => void): Promise<Figure[]> {
+  const root = temporaryFolder('littlepipes-bench-large-');
+  const figures: Figure[] = [];
+  try {
+    // Warm-up: the code paths of both sides, on a mid-sized value.
+    {
+      const warm = Array.from({ length: 100_000 }, () => Math.random());
+      await round({ key: 'warmup', label: 'warm-up', rounds: 1, make: () => warm, same: () => true }, warm, true, root, 0);
+    }
+    for (const item of CASES) {
+      let value: unknown = item.make();
+      const bytes = v8.serialize(value).length;
+      log(`large: ${item.label}: ${fmt(bytes / 1e6)} MB serialized`);
+      const rounds: Round[] = [];
+      for (let index = 0; index < item.rounds; index++) {
+        const r = await round(item, value, index % 2 === 0, root, index);
+        rounds.push(r);
+        log(`large:   round ${index + 1}/${item.rounds}: store ${fmt(r.lpStore)} ms (baseline ${fmt(r.baseStore)}), load ${fmt(r.lpLoad)} ms (baseline ${fmt(r.baseLoad)})`);
+      }
+      value = undefined;
+      const pick = (key: keyof Round) => rounds.map((r) => r[key]);
+      for (const op of ['store', 'load'] as const) {
+        const lp = pick(op === 'store' ? 'lpStore' : 'lpLoad');
+        const base = pick(op === 'store' ? 'baseStore' : 'baseLoad');
+        const ratio = median(lp) / median(base);
+        const perRound = lp.map((ms, i) => ms / base[i]!);
+        log(`  ${item.label} ${op.padEnd(5)}: littlepipes ${fmt(median(lp))} ms ${list(lp)}, baseline ${fmt(median(base))} ms ${list(base)}, ratio ${fmt(ratio, 2)} (per round ${list(perRound)})`);
+        figures.push({ bench: BENCH, name: `${item.key} ${op} littlepipes ms`, value: median(lp), unit: 'ms' });
+        figures.push({ bench: BENCH, name: `${item.key} ${op} baseline ms`, value: median(base), unit: 'ms' });
+        figures.push({ bench: BENCH, name: `${item.key} ${op} ratio`, value: ratio, unit: 'x', max: item.informational ? undefined : 1.5 });
+      }
+    }
+  } finally {
+    removeFolder(root);
+  }
+  return figures;
+}
