@@ -1,3 +1,5 @@
+import type { RunReport } from './report/run-report.js';
+
 /**
  * Every error littlepipes throws on purpose is a `LittlepipesError` with a stable `code`,
  * so callers can branch on `error.code` rather than on message text.
@@ -17,7 +19,7 @@ export class LittlepipesError extends Error {
   }
 }
 
-/** A task was defined wrongly: a bad name, a reserved or duplicate process name, a bad option. */
+/** A task was defined wrongly: a bad name, a reserved or repeated process name, a process that is not a function. */
 export class TaskDefinitionError extends LittlepipesError {
   constructor(readonly task: string, message: string) {
     super('ERR_TASK_DEFINITION', message);
@@ -119,14 +121,9 @@ export class CacheStoreError extends LittlepipesError {
   }
 }
 
-/** Shape of the report carried by run errors; the full type lives in report/run-report.ts. */
-interface ReportLike {
-  readonly failed: readonly { name: string; error?: Error | undefined }[];
-}
-
 /** At least one task failed. The run went on with the tasks that did not depend on it; `report` has them all. */
-export class PipelineRunError<Report extends ReportLike = ReportLike> extends LittlepipesError {
-  constructor(readonly report: Report) {
+export class PipelineRunError extends LittlepipesError {
+  constructor(readonly report: RunReport) {
     const names = report.failed.map((task) => task.name);
     const first = report.failed[0];
     super(
@@ -140,8 +137,8 @@ export class PipelineRunError<Report extends ReportLike = ReportLike> extends Li
 }
 
 /** The run was cancelled through its AbortSignal; nothing half-done was cached. */
-export class RunCancelledError<Report = unknown> extends LittlepipesError {
-  constructor(readonly report: Report, reason?: unknown) {
+export class RunCancelledError extends LittlepipesError {
+  constructor(readonly report: RunReport, reason?: unknown) {
     super('ERR_RUN_CANCELLED', 'The run was cancelled; tasks that had finished are cached, nothing half-done is.', {
       cause: reason,
     });

@@ -59,8 +59,12 @@ export function rejectUnknownOptions(where: string, options: object, known: read
 
 /** Checks that `value` is an array of strings; returns it with duplicates removed. */
 export function stringList(where: string, option: string, value: unknown): string[] {
-  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) {
+  if (!Array.isArray(value)) {
     throw new InvalidOptionError(option, `${where}: \`${option}\` must be an array of task names, got ${describeValue(value)}.`);
+  }
+  const index = value.findIndex((item) => typeof item !== 'string');
+  if (index >= 0) {
+    throw new InvalidOptionError(option, `${where}: \`${option}\` must be an array of task names, but item ${index} is ${describeValue(value[index])}.`);
   }
   return [...new Set(value as string[])];
 }

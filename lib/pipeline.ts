@@ -116,13 +116,15 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
 
   /** Adds tasks, in any order. Adding the same task object twice is harmless; another task under a taken name is an error. */
   add<const Tasks extends readonly AnyTask[]>(...tasks: Tasks): Pipeline<Results & ResultsOf<Tasks>> {
+    // Check them all first, so an add() that throws adds none of its tasks.
+    const adding = new Map<string, AnyTask>();
     for (const task of tasks) {
       if (!(task instanceof Task)) throw new TaskDefinitionError(String(task), `pipeline.add() expects Task objects, got ${describeValue(task)}.`);
-      const existing = this.#tasks.get(task.name);
-      if (existing === task) continue;
-      if (existing) throw new DuplicateTaskError(task.name);
-      this.#tasks.set(task.name, task);
+      const existing = this.#tasks.get(task.name) ?? adding.get(task.name);
+      if (existing && existing !== task) throw new DuplicateTaskError(task.name);
+      adding.set(task.name, task);
     }
+    for (const [name, task] of adding) this.#tasks.set(name, task);
     this.#graph = undefined;
     return this as unknown as Pipeline<Results & ResultsOf<Tasks>>;
   }

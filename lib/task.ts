@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { TaskDefinitionError } from './errors.js';
+import { ExpiryPolicyError, InvalidOptionError, TaskDefinitionError } from './errors.js';
 import { type ExpiryOption, type ExpiryPolicy, toExpiryPolicy } from './cache/expiry.js';
 import { describeValue, nameProblem, rejectUnknownOptions, stringList } from './names.js';
 import type { Pipeline } from './pipeline.js';
@@ -101,9 +101,13 @@ export class Task<Name extends string = string, Processes extends ProcessMap = {
     rejectUnknownOptions(`Task "${name}"`, options, KNOWN_OPTIONS);
     this.name = name;
     this.dependencies = Object.freeze(stringList(`Task "${name}"`, 'dependencies', options.dependencies ?? []));
-    this.expire = toExpiryPolicy(options.expire);
+    try {
+      this.expire = toExpiryPolicy(options.expire);
+    } catch (error) {
+      throw error instanceof ExpiryPolicyError ? new ExpiryPolicyError(`Task "${name}": ${error.message}`) : error;
+    }
     if (options.description !== undefined && typeof options.description !== 'string') {
-      throw new TaskDefinitionError(name, `Task "${name}": description must be a string, got ${describeValue(options.description)}.`);
+      throw new InvalidOptionError('description', `Task "${name}": description must be a string, got ${describeValue(options.description)}.`);
     }
     this.description = options.description;
   }

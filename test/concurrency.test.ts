@@ -64,7 +64,7 @@ test('a cancelled run starts nothing new, aborts running tasks through their sig
   const error = await pipeline.execute({ ...quiet, signal: controller.signal }).then(() => undefined, (thrown: unknown) => thrown);
   assert.ok(error instanceof RunCancelledError);
   assert.equal(error.code, 'ERR_RUN_CANCELLED');
-  assert.deepEqual(statuses(error.report as never), { Quick: 'ran', Long: 'cancelled', After: 'cancelled' });
+  assert.deepEqual(statuses(error.report), { Quick: 'ran', Long: 'cancelled', After: 'cancelled' });
   await sleep(5);
   assert.ok(sawAbort, 'the running task saw its signal abort');
   assert.equal(await pipeline.getResult('Quick'), 'quick');

@@ -166,7 +166,7 @@ function policy(kind: string, description: string, compute: (storedAt: Date) => 
 
 /**
  * Never expires by time (it may still go out of date when its inputs change).
- * @example new Task({ name: 'Load', expires: expire.never(), run: load });
+ * @example new Task('Load', { expire: expire.never() })
  */
 function never(): ExpiryPolicy {
   return policy('never', 'never', () => undefined);
@@ -321,7 +321,7 @@ function at(date: Date | string | number): ExpiryPolicy {
 
 /**
  * Ready-made expiry policies. All calendar rules use local time.
- * @example new Task({ name: 'Prices', expires: expire.atMidnight(), run: fetchPrices });
+ * @example new Task('Prices', { expire: expire.atMidnight() })
  */
 export const expire = Object.freeze({ never, session, onComplete, after, fromNow, fromToday, atMidnight, weekly, monthly, at });
 
@@ -331,7 +331,7 @@ function isPolicy(value: unknown): value is ExpiryPolicy {
 }
 
 /**
- * Turns what a user passed as `expires` into a policy: undefined -> never(), a function ->
+ * Turns what a user passed as the `expire` option into a policy: undefined -> never(), a function ->
  * a 'custom' policy (its return value is checked on every call), a policy -> itself.
  * @example toExpiryPolicy((storedAt) => new Date(storedAt.getTime() + 60_000)).expiresAt(new Date())
  */
@@ -340,7 +340,7 @@ export function toExpiryPolicy(option: ExpiryOption | undefined): ExpiryPolicy {
   if (typeof option === 'function') return policy('custom', 'as computed by a custom function', option);
   if (isPolicy(option)) return option;
   return fail(
-    `expiry option: got ${show(option)}; expected a policy such as expire.atMidnight(), ` +
+    `the expire option: got ${show(option)}; expected a policy such as expire.atMidnight(), ` +
       'a function (storedAt) => Date | undefined, or undefined',
   );
 }

@@ -86,8 +86,10 @@ function orderOrReportCycles(graph: DepGraph<AnyTask>, problems: ValidationProbl
       return graph.overallOrder();
     } catch (error) {
       if (!(error instanceof DepGraphCycleError)) throw error;
-      // cyclePath runs from a task to what it depends on: A -> B means A depends on B.
-      const path = error.cyclePath;
+      // cyclePath is the search path that ran into the cycle, from a task to what it depends on
+      // (A -> B: A depends on B); the cycle is its tail, from the first visit of the repeated task.
+      const repeated = error.cyclePath[error.cyclePath.length - 1]!;
+      const path = error.cyclePath.slice(error.cyclePath.indexOf(repeated));
       const first = path[0]!;
       problems.push({
         task: first,
