@@ -37,3 +37,23 @@ test('the README sample prints Final Result: 6, then serves all but TaskThree fr
   assert.deepEqual(tableStatuses(second.stderr), { TaskOne: 'cached', TaskTwo: 'cached', TaskThree: 'ran', Sum: 'cached' });
   assert.match(second.stderr, /TaskThree\s+│ ran \(expired: when the run completes\)/);
 });
+
+test('on a terminal a spinner names the running tasks; elsewhere progress is plain lines', { timeout: 60_000 }, () => {
+  const cacheDir = temporaryFolder();
+  // `script` (util-linux) gives the sample a real pseudo-terminal, here 100 columns wide.
+  const command = `stty cols 100 rows 30; ${JSON.stringify(process.execPath)} --import tsx samples/example1.ts`;
+  const terminal = spawnSync('script', ['-qfec', command, '/dev/null'], {
+    cwd: root,
+    env: { ...process.env, LITTLEPIPES_DIR: cacheDir, CI: '', NO_COLOR: '1', TERM: 'xterm' },
+    encoding: 'utf8',
+  });
+  assert.equal(terminal.status, 0, terminal.stdout.slice(-2000));
+  assert.ok(terminal.stdout.length < 20_000, `the spinner redraws in place (${terminal.stdout.length} characters of output)`);
+  assert.match(terminal.stdout, /running TaskTwo/, 'the spinner names the running task');
+  assert.match(terminal.stdout, /Final Result: 6/);
+
+  const plain = runSample(temporaryFolder());
+  assert.match(plain.stderr, /^▶ TaskTwo started$/m);
+  assert.match(plain.stderr, /^✔ TaskTwo done in 2\.\d+ s$/m);
+  assert.doesNotMatch(plain.stderr, /running TaskTwo/, 'no spinner without a terminal');
+});

@@ -23,7 +23,8 @@ export const silentProgress: ProgressListener = {
  * is not a terminal.
  */
 export function terminalProgress(total: number, stream: NodeJS.WriteStream = process.stderr): ProgressListener {
-  const interactive = Boolean(stream.isTTY) && !process.env.CI;
+  // A terminal that reports no width (a bare pseudo-terminal) would make the spinner's redraws run away.
+  const interactive = Boolean(stream.isTTY) && (stream.columns ?? 0) > 0 && !process.env.CI;
   const color = interactive && !('NO_COLOR' in process.env);
   const running = new Set<string>();
   let done = 0;

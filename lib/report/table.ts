@@ -9,7 +9,7 @@ export function renderTable(report: RunReport, options: { color?: boolean } = {}
   const color = options.color ?? false;
   const table = new Table({
     head: ['task', 'status', 'time', 'processes'],
-    style: color ? { head: ['cyan'] } : { head: [], border: [] },
+    style: color ? { head: ['cyan'], compact: true } : { head: [], border: [], compact: true },
   });
   const fold = report.tasks.length > FOLD_ABOVE;
   let folded = 0;
