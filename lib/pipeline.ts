@@ -222,7 +222,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
   /** Writes what is pending and releases the cache store; the pipeline reopens it if used again. */
   async close(): Promise<void> {
     await this.#queue;
-    this.#logs?.flush();
+    await this.#logs?.flush();
     const store = this.#store;
     this.#store = undefined;
     await store?.close();

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Keyv, { type KeyvStoreAdapter } from 'keyv';
-import KeyvSqlite from '@keyv/sqlite';
 import { CacheStoreError } from '../errors.js';
 import { hashBytes } from '../fingerprint/hash.js';
 import { decodeValue } from './codec.js';
 import { type CacheEntry, type StoredValue, isCacheEntry } from './entry.js';
+import { BatchingSqliteStore } from './sqlite-store.js';
 
 /** Values up to this size live inside the entry; larger ones go to a file when the store is the local SQLite one. */
 const INLINE_LIMIT = 64 * 1024;
@@ -30,7 +30,7 @@ export class ResultStore {
   /** Where the cache lives, for messages: a file path or "the configured store". */
   readonly location: string;
   readonly #keyv: Keyv;
-  readonly #sqlite: KeyvSqlite | undefined;
+  readonly #sqlite: BatchingSqliteStore | undefined;
   readonly #blobDir: string | undefined;
   readonly #ready: Promise<void>;
   #queue = new Map<string, CacheEntry | null>();
@@ -57,7 +57,7 @@ export class ResultStore {
       } catch (error) {
         throw new CacheStoreError(`Cannot create the cache folder ${options.cacheDir}: ${(error as Error).message}. Choose another folder with the cacheDir option or LITTLEPIPES_DIR.`, { cause: error });
       }
-      this.#sqlite = new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 15_000 });
+      this.#sqlite = new BatchingSqliteStore({ uri: `sqlite://${file}`, busyTimeout: 15_000 });
       this.#sqlite.on('error', () => {}); // Reported through the rejected query instead.
       this.#keyv = new Keyv({ ...common, store: this.#sqlite });
       this.#blobDir = path.join(options.cacheDir, 'blobs', options.pipeline);
@@ -98,18 +98,23 @@ export class ResultStore {
    * Prepares a result's bytes for an entry: inline when small or when the store is not local,
    * otherwise written to its own file (atomically, by rename) while its hash is computed.
    */
-  async storeValue(task: string, bytes: Buffer): Promise<{ hash: string; value: StoredValue }> {
+  storeValue(task: string, bytes: Buffer): { hash: string; value: StoredValue } | Promise<{ hash: string; value: StoredValue }> {
     if (!this.#blobDir || bytes.length <= INLINE_LIMIT) {
+      // Synchronous on purpose: most results are small, and a run of thousands should not pay a promise each.
       return { hash: hashBytes(bytes), value: { inline: bytes.toString('base64') } };
     }
-    await fs.promises.mkdir(this.#blobDir, { recursive: true });
-    const temporary = path.join(this.#blobDir, `.${task}.${process.pid}.${Date.now()}.tmp`);
+    return this.#writeBlob(task, bytes, this.#blobDir);
+  }
+
+  async #writeBlob(task: string, bytes: Buffer, blobDir: string): Promise<{ hash: string; value: StoredValue }> {
+    await fs.promises.mkdir(blobDir, { recursive: true });
+    const temporary = path.join(blobDir, `.${task}.${process.pid}.${Date.now()}.tmp`);
     const writing = fs.promises.writeFile(temporary, bytes);
     const hash = hashBytes(bytes); // Runs on this thread while the write runs on libuv's.
     try {
       await writing;
       const blob = `${task}.${hash}.bin`;
-      await fs.promises.rename(temporary, path.join(this.#blobDir, blob));
+      await fs.promises.rename(temporary, path.join(blobDir, blob));
       return { hash, value: { blob, bytes: bytes.length } };
     } catch (error) {
       await fs.promises.rm(temporary, { force: true });

@@ -6,6 +6,8 @@ import pino, { type Logger } from 'pino';
 const DEFAULT_MAX_BYTES = 1024 * 1024;
 /** Lines wait in memory at most this long before they are appended to their files. */
 const FLUSH_DELAY_MS = 1000;
+/** Files appended at once: enough to overlap slow file creation, few enough to leave libuv's threads to SQLite. */
+const WRITE_CONCURRENCY = 2;
 
 /**
  * The task logs of one folder (`.littlepipes/logs/<pipeline>`): a pino logger per task name,
@@ -13,8 +15,11 @@ const FLUSH_DELAY_MS = 1000;
  *
  * Creating a pino instance costs about 30 µs and a child logger about 3, so there is one pino
  * root per folder and a child per task, bound to `{task}`. The root writes to a router that files
- * each line under the task named by its first `"task"` binding (task names contain no quotes),
- * buffers it, and appends each task's lines in one write.
+ * each line under the task named by its first `"task"` binding (task names contain no quotes) and
+ * buffers it. Buffers are appended to their files asynchronously, like pino's own destination: a
+ * run never waits on log files (creating thousands of them can take seconds on a slow disk).
+ * `flush()` resolves once everything logged so far is written; lines still buffered when the
+ * process is about to exit are written then.
  */
 export class TaskLogs {
   static readonly #byFolder = new Map<string, TaskLogs>();
@@ -30,19 +35,24 @@ export class TaskLogs {
     return logs;
   }
 
-  /** Writes the lines of every folder now; used when the process exits. */
+  /** Starts writing what every folder has buffered (the event loop then stays alive until it is written). */
   static flushAll(): void {
-    for (const logs of TaskLogs.#byFolder.values()) logs.flush();
+    for (const logs of TaskLogs.#byFolder.values()) void logs.flush();
+  }
+
+  /** Writes what every folder has buffered synchronously: for `process.exit()`, which waits for nothing. */
+  static flushAllSync(): void {
+    for (const logs of TaskLogs.#byFolder.values()) logs.#writeSync();
   }
 
   readonly folder: string;
   readonly #root: Logger;
   readonly #loggers = new Map<string, Logger>();
-  readonly #pending = new Map<string, string[]>();
+  #pending = new Map<string, string[]>();
   /** Bytes in each file written by this process, once its size has been read. */
   readonly #sizes = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
-  #folderReady = false;
+  #writing: Promise<void> = Promise.resolve();
   #broken: string | undefined;
   maxBytes = DEFAULT_MAX_BYTES;
 
@@ -72,23 +82,16 @@ export class TaskLogs {
     for (const logger of this.#loggers.values()) logger.level = level;
   }
 
-  /** Appends every buffered line to its file now. */
-  flush(): void {
+  /** Appends every buffered line to its file; resolves when all lines logged so far are written. Never rejects. */
+  flush(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#pending.size === 0) return;
-    const pending = [...this.#pending];
-    this.#pending.clear();
-    if (this.#broken) return;
-    try {
-      if (!this.#folderReady) fs.mkdirSync(this.folder, { recursive: true });
-      this.#folderReady = true;
-      for (const [task, lines] of pending) this.#append(task, lines.join(''));
-    } catch (error) {
-      // Logs must never break a run: warn once and keep running without them.
-      this.#broken = (error as Error).message;
-      process.emitWarning(`littlepipes cannot write task logs in ${this.folder} (${this.#broken}); logging to files is off for this process. Check that the folder is writable.`);
+    if (this.#pending.size > 0) {
+      const batch = [...this.#pending];
+      this.#pending = new Map();
+      this.#writing = this.#writing.then(() => this.#write(batch));
     }
+    return this.#writing;
   }
 
   #route(line: string): void {
@@ -97,26 +100,59 @@ export class TaskLogs {
     const lines = this.#pending.get(task);
     if (lines) lines.push(line);
     else this.#pending.set(task, [line]);
-    this.#timer ??= setTimeout(() => this.flush(), FLUSH_DELAY_MS).unref();
+    this.#timer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS).unref();
   }
 
-  #append(task: string, text: string): void {
+  async #write(batch: [string, string[]][]): Promise<void> {
+    if (this.#broken) return;
+    try {
+      await fs.promises.mkdir(this.folder, { recursive: true });
+      let next = 0;
+      const worker = async () => {
+        while (next < batch.length) {
+          const [task, lines] = batch[next++]!;
+          await this.#append(task, lines.join(''));
+        }
+      };
+      await Promise.all(Array.from({ length: WRITE_CONCURRENCY }, worker));
+    } catch (error) {
+      this.#disable(error);
+    }
+  }
+
+  async #append(task: string, text: string): Promise<void> {
     const file = this.file(task);
     let size = this.#sizes.get(file);
-    if (size === undefined) {
-      try {
-        size = fs.statSync(file).size;
-      } catch {
-        size = 0;
-      }
-    }
+    if (size === undefined) size = await fs.promises.stat(file).then((stat) => stat.size, () => 0);
     if (size > 0 && size + text.length > this.maxBytes) {
-      fs.renameSync(file, `${file}.1`);
+      await fs.promises.rename(file, `${file}.1`);
       size = 0;
     }
-    fs.appendFileSync(file, text);
     this.#sizes.set(file, size + Buffer.byteLength(text));
+    await fs.promises.appendFile(file, text);
+  }
+
+  #writeSync(): void {
+    if (this.#broken || this.#pending.size === 0) return;
+    const batch = [...this.#pending];
+    this.#pending = new Map();
+    try {
+      fs.mkdirSync(this.folder, { recursive: true });
+      for (const [task, lines] of batch) fs.appendFileSync(this.file(task), lines.join(''));
+    } catch (error) {
+      this.#disable(error);
+    }
+  }
+
+  /** Logs must never break a run: warn once and go on without them. */
+  #disable(error: unknown): void {
+    this.#broken = (error as Error).message;
+    process.emitWarning(
+      `littlepipes cannot write task logs in ${this.folder} (${this.#broken}); logging to files is off for this process. Check that the folder is writable.`,
+    );
   }
 }
 
-process.once('exit', () => TaskLogs.flushAll());
+// Lines still buffered when the event loop empties are written then; process.exit() gets them synchronously.
+process.on('beforeExit', () => TaskLogs.flushAll());
+process.once('exit', () => TaskLogs.flushAllSync());

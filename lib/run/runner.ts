@@ -49,8 +49,8 @@ interface TaskState {
   holders: number;
   /** The hash of the result its dependents see; undefined when it has none (failed, blocked...). */
   hash: string | undefined;
-  /** Its result, once computed or loaded for a dependent. */
-  value: Promise<unknown> | undefined;
+  /** Its result, once computed (`{ value }`) or being loaded for a dependent (a promise). */
+  value: { value: unknown } | Promise<unknown> | undefined;
   /** The entry this run wrote for it. */
   written: CacheEntry | undefined;
   report: TaskReport | undefined;
@@ -75,6 +75,8 @@ export class Run {
   #remaining = 0;
   #finished = false;
   #cancelled = false;
+  #advancing = false;
+  #again = false;
   readonly #controller = new AbortController();
   readonly #startedAt = new Date();
   readonly #start = performance.now();
@@ -118,13 +120,29 @@ export class Run {
     return finished;
   }
 
-  /** Decides every ready task, starts what may start, and finishes the run when nothing is left. */
+  /**
+   * Decides every ready task, starts what may start, and finishes the run when nothing is left.
+   * A task that completes synchronously calls this again from inside it; that nested call only
+   * asks the running loop for another pass, so a chain of any length runs without recursion.
+   */
   #advance(): void {
-    if (this.#finished) return;
-    while (this.#readyAt < this.#ready.length) this.#decide(this.#ready[this.#readyAt++]!);
-    while (this.#running < this.#settings.concurrency && this.#runnableAt < this.#runnable.length && !this.#cancelled) {
-      const { name, reason } = this.#runnable[this.#runnableAt++]!;
-      void this.#runTask(this.#states.get(name)!, reason);
+    if (this.#advancing) {
+      this.#again = true;
+      return;
+    }
+    this.#advancing = true;
+    try {
+      do {
+        this.#again = false;
+        if (this.#finished) return;
+        while (this.#readyAt < this.#ready.length) this.#decide(this.#ready[this.#readyAt++]!);
+        while (this.#running < this.#settings.concurrency && this.#runnableAt < this.#runnable.length && !this.#cancelled) {
+          const { name, reason } = this.#runnable[this.#runnableAt++]!;
+          void this.#runTask(this.#states.get(name)!, reason);
+        }
+      } while (this.#again);
+    } finally {
+      this.#advancing = false;
     }
     if (this.#remaining === 0 && this.#running === 0) void this.#finish();
   }
@@ -169,13 +187,18 @@ export class Run {
     let status: TaskStatus;
     let error: Error | undefined;
     try {
-      const upstream = await this.#loadUpstream(state);
+      // Each step is awaited only when it is asynchronous: a run of thousands of small tasks
+      // should not pay a promise for every step of every task.
+      const loading = this.#upstreamValues(state);
+      const upstream = loading instanceof Promise ? await loading : loading;
       const context = createContext(task, { pipeline, log, signal: this.#controller.signal, upstream, timings });
-      const result = await (context.run as () => unknown)();
+      const returned = (context.run as () => unknown)();
+      const result = returned instanceof Promise ? await returned : returned;
       if (this.#cancelled) throw this.#controller.signal.reason;
       const problem = findUncacheable(result);
       if (problem) throw new UncacheableResultError(task.name, problem.path, problem.problem);
-      const stored = await store.storeValue(task.name, encodeValue(result));
+      const storing = store.storeValue(task.name, encodeValue(result));
+      const stored = storing instanceof Promise ? await storing : storing;
       if (this.#cancelled) throw this.#controller.signal.reason;
       const storedAt = Date.now();
       state.written = {
@@ -188,7 +211,7 @@ export class Run {
       };
       store.put(task.name, state.written, state.entry);
       state.hash = stored.hash;
-      if (state.holders > 0) state.value = Promise.resolve(result);
+      if (state.holders > 0) state.value = { value: result };
       status = 'ran';
     } catch (thrown) {
       if (this.#cancelled) {
@@ -220,17 +243,21 @@ export class Run {
     return { format: ENTRY_FORMAT, definition: definitionFingerprint(state.task), upstream, storedAt, durationMs, expiry: state.task.expire.description } as const;
   }
 
-  /** The results of a task's dependencies, from memory when they ran in this run, else from the cache. */
-  async #loadUpstream(state: TaskState): Promise<Map<string, unknown>> {
+  /**
+   * The results of a task's dependencies: from memory when they ran in this run (synchronously),
+   * else loaded from the cache, once however many dependents ask.
+   */
+  #upstreamValues(state: TaskState): Map<string, unknown> | Promise<Map<string, unknown>> {
     const values = new Map<string, unknown>();
-    await Promise.all(
-      state.task.dependencies.map(async (dependency) => {
-        const upstream = this.#states.get(dependency)!;
-        upstream.value ??= this.#parts.store.loadValue(dependency, upstream.entry!.value!);
-        values.set(dependency, await upstream.value);
-      }),
-    );
-    return values;
+    const loads: Promise<void>[] = [];
+    for (const dependency of state.task.dependencies) {
+      const upstream = this.#states.get(dependency)!;
+      upstream.value ??= this.#parts.store.loadValue(dependency, upstream.entry!.value!);
+      const held = upstream.value;
+      if (held instanceof Promise) loads.push(held.then((value) => void values.set(dependency, value)));
+      else values.set(dependency, held.value);
+    }
+    return loads.length === 0 ? values : Promise.all(loads).then(() => values);
   }
 
   /** Records a task's outcome and lets its dependents be decided. */
@@ -270,13 +297,12 @@ export class Run {
       (name) => this.#states.get(name)?.report ?? { name, status: 'skipped' as const, reason: 'not selected by `only`', ms: 0, processes: [] },
     );
     const report = new RunReport(this.#parts.pipeline.name, this.#startedAt, performance.now() - this.#start, tasks);
+    void logs.flush(); // Written in the background; Pipeline.close() waits for it.
     try {
       await store.flush();
     } catch (error) {
       this.#reject(error);
       return;
-    } finally {
-      logs.flush();
     }
     progress.runFinished(report);
     this.#resolve(report);
