@@ -1,4 +1,4 @@
-import { createHash, hash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * SHA-256 in base64url. Node's built-in runs at about 1.7 GB/s on machines with SHA extensions,
@@ -11,7 +11,7 @@ export function hashBytes(data: string | NodeJS.ArrayBufferView): string {
 
 /** Hashes several parts unambiguously (each part is length-prefixed, so "ab"+"c" differs from "a"+"bc"). */
 export function hashParts(parts: readonly string[]): string {
-  const hash = createHash('sha256');
-  for (const part of parts) hash.update(`${part.length}:`).update(part);
-  return hash.digest('base64url');
+  let joined = '';
+  for (const part of parts) joined += `${part.length}:${part}`;
+  return hashBytes(joined);
 }

@@ -71,6 +71,17 @@ export class TaskLogs {
     return logger;
   }
 
+  /**
+   * Writes one info line to a task's file without creating its logger: for the runner's
+   * "served from cache", once per cached task per run, where a child logger would cost more
+   * than the line. The router files it under `task` like any other.
+   */
+  note(task: string, message: string): void {
+    const logger = this.#loggers.get(task);
+    if (logger) logger.info(message);
+    else this.#root.info({ task }, message);
+  }
+
   /** The file a task's lines go to. */
   file(task: string): string {
     return path.join(this.folder, `${task}.log`);

@@ -167,7 +167,7 @@ export class Run {
       this.#settle(state, 'skipped', stale ? `skipped by request; its cached result cannot be used: ${describeReason(stale)}` : 'skipped by request; its cached result is used');
     } else if (!stale) {
       state.hash = entry!.resultHash;
-      this.#parts.logs.logger(name).info('served from cache');
+      this.#parts.logs.note(name, 'served from cache');
       this.#settle(state, 'cached', 'fresh');
     } else {
       this.#runnable.push({ name, reason: stale });
