@@ -3,7 +3,14 @@
  * tasks i-1 and floor(i/2), each returning i. A cold run (fresh cache folder, every task runs)
  * and a fully cached run (a new Pipeline and new Task objects on the same folder, as a new
  * process would have), timed as the wall time of `await pipeline.execute()`.
+ *
+ * Diagnostics beside the headline figures, in the same rounds: the time of `close()` after each
+ * run (task log files are written in the background, so close() waits for what execute() left),
+ * the same runs with logLevel 'silent' (no log files at all), and the file system's own cost of
+ * creating one small file, which is the floor of a log file per task on this machine.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { type AnyTask, Pipeline, type RunReport, Task } from '../lib/index.js';
 import { type Figure, fmt, list, median, min, removeFolder, temporaryFolder, timeMs } from './util.js';
 
@@ -11,14 +18,20 @@ const SIZES = [1_000, 10_000] as const;
 const ROUNDS = 5;
 const BENCH = 'overhead';
 
+/**
+ * `default` is the measured configuration. `silent` (logLevel 'silent': no task log lines, so no
+ * log files) is a diagnostic run beside it, to separate the cost of the per-task log files.
+ */
+type Variant = 'default' | 'silent';
+
 /** The task definitions; called again for the cached run, so that nothing is shared with the cold one. */
-function buildPipeline(n: number, cacheDir: string): Pipeline {
+function buildPipeline(n: number, cacheDir: string, variant: Variant): Pipeline {
   const tasks: AnyTask[] = [];
   for (let i = 0; i < n; i++) {
     const dependencies = i === 0 ? [] : [...new Set([`T${i - 1}`, `T${Math.floor(i / 2)}`])];
     tasks.push(new Task(`T${i}`, { dependencies }).process('run', () => i));
   }
-  return new Pipeline('Overhead', { cacheDir }).add(...tasks);
+  return new Pipeline('Overhead', variant === 'silent' ? { cacheDir, logLevel: 'silent' } : { cacheDir }).add(...tasks);
 }
 
 function expectAll(report: RunReport, status: string, n: number, what: string): void {
@@ -33,25 +46,45 @@ interface Sample {
   coldMs: number;
   buildCachedMs: number;
   cachedMs: number;
+  /** close() after each run: what execute() left in the background (task log files, mostly). */
+  closeColdMs: number;
+  closeCachedMs: number;
 }
 
-async function measure(n: number): Promise<Sample> {
+async function measure(n: number, variant: Variant = 'default'): Promise<Sample> {
   const folder = temporaryFolder('littlepipes-bench-overhead-');
   try {
-    const coldBuild = await timeMs(() => buildPipeline(n, folder));
+    const coldBuild = await timeMs(() => buildPipeline(n, folder, variant));
     const cold = await timeMs(() => coldBuild.value.execute({ progress: false }));
     expectAll(cold.value, 'ran', n, `cold run of ${n}`);
-    await coldBuild.value.close();
+    const closeCold = await timeMs(() => coldBuild.value.close());
 
-    const cachedBuild = await timeMs(() => buildPipeline(n, folder));
+    const cachedBuild = await timeMs(() => buildPipeline(n, folder, variant));
     const cached = await timeMs(() => cachedBuild.value.execute({ progress: false }));
     expectAll(cached.value, 'cached', n, `cached run of ${n}`);
     // The result of the last task proves the cache serves real values.
     const last = await cachedBuild.value.getResult(`T${n - 1}`);
     if (last !== n - 1) throw new Error(`cached result of T${n - 1} is ${String(last)}`);
-    await cachedBuild.value.close();
+    const closeCached = await timeMs(() => cachedBuild.value.close());
 
-    return { buildColdMs: coldBuild.ms, coldMs: cold.ms, buildCachedMs: cachedBuild.ms, cachedMs: cached.ms };
+    return { buildColdMs: coldBuild.ms, coldMs: cold.ms, buildCachedMs: cachedBuild.ms, cachedMs: cached.ms, closeColdMs: closeCold.ms, closeCachedMs: closeCached.ms };
+  } finally {
+    removeFolder(folder);
+  }
+}
+
+/**
+ * Diagnostic floor of this machine's file system: microseconds to create one small file, creating
+ * n of them in a fresh folder with appendFileSync (what the task logs do for each task's first line).
+ */
+async function fileCreationUs(n: number): Promise<number> {
+  const folder = temporaryFolder('littlepipes-bench-files-');
+  try {
+    const line = '{"level":30,"time":1700000000000,"task":"T1","msg":"started"}\n';
+    const { ms } = await timeMs(() => {
+      for (let i = 0; i < n; i++) fs.appendFileSync(path.join(folder, `T${i}.log`), line);
+    });
+    return (ms * 1000) / n;
   } finally {
     removeFolder(folder);
   }
@@ -60,48 +93,78 @@ async function measure(n: number): Promise<Sample> {
 export async function overheadBench(log: (line: string) => void): Promise<Figure[]> {
   log(`overhead: warm-up (N = ${SIZES[0]})`);
   await measure(SIZES[0]);
+  await measure(SIZES[0], 'silent');
 
-  const samples = new Map<number, Sample[]>(SIZES.map((n) => [n, []]));
+  const samples = new Map<string, Sample[]>();
+  const floors = new Map<number, number[]>(SIZES.map((n) => [n, []]));
+  const key = (variant: Variant, n: number) => `${variant}:${n}`;
   for (let round = 0; round < ROUNDS; round++) {
-    // Both sizes in every round, in alternating order, so noise hits both.
+    // Both sizes and both variants in every round, in alternating order, so noise hits all of them.
     const order = round % 2 === 0 ? [...SIZES] : [...SIZES].reverse();
     for (const n of order) {
-      const sample = await measure(n);
-      samples.get(n)!.push(sample);
-      log(`overhead: round ${round + 1}/${ROUNDS} N=${n}: cold ${fmt(sample.coldMs)} ms, cached ${fmt(sample.cachedMs)} ms (build ${fmt(sample.buildColdMs)} / ${fmt(sample.buildCachedMs)} ms)`);
+      for (const variant of (round % 2 === 0 ? ['default', 'silent'] : ['silent', 'default']) as Variant[]) {
+        const sample = await measure(n, variant);
+        const bucket = samples.get(key(variant, n)) ?? [];
+        bucket.push(sample);
+        samples.set(key(variant, n), bucket);
+        log(`overhead: round ${round + 1}/${ROUNDS} N=${n} ${variant.padEnd(7)}: cold ${fmt(sample.coldMs)} ms, cached ${fmt(sample.cachedMs)} ms (build+add ${fmt(sample.buildColdMs)} / ${fmt(sample.buildCachedMs)} ms, close() after ${fmt(sample.closeColdMs)} / ${fmt(sample.closeCachedMs)} ms)`);
+      }
+      const floor = await fileCreationUs(n);
+      floors.get(n)!.push(floor);
+      log(`overhead: round ${round + 1}/${ROUNDS} N=${n} file system: ${fmt(floor)} us to create one small file`);
     }
   }
 
   const figures: Figure[] = [];
   const perTask = new Map<string, number>();
+  const perRound = new Map<string, number[]>();
   log('');
-  log('overhead: microseconds per task (median of rounds; min and all rounds after)');
-  for (const n of SIZES) {
-    const rows = samples.get(n)!;
+  log('overhead: microseconds per task, wall time of execute() (median of rounds; min and all rounds after)');
+  for (const variant of ['default', 'silent'] as const) {
+    if (variant === 'silent') log("  diagnostic, logLevel: 'silent' (no task log files):");
+    for (const n of SIZES) {
+      const rows = samples.get(key(variant, n))!;
+      for (const kind of ['cold', 'cached'] as const) {
+        const us = rows.map((row) => ((kind === 'cold' ? row.coldMs : row.cachedMs) * 1000) / n);
+        const build = rows.map((row) => ((kind === 'cold' ? row.buildColdMs : row.buildCachedMs) * 1000) / n);
+        const close = rows.map((row) => ((kind === 'cold' ? row.closeColdMs : row.closeCachedMs) * 1000) / n);
+        perTask.set(`${variant}:${kind}:${n}`, median(us));
+        perRound.set(`${variant}:${kind}:${n}`, us);
+        log(`  N=${String(n).padStart(6)} ${kind.padEnd(6)} execute(): ${fmt(median(us)).padStart(7)} us/task (min ${fmt(min(us))}, all ${list(us)}); build+add(): ${fmt(median(build))}; close() after: ${fmt(median(close))} us/task`);
+        const label = variant === 'silent' ? ` (logs silent)` : '';
+        figures.push({
+          bench: BENCH,
+          name: `${kind} execute() us/task, N=${n}${label}`,
+          value: median(us),
+          unit: 'us',
+          max: variant === 'default' && n === 10_000 ? (kind === 'cold' ? 50 : 20) : undefined,
+        });
+        if (variant === 'default') {
+          figures.push({ bench: BENCH, name: `${kind} build+add() us/task, N=${n}`, value: median(build), unit: 'us' });
+          figures.push({ bench: BENCH, name: `${kind} close() after, us/task, N=${n}`, value: median(close), unit: 'us' });
+        }
+      }
+    }
     for (const kind of ['cold', 'cached'] as const) {
-      const us = rows.map((row) => ((kind === 'cold' ? row.coldMs : row.cachedMs) * 1000) / n);
-      const build = rows.map((row) => ((kind === 'cold' ? row.buildColdMs : row.buildCachedMs) * 1000) / n);
-      perTask.set(`${kind}:${n}`, median(us));
-      log(`  N=${String(n).padStart(6)} ${kind.padEnd(6)} execute(): ${fmt(median(us)).padStart(7)} us/task (min ${fmt(min(us))}, all ${list(us)}); build+add(): ${fmt(median(build))} us/task`);
+      const ratio = perTask.get(`${variant}:${kind}:10000`)! / perTask.get(`${variant}:${kind}:1000`)!;
+      // Per-round ratios too: both sizes of a round ran close together.
+      const big = perRound.get(`${variant}:${kind}:10000`)!;
+      const small = perRound.get(`${variant}:${kind}:1000`)!;
+      const rounds = big.map((us, index) => us / small[index]!);
+      log(`  ${kind} growth (us/task at 10,000) / (us/task at 1,000): ${fmt(ratio, 3)} (per round ${list(rounds)})`);
       figures.push({
         bench: BENCH,
-        name: `${kind} execute() us/task, N=${n}`,
-        value: median(us),
-        unit: 'us',
-        max: n === 10_000 ? (kind === 'cold' ? 50 : 20) : undefined,
+        name: `${kind} growth ratio 10k/1k${variant === 'silent' ? ' (logs silent)' : ''}`,
+        value: ratio,
+        unit: 'x',
+        max: variant === 'default' ? 1.3 : undefined,
       });
-      figures.push({ bench: BENCH, name: `${kind} build+add() us/task, N=${n}`, value: median(build), unit: 'us' });
     }
   }
-  for (const kind of ['cold', 'cached'] as const) {
-    const ratio = perTask.get(`${kind}:10000`)! / perTask.get(`${kind}:1000`)!;
-    // Per-round ratios too: both sizes of a round ran back to back.
-    const rounds = samples.get(10_000)!.map((big, index) => {
-      const small = samples.get(1_000)![index]!;
-      return kind === 'cold' ? big.coldMs / 10 / small.coldMs : big.cachedMs / 10 / small.cachedMs;
-    });
-    log(`  ${kind} growth (us/task at 10,000) / (us/task at 1,000): ${fmt(ratio, 3)} (per round ${list(rounds)})`);
-    figures.push({ bench: BENCH, name: `${kind} growth ratio 10k/1k`, value: ratio, unit: 'x', max: 1.3 });
+  for (const n of SIZES) {
+    const us = floors.get(n)!;
+    log(`  file system floor: creating one small file in a folder of ${n}: ${fmt(median(us))} us (all ${list(us)})`);
+    figures.push({ bench: BENCH, name: `fs: create 1 small file (of ${n}) us`, value: median(us), unit: 'us' });
   }
   return figures;
 }

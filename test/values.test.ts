@@ -103,3 +103,21 @@ for (const [label, value, expected] of [
     await pipeline.close();
   });
 }
+
+test('the uncacheable check finds a class instance behind a cycle, a Map key or a symbol key', async () => {
+  const { findUncacheable } = await import('../lib/cache/codec.js');
+  const cyclic: { next?: unknown; payload?: unknown } = {};
+  cyclic.next = { back: cyclic, deeper: [{ payload: new Model() }] };
+  assert.deepEqual(findUncacheable(cyclic), { path: 'result.next.deeper[0].payload', problem: 'is an instance of Model, which would come back as a plain object' });
+  assert.equal(findUncacheable(new Map([[new Model(), 1]]))?.path, 'result<key [object Object]>');
+  assert.equal(findUncacheable({ rows: [{ [Symbol('tag')]: 1 }] })?.path, 'result.rows[0]');
+});
+
+test('the uncacheable check accepts large results with shared and circular references', async () => {
+  const { findUncacheable } = await import('../lib/cache/codec.js');
+  const shared = { unit: 'kg' };
+  const rows = Array.from({ length: 100_000 }, (_, id) => ({ id, name: `row ${id}`, value: id / 3, flag: id % 2 === 0, shared }));
+  const table: { rows: unknown[]; self?: unknown } = { rows };
+  table.self = table;
+  assert.equal(findUncacheable(table), undefined);
+});

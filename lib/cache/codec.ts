@@ -78,11 +78,62 @@ function problemOf(value: unknown): string | undefined {
 }
 
 /**
- * Walks a value and returns the first part that would not survive the cache, as a path from
- * `root` (`result.model.predict`) and what is wrong with it; undefined when all of it is fine.
- * Iterative, so deep structures cannot overflow the stack; each object is visited once.
+ * The first part of a value that would not survive the cache, as a path from `root`
+ * (`result.model.predict`) and what is wrong with it; undefined when all of it is fine.
+ * Most results are fine, so a quick walk that builds no paths runs first, and the walk that
+ * names the path runs only when the quick one found something.
  */
 export function findUncacheable(value: unknown, root = 'result'): { path: string; problem: string } | undefined {
+  return hasUncacheable(value) ? locateUncacheable(value, root) : undefined;
+}
+
+/**
+ * Whether anything in `value` would not survive the cache. Iterative, so deep structures cannot
+ * overflow the stack. Only objects that hold other objects are remembered (to stop at cycles):
+ * remembering the many leaf records of a large result would cost more than the rest of the walk.
+ */
+function hasUncacheable(value: unknown): boolean {
+  if (typeof value === 'function' || typeof value === 'symbol') return true;
+  if (typeof value !== 'object' || value === null) return false;
+  const stack: object[] = [value];
+  const expanded = new Set<object>();
+  let holdsObjects = false;
+  // Returns true when `child` is a problem; pushes it when it is an object to look into.
+  const look = (child: unknown): boolean => {
+    if (typeof child === 'object') {
+      if (child !== null) {
+        stack.push(child);
+        holdsObjects = true;
+      }
+      return false;
+    }
+    return typeof child === 'function' || typeof child === 'symbol';
+  };
+  while (stack.length > 0) {
+    const current = stack.pop()!;
+    if (expanded.has(current)) continue;
+    holdsObjects = false;
+    const prototype = Object.getPrototypeOf(current);
+    if (prototype === Array.prototype) {
+      const array = current as unknown[];
+      for (let index = 0; index < array.length; index++) if (look(array[index])) return true;
+    } else if (prototype === Object.prototype || prototype === null) {
+      if (Object.getOwnPropertySymbols(current).length > 0) return true;
+      for (const key in current) if (look((current as Record<string, unknown>)[key])) return true;
+    } else if (prototype === Map.prototype) {
+      for (const [key, item] of current as Map<unknown, unknown>) if (look(key) || look(item)) return true;
+    } else if (prototype === Set.prototype) {
+      for (const item of current as Set<unknown>) if (look(item)) return true;
+    } else if (!CLONEABLE_PROTOTYPES.has(prototype)) {
+      return true;
+    }
+    if (holdsObjects) expanded.add(current);
+  }
+  return false;
+}
+
+/** The detailed walk: each object once, with the path to it, to name what is wrong. */
+function locateUncacheable(value: unknown, root: string): { path: string; problem: string } | undefined {
   const rootProblem = problemOf(value);
   if (rootProblem) return { path: root, problem: rootProblem };
   if (typeof value !== 'object' || value === null) return undefined;

@@ -9,8 +9,8 @@ import { BatchingSqliteStore } from './sqlite-store.js';
 
 /** Values up to this size live inside the entry; larger ones go to a file when the store is the local SQLite one. */
 const INLINE_LIMIT = 64 * 1024;
-/** `getMany` of @keyv/sqlite matches rows with a linear search, so large reads are split. */
-const READ_CHUNK = 500;
+/** Keys per read: large enough that 10,000 tasks take two queries, small enough for any store's `getMany`. */
+const READ_CHUNK = 5000;
 
 export interface ResultStoreOptions {
   /** The pipeline's name: its namespace in the store. */
@@ -33,7 +33,10 @@ export class ResultStore {
   readonly #sqlite: BatchingSqliteStore | undefined;
   readonly #blobDir: string | undefined;
   readonly #ready: Promise<void>;
+  /** Entries waiting to be written; `null` removes one. */
   #queue = new Map<string, CacheEntry | null>();
+  /** The batch being written now: still what readers must see until it is committed. */
+  #inFlight = new Map<string, CacheEntry | null>();
   #obsoleteBlobs: string[] = [];
   #flushing: Promise<void> = Promise.resolve();
   #flushScheduled = false;
@@ -86,8 +89,7 @@ export class ResultStore {
         throw this.#storeError('read', error);
       }
       chunk.forEach((name, index) => {
-        const queued = this.#queue.get(name);
-        const value = queued === undefined ? values[index] : queued;
+        const value = this.#queue.has(name) ? this.#queue.get(name) : this.#inFlight.has(name) ? this.#inFlight.get(name) : values[index];
         if (isCacheEntry(value)) entries.set(name, value);
       });
     }
@@ -109,10 +111,18 @@ export class ResultStore {
   async #writeBlob(task: string, bytes: Buffer, blobDir: string): Promise<{ hash: string; value: StoredValue }> {
     await fs.promises.mkdir(blobDir, { recursive: true });
     const temporary = path.join(blobDir, `.${task}.${process.pid}.${Date.now()}.tmp`);
-    const writing = fs.promises.writeFile(temporary, bytes);
-    const hash = hashBytes(bytes); // Runs on this thread while the write runs on libuv's.
     try {
-      await writing;
+      const file = await fs.promises.open(temporary, 'w');
+      let hash: string;
+      try {
+        // The whole buffer goes to libuv in one write request, so the disk works while this
+        // thread hashes (writeFile would write 512 KiB chunks, each started by this thread).
+        const writing = writeAll(file, bytes);
+        hash = hashBytes(bytes);
+        await writing;
+      } finally {
+        await file.close();
+      }
       const blob = `${task}.${hash}.bin`;
       await fs.promises.rename(temporary, path.join(blobDir, blob));
       return { hash, value: { blob, bytes: bytes.length } };
@@ -192,6 +202,7 @@ export class ResultStore {
     if (this.#queue.size === 0) return;
     const batch = this.#queue;
     const obsolete = this.#obsoleteBlobs;
+    this.#inFlight = batch;
     this.#queue = new Map();
     this.#obsoleteBlobs = [];
     const writes = [...batch].filter(([, entry]) => entry !== null).map(([task, entry]) => ({ key: entryKey(task), value: entry }));
@@ -211,6 +222,8 @@ export class ResultStore {
       // Keep what was not written, unless newer entries for the same tasks were queued meanwhile.
       for (const [task, entry] of batch) if (!this.#queue.has(task)) this.#queue.set(task, entry);
       throw this.#storeError('write', error);
+    } finally {
+      this.#inFlight = new Map();
     }
     if (this.#blobDir) {
       await Promise.all(obsolete.map((blob) => fs.promises.rm(path.join(this.#blobDir!, blob), { force: true })));
@@ -225,6 +238,13 @@ export class ResultStore {
   #storeError(action: string, error: unknown): CacheStoreError {
     if (error instanceof CacheStoreError) return error;
     return new CacheStoreError(`Cannot ${action} the cache at ${this.location}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+  }
+}
+
+async function writeAll(file: fs.promises.FileHandle, bytes: Buffer): Promise<void> {
+  for (let offset = 0; offset < bytes.length; ) {
+    const { bytesWritten } = await file.write(bytes, offset, bytes.length - offset);
+    offset += bytesWritten;
   }
 }
 
