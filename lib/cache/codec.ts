@@ -4,7 +4,9 @@ import v8 from 'node:v8';
  * Results are stored with V8's own serializer (the structured clone format): it round-trips Date,
  * Map, Set, BigInt, RegExp, typed arrays, Buffer, undefined and circular references exactly, and is
  * several times faster than JSON-based codecs on large values. It silently turns class instances
- * into plain objects, though, so `findUncacheable` checks a value before it is stored.
+ * into plain objects, though, so `findUncacheable` checks a value before it is stored. Like
+ * `structuredClone`, it leaves out properties keyed by symbols; checking every object for them
+ * would double the cost of the check, so they are left out here too (and documented).
  */
 export function encodeValue(value: unknown): Buffer {
   return v8.serialize(value);
@@ -68,9 +70,7 @@ function problemOf(value: unknown): string | undefined {
   if (typeof value === 'symbol') return 'is a symbol';
   if (typeof value !== 'object' || value === null) return undefined;
   const prototype = Object.getPrototypeOf(value);
-  if (CLONEABLE_PROTOTYPES.has(prototype)) {
-    return Object.getOwnPropertySymbols(value).length > 0 ? 'has symbol keys, which would be dropped' : undefined;
-  }
+  if (CLONEABLE_PROTOTYPES.has(prototype)) return undefined;
   const className = prototype?.constructor?.name ?? 'an unknown class';
   if (value instanceof Promise) return 'is a Promise (await it before returning)';
   if (value instanceof WeakMap || value instanceof WeakSet) return `is a ${className}, which cannot be stored`;
@@ -89,45 +89,49 @@ export function findUncacheable(value: unknown, root = 'result'): { path: string
 
 /**
  * Whether anything in `value` would not survive the cache. Iterative, so deep structures cannot
- * overflow the stack. Only objects that hold other objects are remembered (to stop at cycles):
- * remembering the many leaf records of a large result would cost more than the rest of the walk.
+ * overflow the stack. The checks are inlined, since a large result has millions of members, and
+ * only objects that hold objects are remembered (to stop at cycles and shared parts): looking up
+ * and remembering the many leaf records of a large result would cost more than the rest.
  */
 function hasUncacheable(value: unknown): boolean {
   if (typeof value === 'function' || typeof value === 'symbol') return true;
   if (typeof value !== 'object' || value === null) return false;
   const stack: object[] = [value];
   const expanded = new Set<object>();
-  let holdsObjects = false;
-  // Returns true when `child` is a problem; pushes it when it is an object to look into.
-  const look = (child: unknown): boolean => {
-    if (typeof child === 'object') {
-      if (child !== null) {
-        stack.push(child);
-        holdsObjects = true;
-      }
-      return false;
-    }
-    return typeof child === 'function' || typeof child === 'symbol';
-  };
   while (stack.length > 0) {
     const current = stack.pop()!;
-    if (expanded.has(current)) continue;
-    holdsObjects = false;
+    const base = stack.length;
     const prototype = Object.getPrototypeOf(current);
     if (prototype === Array.prototype) {
       const array = current as unknown[];
-      for (let index = 0; index < array.length; index++) if (look(array[index])) return true;
+      for (let index = 0; index < array.length; index++) {
+        const item = array[index];
+        if (typeof item === 'object') {
+          if (item !== null) stack.push(item);
+        } else if (typeof item === 'function' || typeof item === 'symbol') return true;
+      }
     } else if (prototype === Object.prototype || prototype === null) {
-      if (Object.getOwnPropertySymbols(current).length > 0) return true;
-      for (const key in current) if (look((current as Record<string, unknown>)[key])) return true;
-    } else if (prototype === Map.prototype) {
-      for (const [key, item] of current as Map<unknown, unknown>) if (look(key) || look(item)) return true;
-    } else if (prototype === Set.prototype) {
-      for (const item of current as Set<unknown>) if (look(item)) return true;
+      for (const key in current) {
+        const item = (current as Record<string, unknown>)[key];
+        if (typeof item === 'object') {
+          if (item !== null) stack.push(item);
+        } else if (typeof item === 'function' || typeof item === 'symbol') return true;
+      }
+    } else if (prototype === Map.prototype || prototype === Set.prototype) {
+      const members = prototype === Map.prototype ? [...(current as Map<unknown, unknown>)].flat() : [...(current as Set<unknown>)];
+      for (const item of members) {
+        if (typeof item === 'object') {
+          if (item !== null) stack.push(item);
+        } else if (typeof item === 'function' || typeof item === 'symbol') return true;
+      }
     } else if (!CLONEABLE_PROTOTYPES.has(prototype)) {
       return true;
     }
-    if (holdsObjects) expanded.add(current);
+    if (stack.length > base) {
+      // It holds objects: look into them only the first time it is met.
+      if (expanded.has(current)) stack.length = base;
+      else expanded.add(current);
+    }
   }
   return false;
 }

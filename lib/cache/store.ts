@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Keyv, { type KeyvStoreAdapter } from 'keyv';
 import { CacheStoreError } from '../errors.js';
-import { hashBytes } from '../fingerprint/hash.js';
+import { hashResult } from '../fingerprint/hash.js';
 import { decodeValue } from './codec.js';
 import { type CacheEntry, type StoredValue, isCacheEntry } from './entry.js';
 import { BatchingSqliteStore } from './sqlite-store.js';
@@ -40,6 +40,7 @@ export class ResultStore {
   #obsoleteBlobs: string[] = [];
   #flushing: Promise<void> = Promise.resolve();
   #flushScheduled = false;
+  #blobDirReady: Promise<unknown> | undefined;
   #backgroundFailure: unknown;
 
   constructor(options: ResultStoreOptions) {
@@ -103,13 +104,14 @@ export class ResultStore {
   storeValue(task: string, bytes: Buffer): { hash: string; value: StoredValue } | Promise<{ hash: string; value: StoredValue }> {
     if (!this.#blobDir || bytes.length <= INLINE_LIMIT) {
       // Synchronous on purpose: most results are small, and a run of thousands should not pay a promise each.
-      return { hash: hashBytes(bytes), value: { inline: bytes.toString('base64') } };
+      return { hash: hashResult(bytes), value: { inline: bytes.toString('base64') } };
     }
     return this.#writeBlob(task, bytes, this.#blobDir);
   }
 
   async #writeBlob(task: string, bytes: Buffer, blobDir: string): Promise<{ hash: string; value: StoredValue }> {
-    await fs.promises.mkdir(blobDir, { recursive: true });
+    this.#blobDirReady ??= fs.promises.mkdir(blobDir, { recursive: true });
+    await this.#blobDirReady;
     const temporary = path.join(blobDir, `.${task}.${process.pid}.${Date.now()}.tmp`);
     try {
       const file = await fs.promises.open(temporary, 'w');
@@ -118,7 +120,7 @@ export class ResultStore {
         // The whole buffer goes to libuv in one write request, so the disk works while this
         // thread hashes (writeFile would write 512 KiB chunks, each started by this thread).
         const writing = writeAll(file, bytes);
-        hash = hashBytes(bytes);
+        hash = hashResult(bytes);
         await writing;
       } finally {
         await file.close();

@@ -297,12 +297,13 @@ export class Run {
       (name) => this.#states.get(name)?.report ?? { name, status: 'skipped' as const, reason: 'not selected by `only`', ms: 0, processes: [] },
     );
     const report = new RunReport(this.#parts.pipeline.name, this.#startedAt, performance.now() - this.#start, tasks);
-    void logs.flush(); // Written in the background; Pipeline.close() waits for it.
     try {
       await store.flush();
     } catch (error) {
       this.#reject(error);
       return;
+    } finally {
+      void logs.flush(); // In the background, after the commit it would compete with; close() waits for it.
     }
     progress.runFinished(report);
     this.#resolve(report);
