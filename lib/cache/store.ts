@@ -85,7 +85,7 @@ export class ResultStore {
       const chunk = names.slice(start, start + READ_CHUNK);
       let values: unknown[];
       try {
-        values = await this.#keyv.getMany(chunk.map(entryKey));
+        values = await this.#readMany(chunk.map(entryKey));
       } catch (error) {
         throw this.#storeError('read', error);
       }
@@ -95,6 +95,23 @@ export class ResultStore {
       });
     }
     return entries;
+  }
+
+  /**
+   * Reads many keys. Keyv's own getMany awaits an asynchronous deserializer for every row, about
+   * 4 µs each, which is most of a cached run of 10,000 tasks; so when the adapter has `getMany`
+   * (part of Keyv's adapter contract), this asks it directly, with Keyv's documented
+   * `namespace:key` prefix, and unwraps Keyv's `{ value, expires }` envelope itself.
+   */
+  async #readMany(keys: string[]): Promise<unknown[]> {
+    const adapter = this.#keyv.store as KeyvStoreAdapter;
+    const namespace = this.#keyv.namespace;
+    if (typeof adapter.getMany !== 'function' || !this.#keyv.useKeyPrefix || namespace === undefined) return this.#keyv.getMany(keys);
+    const rows = await adapter.getMany(keys.map((key) => `${namespace}:${key}`));
+    return rows.map((row) => {
+      const envelope = (typeof row === 'string' ? JSON.parse(row) : row) as { value?: unknown; expires?: number } | undefined | null;
+      return envelope && (typeof envelope.expires !== 'number' || envelope.expires > Date.now()) ? envelope.value : undefined;
+    });
   }
 
   /**

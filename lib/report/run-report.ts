@@ -20,7 +20,7 @@ export interface TaskReport {
   startMs?: number;
   endMs?: number;
   /** Per-process timings, in the order processes were first called. */
-  processes: ProcessTiming[];
+  processes: readonly ProcessTiming[];
   /** The error of a failed task. */
   error?: Error;
 }

@@ -23,7 +23,6 @@ export interface ContextInputs {
  * `t` first. Every call is timed.
  */
 export function createContext(task: AnyTask, inputs: ContextInputs): TaskContextBase & Record<string, unknown> {
-  const declared = new Set(task.dependencies);
   const context: TaskContextBase & Record<string, unknown> = {
     name: task.name,
     log: inputs.log,
@@ -31,7 +30,7 @@ export function createContext(task: AnyTask, inputs: ContextInputs): TaskContext
     params: NO_PARAMS,
     pipeline: inputs.pipeline,
     result<T>(name: string): T {
-      if (!declared.has(name)) throw new UndeclaredDependencyError(task.name, name);
+      if (!task.dependencies.includes(name)) throw new UndeclaredDependencyError(task.name, name);
       return inputs.upstream.get(name) as T;
     },
   };

@@ -153,7 +153,7 @@ export class Run {
     for (const dependency of task.dependencies) {
       const upstream = this.#states.get(dependency)!;
       if (upstream.hash === undefined) {
-        this.#settle(state, 'blocked', blockedReason(dependency, upstream.report!));
+        this.#settleUnrun(state, 'blocked', blockedReason(dependency, upstream.report!));
         return;
       }
     }
@@ -164,11 +164,11 @@ export class Run {
 
     if (this.#settings.skip.has(name)) {
       if (!stale) state.hash = entry!.resultHash;
-      this.#settle(state, 'skipped', stale ? `skipped by request; its cached result cannot be used: ${describeReason(stale)}` : 'skipped by request; its cached result is used');
+      this.#settleUnrun(state, 'skipped', stale ? `skipped by request; its cached result cannot be used: ${describeReason(stale)}` : 'skipped by request; its cached result is used');
     } else if (!stale) {
       state.hash = entry!.resultHash;
       this.#parts.logs.note(name, 'served from cache');
-      this.#settle(state, 'cached', 'fresh');
+      this.#settleUnrun(state, 'cached', 'fresh');
     } else {
       this.#runnable.push({ name, reason: stale });
     }
@@ -201,13 +201,19 @@ export class Run {
       const stored = storing instanceof Promise ? await storing : storing;
       if (this.#cancelled) throw this.#controller.signal.reason;
       const storedAt = Date.now();
+      // One literal, not a spread of shared fields: this runs once per task.
       state.written = {
-        ...this.#entryBase(state, storedAt, performance.now() - this.#start - startMs),
+        format: ENTRY_FORMAT,
         state: 'ok',
+        definition: definitionFingerprint(task),
+        upstream: this.#upstreamHashes(task),
         resultHash: stored.hash,
-        value: stored.value,
+        storedAt,
         expiresAt: task.expire.expiresAt(new Date(storedAt))?.getTime(),
+        expiry: task.expire.description,
         scope: task.expire.scope === 'session' ? { kind: 'session', id: SESSION_ID } : task.expire.scope === 'run' ? { kind: 'run', id: this.id } : undefined,
+        value: stored.value,
+        durationMs: performance.now() - this.#start - startMs,
       };
       store.put(task.name, state.written, state.entry);
       state.hash = stored.hash;
@@ -221,26 +227,41 @@ export class Run {
         error = asError(task.name, thrown);
         log.error({ err: error }, 'failed');
         // Its older result must not be served any more: the failure replaces it.
-        store.put(task.name, {
-          ...this.#entryBase(state, Date.now(), performance.now() - this.#start - startMs),
+        const failure: CacheEntry = {
+          format: ENTRY_FORMAT,
           state: 'failed',
+          definition: definitionFingerprint(task),
+          upstream: this.#upstreamHashes(task),
+          storedAt: Date.now(),
+          expiry: task.expire.description,
+          durationMs: performance.now() - this.#start - startMs,
           error: { message: error.message, stack: error.stack },
-        }, state.entry);
+        };
+        store.put(task.name, failure, state.entry);
       }
     }
     this.#running--;
     if (this.#finished) return;
     const endMs = performance.now() - this.#start;
     if (status === 'ran') log.info({ ms: Math.round(endMs - startMs) }, `done in ${Math.round(endMs - startMs)} ms`);
-    this.#settle(state, status, status === 'failed' ? `failed: ${error!.message}` : reason, { ms: endMs - startMs, startMs, endMs, processes: [...timings.values()], error });
+    this.#settle(state, {
+      name: task.name,
+      status,
+      reason: status === 'failed' ? `failed: ${error!.message}` : reason,
+      ms: endMs - startMs,
+      startMs,
+      endMs,
+      processes: [...timings.values()],
+      error,
+    });
     this.#advance();
   }
 
-  /** The fields every entry written for `state` shares. */
-  #entryBase(state: TaskState, storedAt: number, durationMs: number) {
+  /** The result hash of each dependency, as the task ran on them. */
+  #upstreamHashes(task: AnyTask): Record<string, string> {
     const upstream: Record<string, string> = {};
-    for (const dependency of state.task.dependencies) upstream[dependency] = this.#states.get(dependency)!.hash!;
-    return { format: ENTRY_FORMAT, definition: definitionFingerprint(state.task), upstream, storedAt, durationMs, expiry: state.task.expire.description } as const;
+    for (const dependency of task.dependencies) upstream[dependency] = this.#states.get(dependency)!.hash!;
+    return upstream;
   }
 
   /**
@@ -260,11 +281,16 @@ export class Run {
     return loads.length === 0 ? values : Promise.all(loads).then(() => values);
   }
 
+  /** Records the outcome of a task that did not run, and lets its dependents be decided. */
+  #settleUnrun(state: TaskState, status: TaskStatus, reason: string): void {
+    this.#settle(state, { name: state.task.name, status, reason, ms: 0, processes: NO_PROCESSES });
+  }
+
   /** Records a task's outcome and lets its dependents be decided. */
-  #settle(state: TaskState, status: TaskStatus, reason: string, details: Partial<TaskReport> = {}): void {
-    state.report = { name: state.task.name, status, reason, ms: 0, processes: [], ...details };
+  #settle(state: TaskState, report: TaskReport): void {
+    state.report = report;
     this.#remaining--;
-    if (status !== 'cached' && status !== 'skipped') this.#parts.progress.taskFinished(state.report);
+    if (report.status !== 'cached' && report.status !== 'skipped') this.#parts.progress.taskFinished(report);
     for (const dependency of state.task.dependencies) {
       const upstream = this.#states.get(dependency)!;
       if (--upstream.holders === 0) upstream.value = undefined;
@@ -309,6 +335,9 @@ export class Run {
     this.#resolve(report);
   }
 }
+
+/** Shared by every task that did not run: it called no process. */
+const NO_PROCESSES: readonly ProcessTiming[] = Object.freeze([]);
 
 function blockedReason(dependency: string, upstream: TaskReport): string {
   switch (upstream.status) {
