@@ -1,5 +1,5 @@
 import type { AnyTask } from '../task.js';
-import { hashParts } from './hash.js';
+import { hashBytes, joinParts } from './hash.js';
 
 /**
  * What a task's definition contributes to its fingerprint, kept in parts so that a plan can say
@@ -12,18 +12,37 @@ export interface DefinitionFingerprint {
   options: string;
 }
 
-const memo = new WeakMap<AnyTask, { processCount: number; fingerprint: DefinitionFingerprint }>();
+const byTask = new WeakMap<AnyTask, { processCount: number; fingerprint: DefinitionFingerprint }>();
+
+/**
+ * Hashes by the text they hash. Pipelines built in a loop (a task per region, per file) give
+ * many tasks the same process source, and a new Task object for each; the text is hashed once.
+ * Cleared when it grows large, so a long notebook session cannot grow it without bound.
+ */
+const byText = new Map<string, string>();
+const BY_TEXT_LIMIT = 50_000;
+
+function hashOnce(parts: readonly string[]): string {
+  const text = joinParts(parts);
+  let hash = byText.get(text);
+  if (hash === undefined) {
+    if (byText.size >= BY_TEXT_LIMIT) byText.clear();
+    hash = hashBytes(text);
+    byText.set(text, hash);
+  }
+  return hash;
+}
 
 /** The definition fingerprint of a task, computed once per task object (and again if processes are added). */
 export function definitionFingerprint(task: AnyTask): DefinitionFingerprint {
-  const known = memo.get(task);
+  const known = byTask.get(task);
   if (known && known.processCount === task.processes.size) return known.fingerprint;
   const code: string[] = [];
   for (const [name, fn] of task.processes) code.push(name, fn.toString());
   const fingerprint = {
-    code: hashParts(code),
-    options: hashParts([...task.dependencies].sort()),
+    code: hashOnce(code),
+    options: hashOnce([...task.dependencies].sort()),
   };
-  memo.set(task, { processCount: task.processes.size, fingerprint });
+  byTask.set(task, { processCount: task.processes.size, fingerprint });
   return fingerprint;
 }
