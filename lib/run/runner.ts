@@ -96,16 +96,18 @@ export class Run {
   /** Runs the pipeline; resolves to the report once every result is stored. */
   async execute(): Promise<RunReport> {
     const { graph, store, tasks } = this.#parts;
-    const selected = this.#settings.only ? graph.closure(this.#settings.only) : new Set(graph.order);
-    const entries = await store.readEntries([...selected]);
-    for (const name of graph.order) {
-      if (!selected.has(name)) continue;
+    // Without `only`, every task is in the run: no set to build, no filtering per task.
+    const selected = this.#settings.only ? graph.closure(this.#settings.only) : undefined;
+    const names = selected ? graph.order.filter((name) => selected.has(name)) : graph.order;
+    const entries = await store.readEntries(names);
+    for (const name of names) {
       const task = tasks.get(name)!;
-      const holders = graph.dependents.get(name)!.filter((dependent) => selected.has(dependent)).length;
+      const dependents = graph.dependents.get(name)!;
+      const holders = selected ? dependents.filter((dependent) => selected.has(dependent)).length : dependents.length;
       this.#states.set(name, { task, entry: entries.get(name), waiting: task.dependencies.length, holders, hash: undefined, value: undefined, written: undefined, report: undefined });
       if (task.dependencies.length === 0) this.#ready.push(name);
     }
-    this.#remaining = selected.size;
+    this.#remaining = names.length;
 
     const { signal } = this.#settings;
     const finished = new Promise<RunReport>((resolve, reject) => {
