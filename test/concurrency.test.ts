@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { NoFreshResultError, RunCancelledError, Task } from '../lib/index.js';
@@ -111,4 +112,11 @@ test('every process call is timed, and the report lists them per process', async
   assert.ok(run.ms >= step.ms);
   assert.ok(timed.ms >= run.ms);
   assert.ok(report.ms >= timed.ms);
+});
+
+test('a signal reused across many runs does not collect a listener per run', async () => {
+  const controller = new AbortController();
+  const pipeline = testPipeline().add(new Task('A').process('run', () => 1));
+  for (let run = 0; run < 5; run++) await pipeline.execute({ ...quiet, signal: controller.signal });
+  assert.equal(EventEmitter.getEventListeners(controller.signal, 'abort').length, 0);
 });

@@ -116,7 +116,10 @@ export class Run {
     });
     if (signal?.aborted) this.#cancel(signal.reason);
     else {
-      signal?.addEventListener('abort', () => this.#cancel(signal.reason), { once: true });
+      const onAbort = () => this.#cancel(signal!.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      // A signal may outlive many runs; each run takes its listener away when it ends.
+      void finished.then(() => signal?.removeEventListener('abort', onAbort), () => signal?.removeEventListener('abort', onAbort));
       this.#advance();
     }
     return finished;
