@@ -10,6 +10,7 @@ import { describeValue, nameProblem, rejectUnknownOptions, stringList, suggest }
 import { silentProgress, terminalProgress } from './report/progress.js';
 import type { RunReport } from './report/run-report.js';
 import { entryStaleness, upstreamChange } from './run/freshness.js';
+import { type Plan, planRun } from './run/plan.js';
 import { Run, type RunSettings } from './run/runner.js';
 import { type AnyTask, type ResultOf, Task } from './task.js';
 
@@ -154,9 +155,27 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
    * RunCancelledError when cancelled through `signal`.
    */
   execute(options: ExecuteOptions = {}): Promise<RunReport> {
-    const run = this.#queue.then(() => this.#execute(options));
-    this.#queue = run.catch(() => {});
-    return run;
+    return this.#enqueue(() => this.#execute(options));
+  }
+
+  /**
+   * What `execute()` would do with the same options, task by task, without running anything or
+   * writing to the cache: `run` (with the reasons), `cached`, `wait` (an upstream runs first, and
+   * early cutoff decides), `blocked` or `skipped`. `concurrency`, `signal` and `progress` are
+   * accepted and ignored. Waits for runs already started, so it sees their results.
+   *
+   * @example
+   * const plan = await pipeline.plan({ only: ['Report'] });
+   * console.log(plan.summary()); // Sales: 1 will run, 1 waits, 3 cached, 2 skipped
+   * for (const task of plan.tasks) if (task.action === 'run') console.log(task.name, task.reasons);
+   */
+  plan(options: ExecuteOptions = {}): Promise<Plan> {
+    return this.#enqueue(() => this.#plan(options));
+  }
+
+  #plan(options: ExecuteOptions): Promise<Plan> {
+    const settings = this.#runSettings(options, 'plan');
+    return planRun({ pipeline: this.name, tasks: this.#tasks, graph: this.#validGraph(), store: this.#openStore() }, settings);
   }
 
   async #execute(options: ExecuteOptions): Promise<RunReport> {
@@ -228,6 +247,13 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     await store?.close();
   }
 
+  /** Runs `work` after every run and plan asked for before it, whatever their outcome. */
+  #enqueue<T>(work: () => Promise<T>): Promise<T> {
+    const done = this.#queue.then(work);
+    this.#queue = done.catch(() => {});
+    return done;
+  }
+
   #knownTask(name: string, where: string): AnyTask {
     const task = this.#tasks.get(name);
     if (!task) throw new UnknownTaskError(String(name), where, typeof name === 'string' ? suggest(name, this.#tasks.keys()) : undefined);
@@ -252,22 +278,22 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     return this.#logs;
   }
 
-  /** Validates `execute()` options, naming the option and the task that is wrong. */
-  #runSettings(options: ExecuteOptions): RunSettings {
-    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', `execute(): options must be an object, got ${describeValue(options)}.`);
-    rejectUnknownOptions('execute()', options, EXECUTE_OPTIONS);
+  /** Validates `execute()` options (also taken by `method`), naming the option and the task that is wrong. */
+  #runSettings(options: ExecuteOptions, method: 'execute' | 'plan' = 'execute'): RunSettings {
+    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', `${method}(): options must be an object, got ${describeValue(options)}.`);
+    rejectUnknownOptions(`${method}()`, options, EXECUTE_OPTIONS);
     const names = (option: 'force' | 'only' | 'skip', value: unknown) => {
-      const list = stringList('execute()', option, value);
-      for (const name of list) this.#knownTask(name, `execute({ ${option} })`);
+      const list = stringList(`${method}()`, option, value);
+      for (const name of list) this.#knownTask(name, `${method}({ ${option} })`);
       return new Set(list);
     };
     const { force = false, only, skip = [], concurrency = DEFAULT_CONCURRENCY, signal, progress } = options;
     if (!Number.isInteger(concurrency) || concurrency < 1) {
-      throw new InvalidOptionError('concurrency', `execute(): concurrency must be a whole number from 1 up, got ${describeValue(concurrency)}. Try ${Math.max(2, os.availableParallelism())}.`);
+      throw new InvalidOptionError('concurrency', `${method}(): concurrency must be a whole number from 1 up, got ${describeValue(concurrency)}. Try ${Math.max(2, os.availableParallelism())}.`);
     }
-    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError('signal', `execute(): signal must be an AbortSignal, got ${describeValue(signal)}.`);
-    if (progress !== undefined && typeof progress !== 'boolean') throw new InvalidOptionError('progress', `execute(): progress must be true or false, got ${describeValue(progress)}.`);
-    if (typeof force !== 'boolean' && !Array.isArray(force)) throw new InvalidOptionError('force', `execute(): force must be true, false or an array of task names, got ${describeValue(force)}.`);
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError('signal', `${method}(): signal must be an AbortSignal, got ${describeValue(signal)}.`);
+    if (progress !== undefined && typeof progress !== 'boolean') throw new InvalidOptionError('progress', `${method}(): progress must be true or false, got ${describeValue(progress)}.`);
+    if (typeof force !== 'boolean' && !Array.isArray(force)) throw new InvalidOptionError('force', `${method}(): force must be true, false or an array of task names, got ${describeValue(force)}.`);
     return {
       force: force === true ? true : names('force', force === false ? [] : force),
       only: only === undefined ? undefined : names('only', only),

@@ -1,0 +1,162 @@
+import type { ResultStore } from '../cache/store.js';
+import type { PipelineGraph } from '../graph/graph.js';
+import type { AnyTask } from '../task.js';
+import { type StaleReason, entryStaleness, upstreamChange } from './freshness.js';
+import type { RunSettings } from './runner.js';
+
+/** Why a task will run, or why its cached result cannot be used: the runner's own reasons. */
+export type PlanReason = StaleReason;
+
+/**
+ * What `execute()` will do with a task:
+ * - `run`: it runs;
+ * - `cached`: its cached result is fresh and is served;
+ * - `wait`: its own entry is fresh, but an upstream task will run first; it re-runs only if that
+ *   upstream's result changes (early cutoff), which is known only at run time;
+ * - `blocked`: it needs the result of a task that will have none;
+ * - `skipped`: it is not selected by `only`, or it is named in `skip`.
+ */
+export type PlanAction = 'run' | 'cached' | 'wait' | 'blocked' | 'skipped';
+
+/** One task's line in a plan. Plain data. */
+export interface TaskPlan {
+  name: string;
+  action: PlanAction;
+  /**
+   * Why it will run (`run`), or why a skipped task's cached result cannot be used (`skipped`);
+   * empty otherwise. The first reason is the one `execute()` reports.
+   */
+  reasons: PlanReason[];
+  /**
+   * The dependencies whose results are decided only at run time: those that will run or wait,
+   * and skipped ones whose cached result is usable only if their own upstream does not change.
+   * Present on `wait` tasks, and on `skipped` tasks in that last situation.
+   */
+  waitsOn?: string[];
+}
+
+/**
+ * What `execute()` would do with the same options, decided by the same rules, without running
+ * anything or writing to the cache. Plain data: `JSON.stringify(plan)` keeps everything.
+ */
+export class Plan {
+  readonly #byName: Map<string, TaskPlan>;
+
+  constructor(
+    /** The pipeline's name. */
+    readonly pipeline: string,
+    /** One line per task, every dependency before its dependents. */
+    readonly tasks: readonly TaskPlan[],
+  ) {
+    this.#byName = new Map(tasks.map((task) => [task.name, task]));
+  }
+
+  /** The plan of one task. */
+  task(name: string): TaskPlan | undefined {
+    return this.#byName.get(name);
+  }
+
+  /** One line: `Example1: 1 will run, 3 cached`. */
+  summary(): string {
+    const counts: Record<PlanAction, number> = { run: 0, wait: 0, cached: 0, blocked: 0, skipped: 0 };
+    for (const task of this.tasks) counts[task.action]++;
+    const parts = [
+      counts.run > 0 && `${counts.run} will run`,
+      counts.wait > 0 && `${counts.wait} ${counts.wait === 1 ? 'waits' : 'wait'}`,
+      counts.cached > 0 && `${counts.cached} cached`,
+      counts.blocked > 0 && `${counts.blocked} blocked`,
+      counts.skipped > 0 && `${counts.skipped} skipped`,
+    ].filter(Boolean);
+    return `${this.pipeline}: ${parts.join(', ') || 'no tasks'}`;
+  }
+}
+
+/** What a plan reads. */
+export interface PlanParts {
+  pipeline: string;
+  tasks: ReadonlyMap<string, AnyTask>;
+  graph: PipelineGraph;
+  store: ResultStore;
+}
+
+/** A task has no result for its dependents: they are blocked. */
+const NONE = Symbol('no result');
+/** A task's result is decided only at run time. */
+const PENDING = Symbol('decided at run time');
+/** What a dependent will see of a task's result when the runner decides it: its hash, none, or not known yet. */
+type Outlook = string | typeof NONE | typeof PENDING;
+
+/**
+ * Plans a run. It follows the runner's `#decide` step for step (blocked first, then forced, then
+ * `entryStaleness` and `upstreamChange`, then `skip`), in topological order, with one difference:
+ * a dependency that will run has no hash yet, so its dependents are compared as if it kept its
+ * result, and those with nothing else against them wait on it.
+ */
+export async function planRun(parts: PlanParts, settings: RunSettings): Promise<Plan> {
+  const { graph, tasks, store } = parts;
+  const selected = settings.only ? graph.closure(settings.only) : undefined;
+  const names = selected ? graph.order.filter((name) => selected.has(name)) : graph.order;
+  const entries = await store.readEntries(names);
+  const now = Date.now();
+  const outlooks = new Map<string, Outlook>();
+  const plans: TaskPlan[] = [];
+
+  for (const name of graph.order) {
+    if (selected && !selected.has(name)) {
+      plans.push({ name, action: 'skipped', reasons: [] });
+      continue;
+    }
+    const task = tasks.get(name)!;
+    const entry = entries.get(name);
+    const waitsOn: string[] = [];
+    let blocked = false;
+    for (const dependency of task.dependencies) {
+      const outlook = outlooks.get(dependency)!;
+      if (outlook === NONE) {
+        blocked = true;
+        break;
+      }
+      if (outlook === PENDING) waitsOn.push(dependency);
+    }
+    if (blocked) {
+      outlooks.set(name, NONE);
+      plans.push({ name, action: 'blocked', reasons: [] });
+      continue;
+    }
+
+    const forced = settings.force === true || settings.force.has(name);
+    const stale: StaleReason | undefined = forced
+      ? { kind: 'forced' }
+      : entryStaleness(task, entry, now) ??
+        upstreamChange(task, entry!, (dependency) => {
+          const outlook = outlooks.get(dependency)!;
+          // Not known until it has run: assume it keeps the result this entry was computed from.
+          if (outlook === PENDING) return entry!.upstream[dependency];
+          return outlook === NONE ? undefined : outlook;
+        });
+    const served: Outlook = entry?.resultHash ?? NONE;
+
+    if (settings.skip.has(name)) {
+      if (stale) {
+        outlooks.set(name, NONE);
+        plans.push({ name, action: 'skipped', reasons: [stale] });
+      } else if (waitsOn.length > 0) {
+        outlooks.set(name, PENDING);
+        plans.push({ name, action: 'skipped', reasons: [], waitsOn });
+      } else {
+        outlooks.set(name, served);
+        plans.push({ name, action: 'skipped', reasons: [] });
+      }
+    } else if (stale) {
+      outlooks.set(name, PENDING);
+      plans.push({ name, action: 'run', reasons: [stale] });
+    } else if (waitsOn.length > 0) {
+      outlooks.set(name, PENDING);
+      plans.push({ name, action: 'wait', reasons: [], waitsOn });
+    } else {
+      outlooks.set(name, served);
+      plans.push({ name, action: 'cached', reasons: [] });
+    }
+  }
+  return new Plan(parts.pipeline, plans);
+}
