@@ -7,6 +7,7 @@ import { DuplicateTaskError, InvalidOptionError, NoFreshResultError, PipelineRun
 import { type PipelineGraph, buildGraph } from './graph/graph.js';
 import { TaskLogs } from './logs/task-logs.js';
 import { describeValue, nameProblem, rejectUnknownOptions, stringList, suggest } from './names.js';
+import { explainTask } from './report/explain.js';
 import { silentProgress, terminalProgress } from './report/progress.js';
 import type { RunReport } from './report/run-report.js';
 import { entryStaleness, upstreamChange } from './run/freshness.js';
@@ -170,12 +171,44 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
    * for (const task of plan.tasks) if (task.action === 'run') console.log(task.name, task.reasons);
    */
   plan(options: ExecuteOptions = {}): Promise<Plan> {
-    return this.#enqueue(() => this.#plan(options));
+    return this.#enqueue(() => this.#plan(options, 'plan'));
   }
 
-  #plan(options: ExecuteOptions): Promise<Plan> {
-    const settings = this.#runSettings(options, 'plan');
+  #plan(options: ExecuteOptions, method: 'plan' | 'explain' | 'verify'): Promise<Plan> {
+    const settings = this.#runSettings(options, method);
     return planRun({ pipeline: this.name, tasks: this.#tasks, graph: this.#validGraph(), store: this.#openStore() }, settings);
+  }
+
+  /**
+   * One task's plan as a sentence: why it will run, that it is cached, what it waits on, what
+   * blocks it. Takes the options of `execute()`.
+   *
+   * @example
+   * console.log(await pipeline.explain('Report'));
+   * // Report waits on Clean, which will run (code changed); it re-runs only if Clean's result changes
+   */
+  async explain(name: string, options: ExecuteOptions = {}): Promise<string> {
+    this.#knownTask(name, 'pipeline.explain()');
+    const plan = await this.#enqueue(() => this.#plan(options, 'explain'));
+    return explainTask(plan, name, {
+      dependencies: (task: string) => this.#tasks.get(task)!.dependencies,
+      skip: new Set(options.skip),
+    });
+  }
+
+  /**
+   * Whether everything is up to date: true when `execute()` with these options would run
+   * nothing, every task being cached or skipped (by `only` or `skip`). A gate for CI.
+   *
+   * @example
+   * if (!(await pipeline.verify())) {
+   *   console.error((await pipeline.plan()).summary());
+   *   process.exitCode = 1;
+   * }
+   */
+  async verify(options: ExecuteOptions = {}): Promise<boolean> {
+    const plan = await this.#enqueue(() => this.#plan(options, 'verify'));
+    return plan.tasks.every((task) => task.action === 'cached' || task.action === 'skipped');
   }
 
   async #execute(options: ExecuteOptions): Promise<RunReport> {
@@ -279,7 +312,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
   }
 
   /** Validates `execute()` options (also taken by `method`), naming the option and the task that is wrong. */
-  #runSettings(options: ExecuteOptions, method: 'execute' | 'plan' = 'execute'): RunSettings {
+  #runSettings(options: ExecuteOptions, method: 'execute' | 'plan' | 'explain' | 'verify' = 'execute'): RunSettings {
     if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', `${method}(): options must be an object, got ${describeValue(options)}.`);
     rejectUnknownOptions(`${method}()`, options, EXECUTE_OPTIONS);
     const names = (option: 'force' | 'only' | 'skip', value: unknown) => {

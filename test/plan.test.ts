@@ -203,7 +203,8 @@ test('plan validates its options like execute', async () => {
   const pipeline = chain(testPipeline());
   await assert.rejects(pipeline.plan({ forse: true } as never), (error: InvalidOptionError) => error instanceof InvalidOptionError && /^plan\(\): unknown option "forse"\. Did you mean "force"\?/.test(error.message));
   await assert.rejects(pipeline.plan({ skip: ['Dow'] }), (error: UnknownTaskError) => error instanceof UnknownTaskError && error.where === 'plan({ skip })' && error.suggestion === 'Down');
-  await assert.rejects(pipeline.plan({ concurrency: 0 }), (error: InvalidOptionError) => error instanceof InvalidOptionError && /^plan\(\): concurrency/.test(error.message));
+  await assert.rejects(pipeline.verify({ concurrency: 0 }), (error: InvalidOptionError) => error instanceof InvalidOptionError && /^verify\(\): concurrency/.test(error.message));
+  await assert.rejects(pipeline.explain('Up', { only: 'Up' } as never), (error: InvalidOptionError) => error instanceof InvalidOptionError && /^explain\(\): `only` must be an array/.test(error.message));
   // Accepted and ignored: they only matter to a run.
   const plan = await pipeline.plan({ concurrency: 1, progress: true, signal: AbortSignal.abort() });
   assert.deepEqual(actions(plan), { Up: 'run', Down: 'run', Last: 'run' });
@@ -242,5 +243,96 @@ test('plan changes nothing in the cache', async () => {
   pipeline.replace(new Task('Down', { dependencies: ['Up'] }).process('run', (t) => t.result<number>('Up') + 2));
   await pipeline.plan();
   await pipeline.plan({ force: true });
+  await pipeline.verify();
+  await pipeline.explain('Last');
   assert.deepEqual(statuses(await pipeline.execute(quiet)), { Up: 'cached', Down: 'ran', Last: 'ran', PerRun: 'ran' });
+});
+
+test('verify is true only when everything is cached', async () => {
+  const pipeline = chain(testPipeline()).add(new Task('Other').process('run', () => 0));
+  assert.equal(await pipeline.verify(), false);
+  await pipeline.execute(quiet);
+  assert.equal(await pipeline.verify(), true);
+  assert.equal(await pipeline.verify({ force: ['Other'] }), false);
+
+  pipeline.replace(new Task('Up').process('run', () => 1 + 0));
+  assert.equal(await pipeline.verify(), false, 'Up will run and the rest waits on it');
+  assert.equal(await pipeline.verify({ only: ['Other'] }), true, 'nothing Other needs will run');
+  assert.equal(await pipeline.verify({ skip: ['Up'] }), false, 'Up cannot serve its stale result: the rest is blocked');
+  await pipeline.execute(quiet);
+  assert.equal(await pipeline.verify(), true);
+});
+
+test('explain renders a task that will run, with its reasons', async () => {
+  const pipeline = testPipeline().add(new Task('TaskThree', { expire: expire.onComplete() }).process('run', () => 3));
+  assert.equal(await pipeline.explain('TaskThree'), 'TaskThree will run: never ran');
+  await pipeline.execute(quiet);
+  assert.equal(await pipeline.explain('TaskThree'), 'TaskThree will run: expired (when the run completes)');
+  assert.equal(await pipeline.explain('TaskThree', { force: ['TaskThree'] }), 'TaskThree will run: forced');
+});
+
+test('explain renders a task whose upstream result changed, naming the upstream', async () => {
+  const pipeline = chain(testPipeline());
+  await pipeline.execute(quiet);
+  pipeline.replace(new Task('Up').process('run', () => 2));
+  await pipeline.execute({ ...quiet, only: ['Up'] });
+  assert.equal(await pipeline.explain('Down'), "Down will run: Up's result changed");
+});
+
+test('explain renders a cached task', async () => {
+  const pipeline = chain(testPipeline());
+  await pipeline.execute(quiet);
+  assert.equal(await pipeline.explain('Last'), 'Last is cached');
+});
+
+test('explain renders a waiting task with what it waits on', async () => {
+  const pipeline = testPipeline().add(
+    new Task('Load').process('run', () => [1, 2]),
+    new Task('Clean', { dependencies: ['Load'] }).process('run', (t) => t.result<number[]>('Load')),
+    new Task('Rates').process('run', () => 1),
+    new Task('Report', { dependencies: ['Clean', 'Rates'] }).process('run', (t) => t.result<number[]>('Clean').length),
+  );
+  await pipeline.execute(quiet);
+  pipeline.replace(new Task('Clean', { dependencies: ['Load'] }).process('run', (t) => t.result<number[]>('Load').filter(Boolean)));
+  // The code change may name what changed (`code changed: process run`).
+  assert.match(await pipeline.explain('Report'), /^Report waits on Clean, which will run \(code changed(: [^)]+)?\); it re-runs only if Clean's result changes$/);
+
+  pipeline.replace(new Task('Load').process('run', () => [1, 2, 3]));
+  pipeline.replace(new Task('Clean', { dependencies: ['Load'] }).process('run', (t) => t.result<number[]>('Load')));
+  assert.equal(
+    await pipeline.explain('Report', { force: ['Rates'] }),
+    "Report waits on Clean, which waits on Load, and on Rates, which will run (forced); it re-runs only if the result of Clean or Rates changes",
+  );
+});
+
+test('explain renders a blocked task with the skipped task that blocks it', async () => {
+  const pipeline = chain(testPipeline());
+  assert.equal(await pipeline.explain('Last', { skip: ['Up'] }), 'Last is blocked: Up is skipped and has no fresh result (never ran)');
+});
+
+test('explain renders skipped tasks: not selected, or skipped with or without a usable result', async () => {
+  const pipeline = chain(testPipeline());
+  assert.equal(await pipeline.explain('Last', { only: ['Down'] }), 'Last is skipped: it is not selected by `only`');
+  assert.equal(await pipeline.explain('Up', { skip: ['Up'] }), 'Up is skipped, and its cached result cannot be used: never ran');
+  await pipeline.execute(quiet);
+  assert.equal(await pipeline.explain('Up', { skip: ['Up'] }), 'Up is skipped; its cached result is used');
+  assert.equal(
+    await pipeline.explain('Down', { skip: ['Down'], force: ['Up'] }),
+    "Down is skipped; its cached result is used only if Up's result does not change",
+  );
+  assert.equal(
+    await pipeline.explain('Last', { skip: ['Down'], force: ['Up'] }),
+    "Last waits on Down, which is skipped, its cached result used only if Up's result does not change; " +
+      "it re-runs only if Down's result changes, and is blocked if Down cannot use its cached result",
+  );
+});
+
+test('explain of an unknown task is an UnknownTaskError with a suggestion', async () => {
+  const pipeline = chain(testPipeline());
+  await assert.rejects(pipeline.explain('Lst'), (error: UnknownTaskError) => {
+    assert.ok(error instanceof UnknownTaskError);
+    assert.equal(error.suggestion, 'Last');
+    assert.match(error.message, /pipeline\.explain\(\): there is no task named "Lst"\. Did you mean "Last"\?/);
+    return true;
+  });
 });
