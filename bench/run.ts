@@ -1,9 +1,10 @@
 /**
  * Runs the benchmarks and prints a summary of the figures and whether each target is met.
- * Usage: npm run bench [-- overhead|large]
+ * Usage: npm run bench [-- overhead|large|fingerprint]
  * Figures only: nothing here fails a build.
  */
 import os from 'node:os';
+import { fingerprintBench } from './fingerprint.js';
 import { largeResultsBench } from './large-results.js';
 import { overheadBench } from './overhead.js';
 import { type Figure, fmt } from './util.js';
@@ -11,6 +12,7 @@ import { type Figure, fmt } from './util.js';
 const BENCHES: Record<string, (log: (line: string) => void) => Promise<Figure[]>> = {
   overhead: overheadBench,
   large: largeResultsBench,
+  fingerprint: fingerprintBench,
 };
 
 const filter = process.argv[2];

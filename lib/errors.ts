@@ -114,6 +114,20 @@ export class UncacheableResultError extends LittlepipesError {
   }
 }
 
+/**
+ * Change detection could not analyse a source file a task's code reaches: it cannot be read, does
+ * not parse, or imports a file that is not there. Nothing cached is touched.
+ */
+export class CodeAnalysisError extends LittlepipesError {
+  constructor(readonly file: string, readonly detail: string, readonly task?: string) {
+    super(
+      'ERR_CODE_ANALYSIS',
+      `${task ? `${task}: ` : ''}cannot analyse ${file}: ${detail}. ` +
+        'littlepipes reads the source of a task and the helpers it calls to know when they change; fix the file and run again.',
+    );
+  }
+}
+
 /** The cache store could not be opened, read or written. */
 export class CacheStoreError extends LittlepipesError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -20,6 +20,7 @@ export {
   NoFreshResultError,
   UncacheableResultError,
   CacheStoreError,
+  CodeAnalysisError,
   PipelineRunError,
   RunCancelledError,
 } from './errors.js';

@@ -10,7 +10,8 @@ import { describeValue, nameProblem, rejectUnknownOptions, stringList, suggest }
 import { explainTask } from './report/explain.js';
 import { silentProgress, terminalProgress } from './report/progress.js';
 import type { RunReport } from './report/run-report.js';
-import { entryStaleness, upstreamChange } from './run/freshness.js';
+import { refreshCodeAnalysis } from './fingerprint/definition.js';
+import { describeReason, entryStaleness, upstreamChange } from './run/freshness.js';
 import { type Plan, planRun } from './run/plan.js';
 import { Run, type RunSettings } from './run/runner.js';
 import { type AnyTask, type ResultOf, Task } from './task.js';
@@ -176,7 +177,9 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
 
   #plan(options: ExecuteOptions, method: 'plan' | 'explain' | 'verify'): Promise<Plan> {
     const settings = this.#runSettings(options, method);
-    return planRun({ pipeline: this.name, tasks: this.#tasks, graph: this.#validGraph(), store: this.#openStore() }, settings);
+    const graph = this.#validGraph();
+    refreshCodeAnalysis(); // As execute() does: see the source files as they are now.
+    return planRun({ pipeline: this.name, tasks: this.#tasks, graph, store: this.#openStore() }, settings);
   }
 
   /**
@@ -214,6 +217,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
   async #execute(options: ExecuteOptions): Promise<RunReport> {
     const settings = this.#runSettings(options);
     const graph = this.#validGraph();
+    refreshCodeAnalysis(); // See the source files as they are now.
     const progress = options.progress === false ? silentProgress : terminalProgress(graph.order.length);
     const run = new Run(
       { pipeline: this, tasks: this.#tasks, graph, store: this.#openStore(), logs: this.#taskLogs(), progress },
@@ -237,6 +241,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
    */
   async getResult<N extends string>(name: N): Promise<N extends keyof Results ? Results[N] : unknown> {
     const task = this.#knownTask(name, 'pipeline.getResult()');
+    refreshCodeAnalysis();
     const store = this.#openStore();
     const entries = await store.readEntries([name, ...task.dependencies]);
     const entry = entries.get(name);
@@ -255,8 +260,11 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
           throw new NoFreshResultError(name, 'expired', `its result expired (${stale.detail})`);
         case 'upstream changed':
           throw new NoFreshResultError(name, 'out of date', `the result of its dependency ${stale.task} changed since it ran`);
+        case 'code changed':
+        case 'params changed':
+          throw new NoFreshResultError(name, 'out of date', `its ${describeReason(stale)} since it ran`);
         default:
-          throw new NoFreshResultError(name, 'out of date', `its ${stale.kind === 'code changed' ? 'code' : 'dependencies'} changed since it ran`);
+          throw new NoFreshResultError(name, 'out of date', `its ${stale.kind.replace(' changed', '')} changed since it ran`);
       }
     }
     return (await store.loadValue(name, entry!.value!)) as never;

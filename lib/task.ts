@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import { ExpiryPolicyError, InvalidOptionError, TaskDefinitionError } from './errors.js';
 import { type ExpiryOption, type ExpiryPolicy, toExpiryPolicy } from './cache/expiry.js';
+import { type CallSite, recordCallSite } from './fingerprint/call-site.js';
+import { type JsonValue, plainParams } from './fingerprint/params.js';
 import { describeValue, nameProblem, rejectUnknownOptions, stringList } from './names.js';
 import type { Pipeline } from './pipeline.js';
 
@@ -20,13 +22,19 @@ export interface TaskOptions {
    */
   expire?: ExpiryOption;
   /**
+   * Plain JSON values the task reads as `t.params`. They are part of its fingerprint: a changed
+   * param re-runs the task, and plans name the key with its old and new value.
+   * @example new Task('Filter', { params: { minimum: 10, regions: ['north', 'south'] } })
+   */
+  params?: Record<string, unknown>;
+  /**
    * What the task does, in a sentence; shown by the CLI and the shell.
    * @example new Task('Clean', { description: 'Drops rows without a customer id' })
    */
   description?: string;
 }
 
-const KNOWN_OPTIONS = ['dependencies', 'expire', 'description'] as const;
+const KNOWN_OPTIONS = ['dependencies', 'expire', 'params', 'description'] as const;
 
 /**
  * The members of the context `t` that every process receives as its first argument. A process
@@ -39,8 +47,8 @@ export interface TaskContextBase {
   readonly log: Logger;
   /** Aborted when the run is cancelled; pass it to fetch, child processes and long loops. */
   readonly signal: AbortSignal;
-  /** Parameters of the task (empty until params are configured). */
-  readonly params: Readonly<Record<string, unknown>>;
+  /** The task's params: plain JSON values, part of its fingerprint. */
+  readonly params: Readonly<Record<string, JsonValue>>;
   /** The pipeline running this task. */
   readonly pipeline: Pipeline<any>;
   /**
@@ -88,9 +96,13 @@ export class Task<Name extends string = string, Processes extends ProcessMap = {
   readonly dependencies: readonly string[];
   /** When the cached result expires. */
   readonly expire: ExpiryPolicy;
+  /** The task's params (frozen): plain JSON values, part of its fingerprint. */
+  readonly params: Readonly<Record<string, JsonValue>>;
   /** What the task does. */
   readonly description: string | undefined;
   readonly #processes = new Map<string, ProcessFunction>();
+  /** Where each process was registered, so change detection can find its source. */
+  readonly #sites = new Map<string, () => CallSite | undefined>();
 
   constructor(name: Name, options: TaskOptions = {}) {
     const problem = nameProblem(name);
@@ -106,6 +118,7 @@ export class Task<Name extends string = string, Processes extends ProcessMap = {
     } catch (error) {
       throw error instanceof ExpiryPolicyError ? new ExpiryPolicyError(`Task "${name}": ${error.message}`) : error;
     }
+    this.params = plainParams(name, options.params ?? {});
     if (options.description !== undefined && typeof options.description !== 'string') {
       throw new InvalidOptionError('description', `Task "${name}": description must be a string, got ${describeValue(options.description)}.`);
     }
@@ -149,7 +162,13 @@ export class Task<Name extends string = string, Processes extends ProcessMap = {
       );
     }
     this.#processes.set(name, fn);
+    this.#sites.set(name, recordCallSite(Task.prototype.process));
     return this;
+  }
+
+  /** Where the process `name` was registered (the `.process(...)` call), when that can be known. */
+  siteOf(name: string): CallSite | undefined {
+    return this.#sites.get(name)?.();
   }
 
   /** The registered processes, in registration order. */

@@ -83,7 +83,7 @@ test('a large report folds cached tasks into one line', async () => {
   await pipeline.execute(quiet);
   pipeline.replace(new Task('T7').process('run', () => 'changed'));
   const table = renderTable(await pipeline.execute(quiet));
-  assert.match(table, /│ T7\s+│ ran \(code changed\)/);
+  assert.match(table, /│ T7\s+│ ran \(code changed: process run\)/);
   assert.match(table, /… 39 more\s+│ cached or skipped/);
   assert.doesNotMatch(table, /│ T8 /);
 });

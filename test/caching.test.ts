@@ -29,7 +29,7 @@ test('a changed run process re-runs the task, and the report says its code chang
   const after = new Pipeline('P', { cacheDir: folder }).add(new Task('A').process('run', () => 2));
   const report = await after.execute(quiet);
   assert.equal(report.task('A')?.status, 'ran');
-  assert.equal(report.task('A')?.reason, 'code changed');
+  assert.equal(report.task('A')?.reason, 'code changed: process run');
   assert.equal(await after.getResult('A'), 2);
   await after.close();
 });

@@ -1,4 +1,5 @@
 import type { DefinitionFingerprint } from '../fingerprint/definition.js';
+import type { JsonValue } from '../fingerprint/params.js';
 
 /** Bumped when the layout of a cache entry changes; entries of another format are treated as absent. */
 export const ENTRY_FORMAT = 1;
@@ -16,6 +17,8 @@ export interface CacheEntry {
   state: 'ok' | 'failed' | 'expired';
   /** The task's definition fingerprint at the time it ran. */
   definition: DefinitionFingerprint;
+  /** The params it ran with, to say which changed. */
+  params?: Record<string, JsonValue>;
   /** The result hash of each dependency that the result was computed from. */
   upstream: Record<string, string>;
   /** Content hash of the result; what dependents compare against (early cutoff). */

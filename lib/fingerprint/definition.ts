@@ -1,23 +1,50 @@
 import type { AnyTask } from '../task.js';
+import { CodeAnalysis } from './code.js';
 import { hashBytes, joinParts } from './hash.js';
+import { stableJson } from './params.js';
 
 /**
  * What a task's definition contributes to its fingerprint, kept in parts so that a plan can say
- * which part changed. The results of its dependencies are the other contribution (see run/plan.ts).
+ * which part changed. The results of its dependencies are the other contribution (see run/freshness.ts).
  */
 export interface DefinitionFingerprint {
-  /** Hash of the source of every process, by name. */
+  /** Hash of all the code the task reaches: its processes and the helpers, classes and constants they use. */
   code: string;
   /** Hash of the options that change what the task computes: its dependency names. */
   options: string;
+  /** The hash of each piece of code reached, by symbol (`process run`, `lib/helpers.ts#clean`), to say what changed. */
+  symbols?: Record<string, string>;
+  /** Hash of the task's params. */
+  params?: string;
 }
 
-const byTask = new WeakMap<AnyTask, { processCount: number; fingerprint: DefinitionFingerprint }>();
+let analysis = new CodeAnalysis();
 
 /**
- * Hashes by the text they hash. Pipelines built in a loop (a task per region, per file) give
- * many tasks the same process source, and a new Task object for each; the text is hashed once.
- * Cleared when it grows large, so a long notebook session cannot grow it without bound.
+ * Starts a new look at the source files, so that edits made since the last one are seen: called
+ * when a run, a plan or a getResult starts. Within one look each file is checked once.
+ */
+export function refreshCodeAnalysis(): CodeAnalysis {
+  analysis = new CodeAnalysis();
+  return analysis;
+}
+
+/** The current look at the source files (for explanations: locations and notes). */
+export function currentCodeAnalysis(): CodeAnalysis {
+  return analysis;
+}
+
+/** The definition fingerprint of a task, in the current look at the source files. */
+export function definitionFingerprint(task: AnyTask): DefinitionFingerprint {
+  const code = analysis.fingerprint(task);
+  const fingerprint: DefinitionFingerprint = { code: code.hash, options: hashOnce([...task.dependencies].sort()), symbols: code.symbols };
+  if (Object.keys(task.params).length > 0) fingerprint.params = hashBytes(stableJson(task.params));
+  return fingerprint;
+}
+
+/**
+ * Hashes by the text they hash: many tasks share dependency lists. Cleared when it grows large,
+ * so a long notebook session cannot grow it without bound.
  */
 const byText = new Map<string, string>();
 const BY_TEXT_LIMIT = 50_000;
@@ -31,18 +58,4 @@ function hashOnce(parts: readonly string[]): string {
     byText.set(text, hash);
   }
   return hash;
-}
-
-/** The definition fingerprint of a task, computed once per task object (and again if processes are added). */
-export function definitionFingerprint(task: AnyTask): DefinitionFingerprint {
-  const known = byTask.get(task);
-  if (known && known.processCount === task.processes.size) return known.fingerprint;
-  const code: string[] = [];
-  for (const [name, fn] of task.processes) code.push(name, fn.toString());
-  const fingerprint = {
-    code: hashOnce(code),
-    options: hashOnce([...task.dependencies].sort()),
-  };
-  byTask.set(task, { processCount: task.processes.size, fingerprint });
-  return fingerprint;
 }

@@ -4,8 +4,6 @@ import type { Pipeline } from '../pipeline.js';
 import type { ProcessTiming } from '../report/run-report.js';
 import type { AnyTask, TaskContextBase } from '../task.js';
 
-const NO_PARAMS: Readonly<Record<string, unknown>> = Object.freeze({});
-
 /** What a task's context needs from the run. */
 export interface ContextInputs {
   pipeline: Pipeline<any>;
@@ -27,7 +25,7 @@ export function createContext(task: AnyTask, inputs: ContextInputs): TaskContext
     name: task.name,
     log: inputs.log,
     signal: inputs.signal,
-    params: NO_PARAMS,
+    params: task.params,
     pipeline: inputs.pipeline,
     result<T>(name: string): T {
       if (!task.dependencies.includes(name)) throw new UndeclaredDependencyError(task.name, name);

@@ -1,7 +1,19 @@
 import type { CacheEntry } from '../cache/entry.js';
-import { definitionFingerprint } from '../fingerprint/definition.js';
+import { type ParamChange, paramChanges } from '../fingerprint/params.js';
+import { currentCodeAnalysis, definitionFingerprint } from '../fingerprint/definition.js';
 import type { AnyTask } from '../task.js';
 import { SESSION_ID } from './session.js';
+
+/** One piece of code that changed since the cached result was computed. */
+export interface CodeChange {
+  /** `process run`, or `lib/helpers.ts#clean` for a helper, class or constant. */
+  symbol: string;
+  /** Where it is now, `file:line` (absent when it was removed). */
+  location?: string;
+  /** Its hash then and now (absent when it was added or removed). */
+  before?: string;
+  after?: string;
+}
 
 /** Why a task runs (or why its result cannot be served). */
 export type StaleReason =
@@ -9,8 +21,9 @@ export type StaleReason =
   | { kind: 'never ran' }
   | { kind: 'failed last run'; message: string }
   | { kind: 'expired'; detail: string }
-  | { kind: 'code changed' }
+  | { kind: 'code changed'; changes: CodeChange[]; notes: string[] }
   | { kind: 'dependencies changed' }
+  | { kind: 'params changed'; changes: ParamChange[] }
   | { kind: 'upstream changed'; task: string };
 
 /** The reason as a short phrase for reports and messages. */
@@ -22,6 +35,10 @@ export function describeReason(reason: StaleReason): string {
       return `expired: ${reason.detail}`;
     case 'upstream changed':
       return `upstream ${reason.task} changed`;
+    case 'code changed':
+      return reason.changes.length === 0 ? 'code changed' : `code changed: ${reason.changes.map((change) => change.symbol).join(', ')}`;
+    case 'params changed':
+      return `params changed: ${reason.changes.map(({ key, before, after }) => `${key} ${show(before)} → ${show(after)}`).join(', ')}`;
     default:
       return reason.kind;
   }
@@ -45,8 +62,11 @@ export function entryStaleness(task: AnyTask, entry: CacheEntry | undefined, now
     return { kind: 'expired', detail: `${entry.expiry}, at ${new Date(entry.expiresAt).toLocaleString()}` };
   }
   const current = definitionFingerprint(task);
-  if (entry.definition.code !== current.code) return { kind: 'code changed' };
+  if (entry.definition.code !== current.code) {
+    return { kind: 'code changed', changes: codeChanges(task, entry.definition.symbols, current.symbols), notes: currentCodeAnalysis().fingerprint(task).notes };
+  }
   if (entry.definition.options !== current.options) return { kind: 'dependencies changed' };
+  if (entry.definition.params !== current.params) return { kind: 'params changed', changes: paramChanges(entry.params, task.params) };
   return undefined;
 }
 
@@ -59,4 +79,26 @@ export function upstreamChange(task: AnyTask, entry: CacheEntry, currentHash: (d
     if (currentHash(dependency) !== entry.upstream[dependency]) return { kind: 'upstream changed', task: dependency };
   }
   return undefined;
+}
+
+/** Which symbols differ between the code a result was computed with and the code now. */
+function codeChanges(task: AnyTask, before: Record<string, string> = {}, after: Record<string, string> = {}): CodeChange[] {
+  const analysis = currentCodeAnalysis();
+  analysis.fingerprint(task); // Reaching its symbols records where they are.
+  const changes: CodeChange[] = [];
+  for (const symbol of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    if (before[symbol] === after[symbol]) continue;
+    const change: CodeChange = { symbol };
+    const location = analysis.locationOf(symbol);
+    if (location) change.location = location;
+    if (before[symbol]) change.before = before[symbol];
+    if (after[symbol]) change.after = after[symbol];
+    changes.push(change);
+  }
+  return changes;
+}
+
+/** A param value in a message: JSON, or "(none)" when the key was added or removed. */
+function show(value: unknown): string {
+  return value === undefined ? '(none)' : JSON.stringify(value);
 }

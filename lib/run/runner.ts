@@ -211,6 +211,7 @@ export class Run {
         format: ENTRY_FORMAT,
         state: 'ok',
         definition: definitionFingerprint(task),
+        params: paramsToKeep(task),
         upstream: this.#upstreamHashes(task),
         resultHash: stored.hash,
         storedAt,
@@ -236,6 +237,7 @@ export class Run {
           format: ENTRY_FORMAT,
           state: 'failed',
           definition: definitionFingerprint(task),
+          params: paramsToKeep(task),
           upstream: this.#upstreamHashes(task),
           storedAt: Date.now(),
           expiry: task.expire.description,
@@ -339,6 +341,11 @@ export class Run {
     progress.runFinished(report);
     this.#resolve(report);
   }
+}
+
+/** The params an entry keeps, to name changes later; none when the task has none. */
+function paramsToKeep(task: AnyTask): CacheEntry['params'] {
+  return Object.keys(task.params).length > 0 ? task.params : undefined;
 }
 
 /** Shared by every task that did not run: it called no process. */

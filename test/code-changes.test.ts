@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const library = pathToFileURL(path.join(root, 'lib', 'index.ts')).href;
+
+/**
+ * A small project of real modules, inside the repository so that packages resolve through its
+ * node_modules. Each run is a separate Node process, as a user's would be.
+ */
+function project(files: Record<string, string>) {
+  fs.mkdirSync(path.join(root, 'test', '.work'), { recursive: true });
+  const folder = fs.mkdtempSync(path.join(root, 'test', '.work', 'code-'));
+  after(() => fs.rmSync(folder, { recursive: true, force: true }));
+  const write = (name: string, text: string) => {
+    fs.mkdirSync(path.dirname(path.join(folder, name)), { recursive: true });
+    fs.writeFileSync(path.join(folder, name), text);
+  };
+  for (const [name, text] of Object.entries(files)) write(name, text);
+  return {
+    folder,
+    write,
+    edit(name: string, change: (text: string) => string) {
+      write(name, change(fs.readFileSync(path.join(folder, name), 'utf8')));
+    },
+    /** Runs the pipeline; each task's status and reason. */
+    run(): Record<string, { status: string; reason: string }> {
+      const child = spawnSync(process.execPath, ['--import', 'tsx', 'pipeline.ts'], {
+        cwd: folder,
+        env: { ...process.env, LITTLEPIPES_DIR: path.join(folder, '.littlepipes') },
+        encoding: 'utf8',
+      });
+      assert.equal(child.status, 0, child.stderr);
+      return JSON.parse(child.stdout.trim().split('\n').at(-1)!);
+    },
+  };
+}
+
+const PIPELINE = `
+import { Pipeline, Task } from '${library}';
+import { clean } from './helpers.js';
+import * as more from './more.js';
+import { viaBarrel } from './barrel.js';
+import leven from 'leven';
+
+const pipeline = new Pipeline('Code').add(
+  new Task('UsesHelper').process('run', () => clean(1)),
+  new Task('Plain').process('run', () => 2),
+  new Task('UsesNamespace').process('run', () => more.twice(3)),
+  new Task('UsesBarrel').process('run', () => viaBarrel()),
+  new Task('UsesPackage').process('run', () => leven('a', 'b')),
+);
+const report = await pipeline.execute({ progress: false });
+console.log(JSON.stringify(Object.fromEntries(report.tasks.map((task) => [task.name, { status: task.status, reason: task.reason }]))));
+await pipeline.close();
+`;
+
+const HELPERS = `// Helpers used by UsesHelper.
+export function clean(value: number): number {
+  return inner(value);
+}
+
+function inner(value: number): number {
+  return value * RATE;
+}
+
+const RATE = 2;
+
+export const unrelated = () => 'not used by any task';
+`;
+
+const FILES = {
+  'pipeline.ts': PIPELINE,
+  'helpers.ts': HELPERS,
+  'more.ts': `export const twice = (x: number) => x * 2;\nexport const thrice = (x: number) => x * 3;\n`,
+  'barrel.ts': `export * from './deep/impl.js';\n`,
+  'deep/impl.ts': `export function viaBarrel() { return 'v1'; }\n`,
+};
+
+function statuses(result: Record<string, { status: string }>): Record<string, string> {
+  return Object.fromEntries(Object.entries(result).map(([name, { status }]) => [name, status]));
+}
+
+const allCached = { UsesHelper: 'cached', Plain: 'cached', UsesNamespace: 'cached', UsesBarrel: 'cached', UsesPackage: 'cached' };
+
+test('changing a helper two calls deep re-runs exactly the tasks that reach it, and names it', { timeout: 60_000 }, () => {
+  const code = project(FILES);
+  assert.deepEqual(Object.values(statuses(code.run())), ['ran', 'ran', 'ran', 'ran', 'ran']);
+  assert.deepEqual(statuses(code.run()), allCached);
+  code.edit('helpers.ts', (text) => text.replace('const RATE = 2;', 'const RATE = 3;'));
+  const result = code.run();
+  assert.deepEqual(statuses(result), { ...allCached, UsesHelper: 'ran' });
+  assert.match(result.UsesHelper!.reason, /code changed: .*helpers\.ts#RATE/);
+});
+
+test('comments, whitespace, formatting and reordering unrelated declarations re-run nothing', { timeout: 60_000 }, () => {
+  const code = project(FILES);
+  code.run();
+  code.edit('helpers.ts', (text) =>
+    text
+      .replace('// Helpers used by UsesHelper.', '/* A different comment. */')
+      .replace('return inner(value);', 'return   inner( value );   // tidy later')
+      .replace("export const unrelated = () => 'not used by any task';\n", '')
+      .replace('export function clean', "export const unrelated = () => 'not used by any task';\n\nexport function clean"),
+  );
+  code.edit('pipeline.ts', (text) => text.replace("new Task('Plain').process('run', () => 2),", "new Task('Plain').process('run', () => 2 /* two */),"));
+  assert.deepEqual(statuses(code.run()), allCached);
+});
+
+test('a function reached as a namespace member (import * as ns) is followed', { timeout: 60_000 }, () => {
+  const code = project(FILES);
+  code.run();
+  code.edit('more.ts', (text) => text.replace('x * 3', 'x * 4'));
+  assert.deepEqual(statuses(code.run()), allCached, 'an unused export changed: nothing runs');
+  code.edit('more.ts', (text) => text.replace('x * 2', 'x + x'));
+  assert.deepEqual(statuses(code.run()), { ...allCached, UsesNamespace: 'ran' });
+});
+
+test('a function re-exported through export * is followed to its module', { timeout: 60_000 }, () => {
+  const code = project(FILES);
+  code.run();
+  code.edit('deep/impl.ts', (text) => text.replace("'v1'", "'v2'"));
+  const result = code.run();
+  assert.deepEqual(statuses(result), { ...allCached, UsesBarrel: 'ran' });
+  assert.match(result.UsesBarrel!.reason, /deep\/impl\.ts#viaBarrel/);
+});
+
+test('a package counts by its installed version', { timeout: 60_000 }, () => {
+  const code = project({
+    ...FILES,
+    'node_modules/leven/package.json': JSON.stringify({ name: 'leven', version: '1.0.0', type: 'module', exports: './index.js' }),
+    'node_modules/leven/index.js': 'export default function leven(a, b) { return a === b ? 0 : 1; }\n',
+  });
+  code.run();
+  code.write('node_modules/leven/package.json', JSON.stringify({ name: 'leven', version: '1.0.1', type: 'module', exports: './index.js' }));
+  assert.deepEqual(statuses(code.run()), { ...allCached, UsesPackage: 'ran' });
+});
+
+test('code analysis cannot follow (eval) is handled conservatively and said so', { timeout: 60_000 }, () => {
+  const code = project({
+    ...FILES,
+    'helpers.ts': HELPERS.replace('return value * RATE;', "return value * RATE * eval('1');"),
+  });
+  const first = code.run();
+  assert.equal(first.UsesHelper!.status, 'ran');
+  // A change anywhere in the module with eval re-runs the task that uses it, even in code it does not reach.
+  code.edit('helpers.ts', (text) => text.replace("'not used by any task'", "'still not used'"));
+  const result = code.run();
+  assert.deepEqual(statuses(result), { ...allCached, UsesHelper: 'ran' });
+  assert.match(result.UsesHelper!.reason, /helpers\.ts#\*/);
+});
+
+test('a helper module that does not parse is a clear error naming the task and the file, and loses nothing', { timeout: 60_000 }, () => {
+  const code = project(FILES);
+  code.run();
+  // A long-lived process (a notebook, watch mode) imported the module; then it was broken on disk.
+  code.write('broken.ts', `
+    import fs from 'node:fs';
+    import { Pipeline, Task, CodeAnalysisError } from '${library}';
+    import * as more from './more.js';
+    fs.appendFileSync('more.ts', 'export const broken = (;\\n');
+    const pipeline = new Pipeline('Code').add(new Task('UsesNamespace').process('run', () => more.twice(3)));
+    try { await pipeline.execute({ progress: false }); console.log('{}'); }
+    catch (error) { console.log(JSON.stringify({ isClass: error instanceof CodeAnalysisError, code: error.code, message: error.message })); }
+    await pipeline.close();`);
+  const child = spawnSync(process.execPath, ['--import', 'tsx', 'broken.ts'], { cwd: code.folder, encoding: 'utf8', env: { ...process.env, LITTLEPIPES_DIR: path.join(code.folder, '.littlepipes') } });
+  assert.equal(child.status, 0, child.stderr);
+  const outcome = JSON.parse(child.stdout.trim().split('\n').at(-1)!);
+  assert.equal(outcome.isClass, true, child.stdout);
+  assert.equal(outcome.code, 'ERR_CODE_ANALYSIS');
+  assert.match(outcome.message, /^UsesNamespace: cannot analyse .*more\.ts: .*\(line 3\)/);
+  code.edit('more.ts', (text) => text.replace('export const broken = (;\n', ''));
+  assert.deepEqual(statuses(code.run()), allCached, 'every cached result survived');
+});
