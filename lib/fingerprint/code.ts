@@ -6,7 +6,7 @@ import { CodeAnalysisError } from '../errors.js';
 import type { AnyTask } from '../task.js';
 import { hashBytes } from './hash.js';
 import type { Reference, SyntaxNode } from './references.js';
-import { type SourceModule, loadModule } from './source-module.js';
+import { type Declaration, type SourceModule, loadModule } from './source-module.js';
 
 /** What a task's code is, as far as change detection can see. */
 export interface CodeFingerprint {
@@ -21,6 +21,14 @@ export interface CodeFingerprint {
   packages: string[];
   /** What analysis could not see, said plainly. */
   notes: string[];
+}
+
+/** What one piece of code reaches directly (see CodeAnalysis.#reached). */
+interface Reached {
+  declarations: { module: SourceModule; name: string; node: SyntaxNode; line: number }[];
+  packages: Set<string>;
+  notes: string[];
+  dynamic: string[];
 }
 
 const BUILTINS = new Set(builtinModules);
@@ -38,6 +46,7 @@ export class CodeAnalysis {
   readonly #tasks = new Map<AnyTask, CodeFingerprint>();
   readonly #files = new Map<string, boolean>();
   readonly #packages = new Map<string, string>();
+  readonly #reachedByNode = new Map<SyntaxNode, Reached>();
   /** Where each symbol is, `file:line`: shared by every task of the analysis. */
   readonly #locations = new Map<string, string>();
 
@@ -62,66 +71,18 @@ export class CodeAnalysis {
 
   #analyse(task: AnyTask): CodeFingerprint {
     const symbols = new Map<string, string>();
-    const locations = this.#locations;
     const packages = new Set<string>();
+    const notes = new Set<string>();
     // Symbols are named relative to the project (the nearest package.json above the task's module),
     // so they do not change with the working directory.
     const firstSite = task.processes.size > 0 ? task.siteOf(task.processes.keys().next().value!) : undefined;
     const relative = relativeTo(firstSite ? projectRoot(firstSite.file) : process.cwd());
-    const notes = new Set<string>();
     const queue: { module: SourceModule; node: SyntaxNode; where: string }[] = [];
-    const wholeModules = new Set<SourceModule>();
-
-    const reach = (module: SourceModule, name: string) => {
-      const declaration = module.declarations.get(name);
-      if (!declaration) return false;
-      const id = `${relative(module.file)}#${name}`;
-      if (!symbols.has(id)) {
-        symbols.set(id, module.hashOf(declaration.node));
-        if (!locations.has(id)) locations.set(id, `${relative(module.file)}:${declaration.line}`);
-        queue.push({ module, node: declaration.node, where: id });
-      }
-      return true;
-    };
-
-    /** Follows an export of `module` to the code behind it. */
-    const reachExport = (module: SourceModule, name: string, seen = new Set<string>()): boolean => {
-      const key = `${module.file}#${name}`;
-      if (seen.has(key)) return false;
-      seen.add(key);
-      const target = module.exports.get(name);
-      if (target && 'local' in target) return reach(module, target.local) || follow(module, { name: target.local });
-      if (target) return reachImport(module, target.source, target.imported, undefined);
-      for (const source of module.starExports) {
-        const other = this.#resolve(module, source, packages);
-        if (other && reachExport(other, name, seen)) return true;
-      }
-      return false;
-    };
-
-    /** Follows `imported` (a name, `default`, or `*` used as `.member`) from `source` as imported by `module`. */
-    const reachImport = (module: SourceModule, source: string, imported: string, member: string | undefined): boolean => {
-      const target = this.#resolve(module, source, packages);
-      if (!target) return true; // A package or a built-in: counted by #resolve, or not at all.
-      if (imported !== '*') return reachExport(target, imported) || note(`${relative(target.file)} has no export "${imported}" that analysis can follow`);
-      if (member !== undefined) return reachExport(target, member) || note(`${relative(target.file)} has no export "${member}" that analysis can follow`);
-      // The namespace is used as a whole (passed around, indexed): everything it exports counts.
-      for (const name of target.exports.keys()) reachExport(target, name);
-      for (const star of target.starExports) this.#resolve(target, star, packages);
-      return true;
-    };
-
-    const note = (text: string) => {
-      notes.add(text);
-      return true;
-    };
-
-    /** Resolves a free reference of code in `module`: a declaration of the module, an import, or a global. */
-    const follow = (module: SourceModule, reference: Reference): boolean => {
-      if (reach(module, reference.name)) return true;
-      const binding = module.imports.get(reference.name);
-      if (!binding) return false; // A global (Math, console...) or a name bound by enclosing code.
-      return reachImport(module, binding.source, binding.imported, binding.imported === '*' ? reference.member : undefined);
+    const add = (id: string, module: SourceModule, node: SyntaxNode, line: number) => {
+      if (symbols.has(id)) return;
+      symbols.set(id, module.hashOf(node));
+      if (!this.#locations.has(id)) this.#locations.set(id, `${relative(module.file)}:${line}`);
+      queue.push({ module, node, where: id });
     };
 
     for (const [name, fn] of task.processes) {
@@ -137,28 +98,22 @@ export class CodeAnalysis {
       }
       const args = call.arguments as SyntaxNode[];
       const node = args[args.length - 1]!;
-      symbols.set(id, module.hashOf(node));
-      locations.set(id, `${relative(module.file)}:${module.lineOf(node.start)}`);
-      queue.push({ module, node, where: id });
+      add(id, module, node, module.lineOf(node.start));
       // A process made inside a function (a factory, a loop) can use that function's locals: its code counts too.
       const enclosing = module.enclosingFunctionOf(call);
-      if (enclosing) {
-        const enclosingId = `${id} (enclosing code)`;
-        symbols.set(enclosingId, module.hashOf(enclosing));
-        locations.set(enclosingId, `${relative(module.file)}:${module.lineOf(enclosing.start)}`);
-        queue.push({ module, node: enclosing, where: enclosingId });
-      }
+      if (enclosing) add(`${id} (enclosing code)`, module, enclosing, module.lineOf(enclosing.start));
     }
 
     while (queue.length > 0) {
       const { module, node, where } = queue.pop()!;
-      const { references, dynamic } = module.referencesOf(node);
-      for (const reference of references) follow(module, reference);
-      if (dynamic.length > 0 && !wholeModules.has(module)) {
+      const reached = this.#reached(module, node);
+      for (const declaration of reached.declarations) add(`${relative(declaration.module.file)}#${declaration.name}`, declaration.module, declaration.node, declaration.line);
+      for (const name of reached.packages) packages.add(name);
+      for (const text of reached.notes) notes.add(text);
+      if (reached.dynamic.length > 0) {
         // What eval or a computed import reaches cannot be seen: every line of the module counts.
-        wholeModules.add(module);
         symbols.set(`${relative(module.file)}#*`, module.hashOf(module.program));
-        notes.add(`${where} uses ${dynamic.join(' and ')}, which analysis cannot follow, so any change in ${relative(module.file)} re-runs it`);
+        notes.add(`${where} uses ${reached.dynamic.join(' and ')}, which analysis cannot follow, so any change in ${relative(module.file)} re-runs it`);
       }
     }
 
@@ -171,6 +126,67 @@ export class CodeAnalysis {
       packages: sortedPackages,
       notes: sortedNotes,
     };
+  }
+
+  /**
+   * What a piece of code reaches directly: the declarations its free references resolve to
+   * (through imports, re-exports and `export *`), the packages it uses, and what analysis could
+   * not see. Resolved once per analysis and shared by every task that reaches the code.
+   */
+  #reached(module: SourceModule, node: SyntaxNode): Reached {
+    let reached = this.#reachedByNode.get(node);
+    if (reached) return reached;
+    const found: Reached = { declarations: [], packages: new Set(), notes: [], dynamic: module.referencesOf(node).dynamic };
+    const seenDeclarations = new Set<Declaration>();
+    const reach = (owner: SourceModule, name: string): boolean => {
+      const declaration = owner.declarations.get(name);
+      if (!declaration) return false;
+      if (!seenDeclarations.has(declaration)) {
+        seenDeclarations.add(declaration);
+        found.declarations.push({ module: owner, name, node: declaration.node, line: declaration.line });
+      }
+      return true;
+    };
+    const note = (text: string) => {
+      found.notes.push(text);
+      return true;
+    };
+    /** Follows an export of `owner` to the code behind it. */
+    const reachExport = (owner: SourceModule, name: string, seen = new Set<string>()): boolean => {
+      const key = `${owner.file}#${name}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      const target = owner.exports.get(name);
+      if (target && 'local' in target) return reach(owner, target.local) || follow(owner, { name: target.local });
+      if (target) return reachImport(owner, target.source, target.imported, undefined);
+      for (const source of owner.starExports) {
+        const other = this.#resolve(owner, source, found.packages);
+        if (other && reachExport(other, name, seen)) return true;
+      }
+      return false;
+    };
+    /** Follows `imported` (a name, `default`, or `*` used as `.member`) from `source` as imported by `owner`. */
+    const reachImport = (owner: SourceModule, source: string, imported: string, member: string | undefined): boolean => {
+      const target = this.#resolve(owner, source, found.packages);
+      if (!target) return true; // A package or a built-in: counted by #resolve, or not at all.
+      if (imported !== '*') return reachExport(target, imported) || note(`${target.file} has no export "${imported}" that analysis can follow`);
+      if (member !== undefined) return reachExport(target, member) || note(`${target.file} has no export "${member}" that analysis can follow`);
+      // The namespace is used as a whole (passed around, indexed): everything it exports counts.
+      for (const name of target.exports.keys()) reachExport(target, name);
+      for (const star of target.starExports) this.#resolve(target, star, found.packages);
+      return true;
+    };
+    /** Resolves a free reference: a declaration of the module, an import, or a global (which does not count). */
+    const follow = (owner: SourceModule, reference: Reference): boolean => {
+      if (reach(owner, reference.name)) return true;
+      const binding = owner.imports.get(reference.name);
+      if (!binding) return false;
+      return reachImport(owner, binding.source, binding.imported, binding.imported === '*' ? reference.member : undefined);
+    };
+    for (const reference of module.referencesOf(node).references) follow(module, reference);
+    reached = found;
+    this.#reachedByNode.set(node, reached);
+    return reached;
   }
 
   /** The module in a file, checked for changes once per analysis. */
