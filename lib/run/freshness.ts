@@ -44,6 +44,31 @@ export function describeReason(reason: StaleReason): string {
   }
 }
 
+/** What happens to a task whose dependencies all have a result. */
+export type Decision =
+  | { action: 'run'; reason: StaleReason }
+  | { action: 'cached' }
+  /** Skipped by request; its cached result serves its dependents only when `reason` is absent. */
+  | { action: 'skipped'; reason?: StaleReason };
+
+/**
+ * The one rule for whether a task runs, used by the runner and by the plan alike, so that the
+ * plan says exactly what execute() does: forced, else its own entry's staleness, else a changed
+ * upstream result; a task named in `skip` never runs. `upstreamHash` gives the result hash each
+ * dependency has now (the runner) or is expected to have (the plan).
+ */
+export function decide(
+  task: AnyTask,
+  entry: CacheEntry | undefined,
+  options: { forced: boolean; skipped: boolean; now: number; runId?: string; upstreamHash: (dependency: string) => string | undefined },
+): Decision {
+  const reason: StaleReason | undefined = options.forced
+    ? { kind: 'forced' }
+    : entryStaleness(task, entry, options.now, options.runId) ?? upstreamChange(task, entry!, options.upstreamHash);
+  if (options.skipped) return reason ? { action: 'skipped', reason } : { action: 'skipped' };
+  return reason ? { action: 'run', reason } : { action: 'cached' };
+}
+
 /**
  * Why a task's own cache entry cannot be served, leaving its upstream aside; undefined when it
  * can. `runId` is the current run, whose `onComplete` results are still valid.

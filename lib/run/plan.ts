@@ -1,7 +1,7 @@
 import type { ResultStore } from '../cache/store.js';
 import type { PipelineGraph } from '../graph/graph.js';
 import type { AnyTask } from '../task.js';
-import { type StaleReason, entryStaleness, upstreamChange } from './freshness.js';
+import { type StaleReason, decide } from './freshness.js';
 import type { RunSettings } from './runner.js';
 
 /** Why a task will run, or why its cached result cannot be used: the runner's own reasons. */
@@ -87,10 +87,10 @@ const PENDING = Symbol('decided at run time');
 type Outlook = string | typeof NONE | typeof PENDING;
 
 /**
- * Plans a run. It follows the runner's `#decide` step for step (blocked first, then forced, then
- * `entryStaleness` and `upstreamChange`, then `skip`), in topological order, with one difference:
- * a dependency that will run has no hash yet, so its dependents are compared as if it kept its
- * result, and those with nothing else against them wait on it.
+ * Plans a run: in topological order, each task is blocked when a dependency will have no result,
+ * else decided by the same `decide` the runner uses. One difference: a dependency that will run
+ * has no hash yet, so its dependents are compared as if it kept its result, and those with
+ * nothing else against them wait on it (early cutoff decides at run time).
  */
 export async function planRun(parts: PlanParts, settings: RunSettings): Promise<Plan> {
   const { graph, tasks, store } = parts;
@@ -124,22 +124,23 @@ export async function planRun(parts: PlanParts, settings: RunSettings): Promise<
       continue;
     }
 
-    const forced = settings.force === true || settings.force.has(name);
-    const stale: StaleReason | undefined = forced
-      ? { kind: 'forced' }
-      : entryStaleness(task, entry, now) ??
-        upstreamChange(task, entry!, (dependency) => {
-          const outlook = outlooks.get(dependency)!;
-          // Not known until it has run: assume it keeps the result this entry was computed from.
-          if (outlook === PENDING) return entry!.upstream[dependency];
-          return outlook === NONE ? undefined : outlook;
-        });
+    const decision = decide(task, entry, {
+      forced: settings.force === true || settings.force.has(name),
+      skipped: settings.skip.has(name),
+      now,
+      upstreamHash: (dependency) => {
+        const outlook = outlooks.get(dependency)!;
+        // Not known until it has run: assume it keeps the result this entry was computed from.
+        if (outlook === PENDING) return entry!.upstream[dependency];
+        return outlook === NONE ? undefined : outlook;
+      },
+    });
     const served: Outlook = entry?.resultHash ?? NONE;
 
-    if (settings.skip.has(name)) {
-      if (stale) {
+    if (decision.action === 'skipped') {
+      if (decision.reason) {
         outlooks.set(name, NONE);
-        plans.push({ name, action: 'skipped', reasons: [stale] });
+        plans.push({ name, action: 'skipped', reasons: [decision.reason] });
       } else if (waitsOn.length > 0) {
         outlooks.set(name, PENDING);
         plans.push({ name, action: 'skipped', reasons: [], waitsOn });
@@ -147,9 +148,9 @@ export async function planRun(parts: PlanParts, settings: RunSettings): Promise<
         outlooks.set(name, served);
         plans.push({ name, action: 'skipped', reasons: [] });
       }
-    } else if (stale) {
+    } else if (decision.action === 'run') {
       outlooks.set(name, PENDING);
-      plans.push({ name, action: 'run', reasons: [stale] });
+      plans.push({ name, action: 'run', reasons: [decision.reason] });
     } else if (waitsOn.length > 0) {
       outlooks.set(name, PENDING);
       plans.push({ name, action: 'wait', reasons: [], waitsOn });

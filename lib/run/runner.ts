@@ -13,7 +13,7 @@ import type { ProgressListener } from '../report/progress.js';
 import { type ProcessTiming, RunReport, type TaskReport, type TaskStatus } from '../report/run-report.js';
 import type { AnyTask } from '../task.js';
 import { createContext } from './context.js';
-import { type StaleReason, describeReason, entryStaleness, upstreamChange } from './freshness.js';
+import { type StaleReason, decide, describeReason } from './freshness.js';
 import { SESSION_ID } from './session.js';
 
 /** What a run is asked to do, already validated. */
@@ -162,20 +162,27 @@ export class Run {
         return;
       }
     }
-    const forced = this.#settings.force === true || this.#settings.force.has(name);
-    const stale: StaleReason | undefined = forced
-      ? { kind: 'forced' }
-      : entryStaleness(task, entry, Date.now(), this.id) ?? upstreamChange(task, entry!, (dependency) => this.#states.get(dependency)!.hash);
-
-    if (this.#settings.skip.has(name)) {
-      if (!stale) state.hash = entry!.resultHash;
-      this.#settleUnrun(state, 'skipped', stale ? `skipped by request; its cached result cannot be used: ${describeReason(stale)}` : 'skipped by request; its cached result is used');
-    } else if (!stale) {
-      state.hash = entry!.resultHash;
-      this.#parts.logs.note(name, 'served from cache');
-      this.#settleUnrun(state, 'cached', 'fresh');
-    } else {
-      this.#runnable.push({ name, reason: stale });
+    const decision = decide(task, entry, {
+      forced: this.#settings.force === true || this.#settings.force.has(name),
+      skipped: this.#settings.skip.has(name),
+      now: Date.now(),
+      runId: this.id,
+      upstreamHash: (dependency) => this.#states.get(dependency)!.hash,
+    });
+    switch (decision.action) {
+      case 'skipped':
+        if (!decision.reason) state.hash = entry!.resultHash;
+        this.#settleUnrun(state, 'skipped', decision.reason
+          ? `skipped by request; its cached result cannot be used: ${describeReason(decision.reason)}`
+          : 'skipped by request; its cached result is used');
+        return;
+      case 'cached':
+        state.hash = entry!.resultHash;
+        this.#parts.logs.note(name, 'served from cache');
+        this.#settleUnrun(state, 'cached', 'fresh');
+        return;
+      case 'run':
+        this.#runnable.push({ name, reason: decision.reason });
     }
   }
 
