@@ -128,6 +128,20 @@ export class CodeAnalysisError extends LittlepipesError {
   }
 }
 
+/** A task's inputs cannot be read: a file or folder is missing, or a glob matches nothing. Nothing runs, nothing cached is touched. */
+export class InputFileError extends LittlepipesError {
+  constructor(readonly task: string, readonly path: string, detail: string) {
+    super('ERR_INPUT', `${task}: input ${path} ${detail}.`);
+  }
+}
+
+/** A task ran but did not write an output it declares. Its result is not cached. */
+export class OutputFileError extends LittlepipesError {
+  constructor(readonly task: string, readonly path: string, detail: string) {
+    super('ERR_OUTPUT', `${task}: output ${path} ${detail}.`);
+  }
+}
+
 /** The cache store could not be opened, read or written. */
 export class CacheStoreError extends LittlepipesError {
   constructor(message: string, options?: { cause?: unknown }) {

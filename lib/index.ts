@@ -21,6 +21,8 @@ export {
   UncacheableResultError,
   CacheStoreError,
   CodeAnalysisError,
+  InputFileError,
+  OutputFileError,
   PipelineRunError,
   RunCancelledError,
 } from './errors.js';

@@ -11,7 +11,7 @@ import { explainTask } from './report/explain.js';
 import { silentProgress, terminalProgress } from './report/progress.js';
 import type { RunReport } from './report/run-report.js';
 import { refreshCodeAnalysis } from './fingerprint/definition.js';
-import { describeReason, entryStaleness, upstreamChange } from './run/freshness.js';
+import { currentFiles, describeReason, entryStaleness, fileStaleness, upstreamChange } from './run/freshness.js';
 import { type Plan, planRun } from './run/plan.js';
 import { Run, type RunSettings } from './run/runner.js';
 import { type AnyTask, type ResultOf, Task } from './task.js';
@@ -246,6 +246,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     const entries = await store.readEntries([name, ...task.dependencies]);
     const entry = entries.get(name);
     const stale = entryStaleness(task, entry, Date.now(), this.#currentRun?.id) ??
+      fileStaleness(entry!, await currentFiles(task, entry)) ??
       upstreamChange(task, entry!, (dependency) => {
         const upstream = entries.get(dependency);
         return upstream?.state === 'failed' ? undefined : upstream?.resultHash;
@@ -262,6 +263,9 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
           throw new NoFreshResultError(name, 'out of date', `the result of its dependency ${stale.task} changed since it ran`);
         case 'code changed':
         case 'params changed':
+        case 'input changed':
+        case 'output missing':
+        case 'output modified':
           throw new NoFreshResultError(name, 'out of date', `its ${describeReason(stale)} since it ran`);
         default:
           throw new NoFreshResultError(name, 'out of date', `its ${stale.kind.replace(' changed', '')} changed since it ran`);

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { ExpiryPolicyError, InvalidOptionError, TaskDefinitionError } from './errors.js';
 import { type ExpiryOption, type ExpiryPolicy, toExpiryPolicy } from './cache/expiry.js';
@@ -22,6 +23,24 @@ export interface TaskOptions {
    */
   expire?: ExpiryOption;
   /**
+   * Files, folders and glob patterns the task reads, relative to the working directory. Their
+   * contents are part of its fingerprint (hashed, and re-read only when a file's size or mtime
+   * changes); a missing one is an error before the task runs. The task reads the files as `t.inputs`.
+   * @example new Task('Load', { inputs: ['data/raw/*.csv', 'config.json'] })
+   */
+  inputs?: string | readonly string[];
+  /**
+   * Let a glob in `inputs` match no file (by default that is an error).
+   * @default false
+   */
+  allowEmptyInputs?: boolean;
+  /**
+   * Files or folders the task writes, inside the project. After it runs they must all exist; if
+   * one is later deleted or modified, the task runs again.
+   * @example new Task('Export', { outputs: ['out/report.csv'] })
+   */
+  outputs?: string | readonly string[];
+  /**
    * Plain JSON values the task reads as `t.params`. They are part of its fingerprint: a changed
    * param re-runs the task, and plans name the key with its old and new value.
    * @example new Task('Filter', { params: { minimum: 10, regions: ['north', 'south'] } })
@@ -34,7 +53,7 @@ export interface TaskOptions {
   description?: string;
 }
 
-const KNOWN_OPTIONS = ['dependencies', 'expire', 'params', 'description'] as const;
+const KNOWN_OPTIONS = ['dependencies', 'expire', 'inputs', 'allowEmptyInputs', 'outputs', 'params', 'description'] as const;
 
 /**
  * The members of the context `t` that every process receives as its first argument. A process
@@ -49,6 +68,10 @@ export interface TaskContextBase {
   readonly signal: AbortSignal;
   /** The task's params: plain JSON values, part of its fingerprint. */
   readonly params: Readonly<Record<string, JsonValue>>;
+  /** The files the task's `inputs` name, as found for this run (relative to the working directory). */
+  readonly inputs: readonly string[];
+  /** The outputs the task declares, as given. */
+  readonly outputs: readonly string[];
   /** The pipeline running this task. */
   readonly pipeline: Pipeline<any>;
   /**
@@ -98,6 +121,12 @@ export class Task<Name extends string = string, Processes extends ProcessMap = {
   readonly expire: ExpiryPolicy;
   /** The task's params (frozen): plain JSON values, part of its fingerprint. */
   readonly params: Readonly<Record<string, JsonValue>>;
+  /** Files, folders and globs the task reads. */
+  readonly inputs: readonly string[];
+  /** Whether a glob in `inputs` may match nothing. */
+  readonly allowEmptyInputs: boolean;
+  /** Files or folders the task writes. */
+  readonly outputs: readonly string[];
   /** What the task does. */
   readonly description: string | undefined;
   readonly #processes = new Map<string, ProcessFunction>();
@@ -119,6 +148,18 @@ export class Task<Name extends string = string, Processes extends ProcessMap = {
       throw error instanceof ExpiryPolicyError ? new ExpiryPolicyError(`Task "${name}": ${error.message}`) : error;
     }
     this.params = plainParams(name, options.params ?? {});
+    this.inputs = Object.freeze(pathList(name, 'inputs', options.inputs));
+    this.outputs = Object.freeze(pathList(name, 'outputs', options.outputs));
+    for (const output of this.outputs) {
+      const inside = path.relative(process.cwd(), path.resolve(output));
+      if (inside === '' || inside.startsWith('..') || path.isAbsolute(inside)) {
+        throw new InvalidOptionError('outputs', `Task "${name}": output ${output} is outside the project (${process.cwd()}); write outputs inside it.`);
+      }
+    }
+    if (options.allowEmptyInputs !== undefined && typeof options.allowEmptyInputs !== 'boolean') {
+      throw new InvalidOptionError('allowEmptyInputs', `Task "${name}": allowEmptyInputs must be true or false, got ${describeValue(options.allowEmptyInputs)}.`);
+    }
+    this.allowEmptyInputs = options.allowEmptyInputs ?? false;
     if (options.description !== undefined && typeof options.description !== 'string') {
       throw new InvalidOptionError('description', `Task "${name}": description must be a string, got ${describeValue(options.description)}.`);
     }
@@ -175,6 +216,16 @@ export class Task<Name extends string = string, Processes extends ProcessMap = {
   get processes(): ReadonlyMap<string, ProcessFunction> {
     return this.#processes;
   }
+}
+
+/** A path option as a list: one path, or an array of non-empty strings. */
+function pathList(task: string, option: 'inputs' | 'outputs', value: unknown): string[] {
+  if (value === undefined) return [];
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.some((item) => typeof item !== 'string' || item.trim() === '')) {
+    throw new InvalidOptionError(option, `Task "${task}": ${option} must be a path or an array of paths (non-empty strings), got ${describeValue(value)}.`);
+  }
+  return [...new Set(list as string[])];
 }
 
 /** Any task, whatever its name, processes and result. */

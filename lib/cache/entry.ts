@@ -1,4 +1,5 @@
 import type { DefinitionFingerprint } from '../fingerprint/definition.js';
+import type { FileRecords } from '../fingerprint/files.js';
 import type { JsonValue } from '../fingerprint/params.js';
 
 /** Bumped when the layout of a cache entry changes; entries of another format are treated as absent. */
@@ -19,6 +20,9 @@ export interface CacheEntry {
   definition: DefinitionFingerprint;
   /** The params it ran with, to say which changed. */
   params?: Record<string, JsonValue>;
+  /** The input files it read, and the output files it wrote (size, mtime and content hash of each). */
+  inputs?: FileRecords;
+  outputs?: FileRecords;
   /** The result hash of each dependency that the result was computed from. */
   upstream: Record<string, string>;
   /** Content hash of the result; what dependents compare against (early cutoff). */

@@ -9,6 +9,8 @@ export interface ContextInputs {
   pipeline: Pipeline<any>;
   log: Logger;
   signal: AbortSignal;
+  /** The files the task's inputs name for this run. */
+  inputs: readonly string[];
   /** The results of the task's dependencies, by name. */
   upstream: ReadonlyMap<string, unknown>;
   /** Receives the time of every process call, in the order processes are first called. */
@@ -26,6 +28,8 @@ export function createContext(task: AnyTask, inputs: ContextInputs): TaskContext
     log: inputs.log,
     signal: inputs.signal,
     params: task.params,
+    inputs: inputs.inputs,
+    outputs: task.outputs,
     pipeline: inputs.pipeline,
     result<T>(name: string): T {
       if (!task.dependencies.includes(name)) throw new UndeclaredDependencyError(task.name, name);

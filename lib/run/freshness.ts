@@ -1,8 +1,40 @@
 import type { CacheEntry } from '../cache/entry.js';
+import { type FileChange, type FileRecords, existingOutputs, expandInputs, fileChanges, recordFiles } from '../fingerprint/files.js';
 import { type ParamChange, paramChanges } from '../fingerprint/params.js';
 import { currentCodeAnalysis, definitionFingerprint } from '../fingerprint/definition.js';
 import type { AnyTask } from '../task.js';
 import { SESSION_ID } from './session.js';
+
+/** A task's input and output files as they are now. */
+export interface CurrentFiles {
+  inputs: FileRecords;
+  outputs: FileRecords;
+  /** Declared outputs that do not exist. */
+  missingOutputs: string[];
+}
+
+/**
+ * The input and output files of a task as they are now, reading only files whose size or mtime
+ * changed since its entry recorded them; undefined when it declares none. An input that is
+ * missing is an InputFileError.
+ */
+export async function currentFiles(task: AnyTask, entry: CacheEntry | undefined): Promise<CurrentFiles | undefined> {
+  if (task.inputs.length === 0 && task.outputs.length === 0) return undefined;
+  const inputs = await recordFiles(expandInputs(task.name, task.inputs, task.allowEmptyInputs), entry?.inputs);
+  const { files, missing } = existingOutputs(task.outputs);
+  return { inputs, outputs: await recordFiles(files, entry?.outputs), missingOutputs: missing };
+}
+
+/** Why the files of a cached result no longer match: an input changed, an output is missing or was modified. */
+export function fileStaleness(entry: CacheEntry, files: CurrentFiles | undefined): StaleReason | undefined {
+  if (!files) return undefined;
+  const inputChanges = fileChanges(entry.inputs, files.inputs);
+  if (inputChanges.length > 0) return { kind: 'input changed', files: inputChanges };
+  if (files.missingOutputs.length > 0) return { kind: 'output missing', path: files.missingOutputs[0]! };
+  const outputChanges = fileChanges(entry.outputs, files.outputs);
+  if (outputChanges.length > 0) return { kind: 'output modified', files: outputChanges };
+  return undefined;
+}
 
 /** One piece of code that changed since the cached result was computed. */
 export interface CodeChange {
@@ -24,6 +56,11 @@ export type StaleReason =
   | { kind: 'code changed'; changes: CodeChange[]; notes: string[] }
   | { kind: 'dependencies changed' }
   | { kind: 'params changed'; changes: ParamChange[] }
+  | { kind: 'input changed'; files: FileChange[] }
+  | { kind: 'output missing'; path: string }
+  /** Only in plans: an input cannot be found, so the run will fail this task. */
+  | { kind: 'input missing'; message: string }
+  | { kind: 'output modified'; files: FileChange[] }
   | { kind: 'upstream changed'; task: string };
 
 /** The reason as a short phrase for reports and messages. */
@@ -37,6 +74,13 @@ export function describeReason(reason: StaleReason): string {
       return `upstream ${reason.task} changed`;
     case 'code changed':
       return reason.changes.length === 0 ? 'code changed' : `code changed: ${reason.changes.map((change) => change.symbol).join(', ')}`;
+    case 'input changed':
+    case 'output modified':
+      return `${reason.kind}: ${reason.files.map((file) => `${file.path} (${file.change})`).join(', ')}`;
+    case 'output missing':
+      return `output missing: ${reason.path}`;
+    case 'input missing':
+      return `input missing (${reason.message})`;
     case 'params changed':
       return `params changed: ${reason.changes.map(({ key, before, after }) => `${key} ${show(before)} → ${show(after)}`).join(', ')}`;
     default:
@@ -60,11 +104,19 @@ export type Decision =
 export function decide(
   task: AnyTask,
   entry: CacheEntry | undefined,
-  options: { forced: boolean; skipped: boolean; now: number; runId?: string; upstreamHash: (dependency: string) => string | undefined },
+  options: {
+    forced: boolean;
+    skipped: boolean;
+    now: number;
+    runId?: string;
+    upstreamHash: (dependency: string) => string | undefined;
+    /** The task's input and output files now (see `currentFiles`), when it declares any. */
+    files?: CurrentFiles | undefined;
+  },
 ): Decision {
   const reason: StaleReason | undefined = options.forced
     ? { kind: 'forced' }
-    : entryStaleness(task, entry, options.now, options.runId) ?? upstreamChange(task, entry!, options.upstreamHash);
+    : entryStaleness(task, entry, options.now, options.runId) ?? fileStaleness(entry!, options.files) ?? upstreamChange(task, entry!, options.upstreamHash);
   if (options.skipped) return reason ? { action: 'skipped', reason } : { action: 'skipped' };
   return reason ? { action: 'run', reason } : { action: 'cached' };
 }

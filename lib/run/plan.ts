@@ -1,7 +1,7 @@
 import type { ResultStore } from '../cache/store.js';
 import type { PipelineGraph } from '../graph/graph.js';
 import type { AnyTask } from '../task.js';
-import { type StaleReason, decide } from './freshness.js';
+import { type CurrentFiles, type StaleReason, currentFiles, decide } from './freshness.js';
 import type { RunSettings } from './runner.js';
 
 /** Why a task will run, or why its cached result cannot be used: the runner's own reasons. */
@@ -124,7 +124,17 @@ export async function planRun(parts: PlanParts, settings: RunSettings): Promise<
       continue;
     }
 
+    let files: CurrentFiles | undefined;
+    try {
+      files = await currentFiles(task, entry);
+    } catch (error) {
+      // execute() will try it and fail with this error.
+      outlooks.set(name, NONE);
+      plans.push({ name, action: 'run', reasons: [{ kind: 'input missing', message: (error as Error).message }] });
+      continue;
+    }
     const decision = decide(task, entry, {
+      files,
       forced: settings.force === true || settings.force.has(name),
       skipped: settings.skip.has(name),
       now,

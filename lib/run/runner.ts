@@ -5,6 +5,7 @@ import { ENTRY_FORMAT } from '../cache/entry.js';
 import type { ResultStore } from '../cache/store.js';
 import { UncacheableResultError } from '../errors.js';
 import { definitionFingerprint } from '../fingerprint/definition.js';
+import { recordOutputs } from '../fingerprint/files.js';
 import type { PipelineGraph } from '../graph/graph.js';
 import type { TaskLogs } from '../logs/task-logs.js';
 import { describeValue } from '../names.js';
@@ -13,7 +14,7 @@ import type { ProgressListener } from '../report/progress.js';
 import { type ProcessTiming, RunReport, type TaskReport, type TaskStatus } from '../report/run-report.js';
 import type { AnyTask } from '../task.js';
 import { createContext } from './context.js';
-import { type StaleReason, decide, describeReason } from './freshness.js';
+import { type CurrentFiles, type Decision, type StaleReason, currentFiles, decide, describeReason } from './freshness.js';
 import { SESSION_ID } from './session.js';
 
 /** What a run is asked to do, already validated. */
@@ -53,6 +54,8 @@ interface TaskState {
   value: { value: unknown } | Promise<unknown> | undefined;
   /** The entry this run wrote for it. */
   written: CacheEntry | undefined;
+  /** Its input and output files as found when it was decided, when it declares any. */
+  files: CurrentFiles | undefined;
   report: TaskReport | undefined;
 }
 
@@ -104,7 +107,7 @@ export class Run {
       const task = tasks.get(name)!;
       const dependents = graph.dependents.get(name)!;
       const holders = selected ? dependents.filter((dependent) => selected.has(dependent)).length : dependents.length;
-      this.#states.set(name, { task, entry: entries.get(name), waiting: task.dependencies.length, holders, hash: undefined, value: undefined, written: undefined, report: undefined });
+      this.#states.set(name, { task, entry: entries.get(name), waiting: task.dependencies.length, holders, hash: undefined, value: undefined, written: undefined, files: undefined, report: undefined });
       if (task.dependencies.length === 0) this.#ready.push(name);
     }
     this.#remaining = names.length;
@@ -162,13 +165,46 @@ export class Run {
         return;
       }
     }
-    const decision = decide(task, entry, {
+    if (task.inputs.length > 0 || task.outputs.length > 0) {
+      // Its files are looked at now that its upstream has run (it may have written them);
+      // the task stays unsettled meanwhile, so the run cannot end under it.
+      void this.#decideWithFiles(state);
+      return;
+    }
+    this.#apply(state, this.#decision(state, undefined));
+  }
+
+  #decision(state: TaskState, files: CurrentFiles | undefined): Decision {
+    const { name } = state.task;
+    return decide(state.task, state.entry, {
       forced: this.#settings.force === true || this.#settings.force.has(name),
       skipped: this.#settings.skip.has(name),
       now: Date.now(),
       runId: this.id,
       upstreamHash: (dependency) => this.#states.get(dependency)!.hash,
+      files,
     });
+  }
+
+  async #decideWithFiles(state: TaskState): Promise<void> {
+    try {
+      state.files = await currentFiles(state.task, state.entry);
+      if (this.#finished) return;
+      this.#apply(state, this.#decision(state, state.files));
+    } catch (thrown) {
+      if (this.#finished) return;
+      // A missing input: the task cannot run, and nothing cached is touched.
+      const error = asError(state.task.name, thrown);
+      this.#parts.logs.logger(state.task.name).error({ err: error }, 'cannot run');
+      this.#settle(state, { name: state.task.name, status: 'failed', reason: `failed: ${error.message}`, ms: 0, processes: NO_PROCESSES, error });
+    }
+    this.#advance();
+  }
+
+  /** Carries out a decision about a task whose dependencies all have a result. */
+  #apply(state: TaskState, decision: Decision): void {
+    const { name } = state.task;
+    const { entry } = state;
     switch (decision.action) {
       case 'skipped':
         if (!decision.reason) state.hash = entry!.resultHash;
@@ -203,12 +239,13 @@ export class Run {
       // should not pay a promise for every step of every task.
       const loading = this.#upstreamValues(state);
       const upstream = loading instanceof Promise ? await loading : loading;
-      const context = createContext(task, { pipeline, log, signal: this.#controller.signal, upstream, timings });
+      const context = createContext(task, { pipeline, log, signal: this.#controller.signal, upstream, timings, inputs: Object.keys(state.files?.inputs ?? {}) });
       const returned = (context.run as () => unknown)();
       const result = returned instanceof Promise ? await returned : returned;
       if (this.#cancelled) throw this.#controller.signal.reason;
       const problem = findUncacheable(result);
       if (problem) throw new UncacheableResultError(task.name, problem.path, problem.problem);
+      const outputs = task.outputs.length > 0 ? await recordOutputs(task.name, task.outputs, state.entry?.outputs) : undefined;
       const storing = store.storeValue(task.name, encodeValue(result));
       const stored = storing instanceof Promise ? await storing : storing;
       if (this.#cancelled) throw this.#controller.signal.reason;
@@ -219,6 +256,8 @@ export class Run {
         state: 'ok',
         definition: definitionFingerprint(task),
         params: paramsToKeep(task),
+        inputs: state.files?.inputs,
+        outputs,
         upstream: this.#upstreamHashes(task),
         resultHash: stored.hash,
         storedAt,
