@@ -1,6 +1,7 @@
+import { type SourceMap, findSourceMap } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-/** Where a function was called from: a file and a 1-based line and column. */
+/** Where a function was called from: a file and a 1-based line and column, in the source as written. */
 export interface CallSite {
   file: string;
   line: number;
@@ -8,30 +9,53 @@ export interface CallSite {
 }
 
 /**
- * Records where the function `below` was called from. V8 records the frames now but formats
- * the text (applying source maps, so TypeScript run through tsx reports its own lines) only when
- * `.stack` is read, so this costs little until the site is needed.
+ * Records where the function `below` was called from. V8 records the frame now; it is read only
+ * when the site is needed, as V8's structured call site (formatting a whole stack trace through
+ * Node's source-map support costs far more), and mapped to the source as written when the file
+ * has a source map (TypeScript run through tsx).
  * @returns a function that reads the site, or undefined when it cannot be known (a REPL line, eval).
  */
 export function recordCallSite(below: Function): () => CallSite | undefined {
-  const holder: { stack?: string } = {};
+  const holder: { stack?: unknown } = {};
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 1;
   Error.captureStackTrace(holder, below);
   Error.stackTraceLimit = limit;
   let site: CallSite | undefined | null = null;
   return () => {
-    if (site === null) site = parseFrame(holder.stack?.split('\n')[1]);
+    if (site === null) site = readSite(holder);
     return site;
   };
 }
 
-/** `    at name (/path/x.ts:11:4)` or `    at file:///path/x.mjs:3:4` → the site. */
-function parseFrame(frame: string | undefined): CallSite | undefined {
-  const match = frame?.match(/\(?((?:file:\/\/)?[^\s()]+?):(\d+):(\d+)\)?\s*$/);
-  if (!match) return undefined;
-  const [, location, line, column] = match;
-  const file = location!.startsWith('file://') ? fileURLToPath(location!) : location!;
+function readSite(holder: { stack?: unknown }): CallSite | undefined {
+  const prepare = Error.prepareStackTrace;
+  let frame: NodeJS.CallSite | undefined;
+  try {
+    // V8 builds `.stack` on first read, through prepareStackTrace: have it hand over the frames.
+    Error.prepareStackTrace = (_, frames) => frames;
+    frame = (holder.stack as NodeJS.CallSite[] | undefined)?.[0];
+  } finally {
+    Error.prepareStackTrace = prepare;
+  }
+  const name = frame?.getFileName();
+  const line = frame?.getLineNumber();
+  const column = frame?.getColumnNumber();
+  if (!name || !line || !column) return undefined;
+  const file = name.startsWith('file://') ? fileURLToPath(name) : name;
   if (!file.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(file)) return undefined; // node:internal, <repl>...
-  return { file, line: Number(line), column: Number(column) };
+  const entry = sourceMapOf(name)?.findEntry(line - 1, column - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number } | undefined;
+  if (entry?.originalSource !== undefined && entry.originalLine !== undefined && entry.originalColumn !== undefined) {
+    const original = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : entry.originalSource;
+    return { file: original, line: entry.originalLine + 1, column: entry.originalColumn + 1 };
+  }
+  return { file, line, column };
+}
+
+const sourceMaps = new Map<string, SourceMap | undefined>();
+
+/** A file's source map, looked up once per file: thousands of tasks are often made in one file. */
+function sourceMapOf(file: string): SourceMap | undefined {
+  if (!sourceMaps.has(file)) sourceMaps.set(file, findSourceMap(file));
+  return sourceMaps.get(file);
 }

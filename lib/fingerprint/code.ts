@@ -32,6 +32,17 @@ interface Reached {
 }
 
 const BUILTINS = new Set(builtinModules);
+
+/** Each process's name and call site, as one key; undefined when a site is unknown (then the text is compared). */
+function siteKey(task: AnyTask): string | undefined {
+  let key = '';
+  for (const name of task.processes.keys()) {
+    const site = task.siteOf(name);
+    if (!site) return undefined;
+    key += `${name}\u0000${site.file}:${site.line}:${site.column}\u0000`;
+  }
+  return key;
+}
 /** littlepipes' own files count as the littlepipes package, not as the user's code. */
 const OWN_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const OWN_VERSION = readVersion(path.join(OWN_ROOT, 'package.json'));
@@ -47,6 +58,7 @@ export class CodeAnalysis {
   readonly #files = new Map<string, boolean>();
   readonly #packages = new Map<string, string>();
   readonly #reachedByNode = new Map<SyntaxNode, Reached>();
+  readonly #bySites = new Map<string, CodeFingerprint>();
   /** Where each symbol is, `file:line`: shared by every task of the analysis. */
   readonly #locations = new Map<string, string>();
 
@@ -58,11 +70,17 @@ export class CodeAnalysis {
   fingerprint(task: AnyTask): CodeFingerprint {
     let fingerprint = this.#tasks.get(task);
     if (!fingerprint) {
-      try {
-        fingerprint = this.#analyse(task);
-      } catch (error) {
-        if (error instanceof CodeAnalysisError && !error.task) throw new CodeAnalysisError(error.file, error.detail, task.name);
-        throw error;
+      // Tasks made at the same call sites (in a loop, by a factory) run the same code.
+      const sites = siteKey(task);
+      fingerprint = sites === undefined ? undefined : this.#bySites.get(sites);
+      if (!fingerprint) {
+        try {
+          fingerprint = this.#analyse(task);
+        } catch (error) {
+          if (error instanceof CodeAnalysisError && !error.task) throw new CodeAnalysisError(error.file, error.detail, task.name);
+          throw error;
+        }
+        if (sites !== undefined) this.#bySites.set(sites, fingerprint);
       }
       this.#tasks.set(task, fingerprint);
     }

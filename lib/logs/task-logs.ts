@@ -89,6 +89,7 @@ export class TaskLogs {
 
   /** Sets the least severe level written (`trace`, `debug`, `info`, `warn`, `error`, `fatal`, `silent`). */
   set level(level: string) {
+    if (this.#root.level === level) return; // Every pipeline sets it; only a change touches each logger.
     this.#root.level = level;
     for (const logger of this.#loggers.values()) logger.level = level;
   }
