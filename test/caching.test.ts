@@ -249,3 +249,16 @@ test('a Keyv store adapter can replace the SQLite file', async () => {
   assert.ok(!fs.existsSync(path.join(folder, 'cache.sqlite')));
   await pipeline.close();
 });
+
+test('a process built at run time is compared by its own text, since its call site does not show it', async () => {
+  const build = (body: string) => new Function('t', body) as (t: unknown) => number;
+  const pipeline = testPipeline();
+  pipeline.add(new Task('Built').process('run', build('return 1')));
+  await pipeline.execute(quiet);
+  pipeline.replace(new Task('Built').process('run', build('return 1')));
+  assert.deepEqual(statuses(await pipeline.execute(quiet)), { Built: 'cached' }, 'the same text: nothing to run');
+  pipeline.replace(new Task('Built').process('run', build('return 2')));
+  const report = await pipeline.execute(quiet);
+  assert.equal(report.task('Built')?.reason, 'code changed: process run (runtime text)');
+  assert.equal(await pipeline.getResult('Built'), 2);
+});

@@ -21,6 +21,12 @@ export interface CodeFingerprint {
   packages: string[];
   /** What analysis could not see, said plainly. */
   notes: string[];
+  /**
+   * Processes passed as a value built at run time (not an inline function, nor a function declared
+   * in their module): the source at their call site does not tell what they run, so the function's
+   * own text counts too, task by task.
+   */
+  runtimeText: string[];
 }
 
 /** What one piece of code reaches directly (see CodeAnalysis.#reached). */
@@ -32,6 +38,31 @@ interface Reached {
 }
 
 const BUILTINS = new Set(builtinModules);
+
+/** Function literals: what runs is written at the call site. */
+const FUNCTION_LITERALS = new Set(['FunctionExpression', 'ArrowFunctionExpression']);
+
+/**
+ * Whether the code of a process argument is all in the source: an inline function, or the name
+ * of a function declared in the module (`function run(t) {...}` or `const run = (t) => ...`).
+ */
+function staticallyKnown(module: SourceModule, node: SyntaxNode): boolean {
+  if (FUNCTION_LITERALS.has(node.type)) return true;
+  if (node.type !== 'Identifier') return false;
+  const declared = module.declarations.get(node.name as string)?.node;
+  if (!declared) return false;
+  return declared.type === 'FunctionDeclaration' || (declared.type === 'VariableDeclarator' && FUNCTION_LITERALS.has((declared.init as SyntaxNode | null)?.type ?? ''));
+}
+
+/** A fingerprint with the runtime text of the task's processes that need it (see `runtimeText`). */
+function withRuntimeText(fingerprint: CodeFingerprint, task: AnyTask): CodeFingerprint {
+  if (fingerprint.runtimeText.length === 0) return fingerprint;
+  const symbols = { ...fingerprint.symbols };
+  for (const name of fingerprint.runtimeText) symbols[`process ${name} (runtime text)`] = hashBytes(String(task.processes.get(name)));
+  const notes = [...fingerprint.notes, `process${fingerprint.runtimeText.length > 1 ? 'es' : ''} ${fingerprint.runtimeText.map((name) => `"${name}"`).join(', ')} ${fingerprint.runtimeText.length > 1 ? 'are values' : 'is a value'} built at run time, so ${fingerprint.runtimeText.length > 1 ? 'their' : 'its'} own text is compared too`].sort();
+  const entries = Object.entries(symbols).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return { ...fingerprint, symbols, notes, hash: hashBytes(JSON.stringify([entries, fingerprint.packages, notes])) };
+}
 
 /** Each process's name and call site, as one key; undefined when a site is unknown (then the text is compared). */
 function siteKey(task: AnyTask): string | undefined {
@@ -82,6 +113,7 @@ export class CodeAnalysis {
         }
         if (sites !== undefined) this.#bySites.set(sites, fingerprint);
       }
+      fingerprint = withRuntimeText(fingerprint, task);
       this.#tasks.set(task, fingerprint);
     }
     return fingerprint;
@@ -91,6 +123,7 @@ export class CodeAnalysis {
     const symbols = new Map<string, string>();
     const packages = new Set<string>();
     const notes = new Set<string>();
+    const runtimeText: string[] = [];
     // Symbols are named relative to the project (the nearest package.json above the task's module),
     // so they do not change with the working directory.
     const firstSite = task.processes.size > 0 ? task.siteOf(task.processes.keys().next().value!) : undefined;
@@ -117,6 +150,7 @@ export class CodeAnalysis {
       const args = call.arguments as SyntaxNode[];
       const node = args[args.length - 1]!;
       add(id, module, node, module.lineOf(node.start));
+      if (!staticallyKnown(module, node)) runtimeText.push(name);
       // A process made inside a function (a factory, a loop) can use that function's locals: its code counts too.
       const enclosing = module.enclosingFunctionOf(call);
       if (enclosing) add(`${id} (enclosing code)`, module, enclosing, module.lineOf(enclosing.start));
@@ -143,6 +177,7 @@ export class CodeAnalysis {
       symbols: Object.fromEntries(entries),
       packages: sortedPackages,
       notes: sortedNotes,
+      runtimeText,
     };
   }
 
