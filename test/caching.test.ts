@@ -251,13 +251,14 @@ test('a Keyv store adapter can replace the SQLite file', async () => {
 });
 
 test('a process built at run time is compared by its own text, since its call site does not show it', async () => {
-  const build = (body: string) => new Function('t', body) as (t: unknown) => number;
+  // One call site for every version: only the function's text tells them apart.
+  const make = (body: string) => new Task('Built').process('run', new Function('t', body) as (t: unknown) => number);
   const pipeline = testPipeline();
-  pipeline.add(new Task('Built').process('run', build('return 1')));
+  pipeline.add(make('return 1'));
   await pipeline.execute(quiet);
-  pipeline.replace(new Task('Built').process('run', build('return 1')));
+  pipeline.replace(make('return 1'));
   assert.deepEqual(statuses(await pipeline.execute(quiet)), { Built: 'cached' }, 'the same text: nothing to run');
-  pipeline.replace(new Task('Built').process('run', build('return 2')));
+  pipeline.replace(make('return 2'));
   const report = await pipeline.execute(quiet);
   assert.equal(report.task('Built')?.reason, 'code changed: process run (runtime text)');
   assert.equal(await pipeline.getResult('Built'), 2);
