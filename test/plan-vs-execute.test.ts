@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import { type ExecuteOptions, Pipeline, PipelineRunError, type RunReport, Task, type TaskPlan, expire } from '../lib/index.js';
 import { describeReason } from '../lib/run/freshness.js';
@@ -58,11 +60,16 @@ interface TaskSpec {
   dependencies: string[];
   version: number;
   expiry: Expiry;
+  /** A param its result depends on, when it has one. */
+  level?: number;
+  /** An input file its result depends on, when it has one. */
+  input?: string;
 }
 
-function compute(world: World, name: string, dependencies: readonly string[], t: { result<T>(name: string): T }): number {
+function compute(world: World, name: string, dependencies: readonly string[], t: { result<T>(name: string): T; params: Record<string, unknown>; inputs: readonly string[] }): number {
   const read: Record<string, number> = {};
-  let sum = world.values.get(name)!;
+  let sum = world.values.get(name)! + ((t.params.level as number | undefined) ?? 0);
+  for (const input of t.inputs) sum += Number(fs.readFileSync(input, 'utf8'));
   for (const dependency of dependencies) {
     read[dependency] = t.result<number>(dependency);
     sum += read[dependency];
@@ -85,9 +92,14 @@ function buildTask(world: World, name: string, spec: TaskSpec): Task {
   }[spec.expiry];
   const dependencies = [...spec.dependencies];
   const run = new Function('compute', `return (t) => compute(t, ${spec.version});`)(
-    (t: { result<T>(name: string): T }) => compute(world, name, dependencies, t),
+    (t: Parameters<typeof compute>[3]) => compute(world, name, dependencies, t),
   ) as (t: unknown) => number;
-  return new Task(name, { dependencies, expire: expiry }).process('run', run);
+  return new Task(name, {
+    dependencies,
+    expire: expiry,
+    ...(spec.level === undefined ? {} : { params: { level: spec.level } }),
+    ...(spec.input === undefined ? {} : { inputs: [spec.input] }),
+  }).process('run', run);
 }
 
 function randomExpiry(rng: Random): Expiry {
@@ -119,6 +131,8 @@ async function execute(pipeline: Pipeline, options: ExecuteOptions): Promise<Run
 
 /** Which planned action ended in which status, over all scenarios: the generator must reach every case. */
 const seen = new Set<string>();
+/** Which reasons the plans gave, over all scenarios. */
+const reasons = new Set<string>();
 
 async function scenario(folder: string, seed: number): Promise<void> {
   const rng = random(seed);
@@ -129,7 +143,13 @@ async function scenario(folder: string, seed: number): Promise<void> {
   names.forEach((name, index) => {
     world.values.set(name, rng.int(3));
     if (rng.chance(0.1)) world.fails.add(name);
-    specs.set(name, { dependencies: randomDependencies(rng, index, names), version: 0, expiry: randomExpiry(rng) });
+    const spec: TaskSpec = { dependencies: randomDependencies(rng, index, names), version: 0, expiry: randomExpiry(rng) };
+    if (rng.chance(0.3)) spec.level = rng.int(3);
+    if (rng.chance(0.3)) {
+      spec.input = path.join(folder, `S${seed}-${name}.txt`);
+      fs.writeFileSync(spec.input, String(rng.int(3)));
+    }
+    specs.set(name, spec);
     pipeline.add(buildTask(world, name, specs.get(name)!));
   });
 
@@ -147,7 +167,7 @@ async function scenario(folder: string, seed: number): Promise<void> {
         const index = rng.int(names.length);
         const name = names[index]!;
         const spec = specs.get(name)!;
-        switch (rng.int(6)) {
+        switch (rng.int(8)) {
           case 0:
             spec.version++;
             break;
@@ -167,6 +187,14 @@ async function scenario(folder: string, seed: number): Promise<void> {
           case 5:
             spec.dependencies = randomDependencies(rng, index, names);
             break;
+          case 6:
+            // A param, sometimes to the value it had.
+            spec.level = rng.int(3);
+            break;
+          case 7:
+            // An input file's contents, sometimes to what they were.
+            if (spec.input) fs.writeFileSync(spec.input, String(rng.int(3)));
+            break;
         }
         pipeline.replace(buildTask(world, name, spec));
       }
@@ -185,6 +213,7 @@ async function scenario(folder: string, seed: number): Promise<void> {
       for (const planned of plan.tasks) {
         const outcome = report.task(planned.name)!;
         seen.add(`${planned.action}${planned.waitsOn && planned.action === 'skipped' ? ' (undecided)' : ''} -> ${outcome.status}`);
+        for (const reason of planned.reasons) reasons.add(reason.kind);
         checkTask(planned, outcome, {
           where: `${where}\n${planned.name}: planned ${JSON.stringify(planned)}, then ${outcome.status} (${outcome.reason})`,
           plan: (name) => plan.task(name)!,
@@ -308,5 +337,8 @@ test(`plan() says what execute() then does, over ${SCENARIOS} generated scenario
   for (const pair of ['run -> ran', 'run -> failed', 'run -> blocked', 'wait -> ran', 'wait -> cached', 'wait -> blocked', 'cached -> cached',
     'blocked -> blocked', 'skipped -> skipped', 'skipped (undecided) -> skipped']) {
     assert.ok(seen.has(pair), `no scenario planned and ran "${pair}"; seen: ${[...seen].sort().join(', ')}`);
+  }
+  for (const kind of ['code changed', 'params changed', 'input changed', 'upstream changed', 'expired', 'forced', 'failed last run', 'dependencies changed']) {
+    assert.ok(reasons.has(kind), `no scenario planned a run for "${kind}"; seen: ${[...reasons].sort().join(', ')}`);
   }
 });
