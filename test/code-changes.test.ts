@@ -176,3 +176,40 @@ test('a helper module that does not parse is a clear error naming the task and t
   code.edit('more.ts', (text) => text.replace('export const broken = (;\n', ''));
   assert.deepEqual(statuses(code.run()), allCached, 'every cached result survived');
 });
+
+test('explain names the helper that changed, where it is, and its old and new hash', { timeout: 60_000 }, () => {
+  const code = project(FILES);
+  code.run();
+  code.edit('helpers.ts', (text) => text.replace('const RATE = 2;', 'const RATE = 3;'));
+  code.write('explain.ts', PIPELINE.replace(/const report = await pipeline\.execute[\s\S]*$/, "console.log(JSON.stringify(await pipeline.explain('UsesHelper')));\nawait pipeline.close();\n"));
+  const child = spawnSync(process.execPath, ['--import', 'tsx', 'explain.ts'], { cwd: code.folder, encoding: 'utf8', env: { ...process.env, LITTLEPIPES_DIR: path.join(code.folder, '.littlepipes') } });
+  assert.equal(child.status, 0, child.stderr);
+  const text = JSON.parse(child.stdout.trim().split('\n').at(-1)!);
+  // Paths are relative to the project root, the nearest package.json: here the repository's.
+  assert.match(text, /^UsesHelper will run: code changed: (?:[\w.-]+\/)*helpers\.ts#RATE at (?:[\w.-]+\/)*helpers\.ts:10 \([0-9A-Za-z_-]{8} → [0-9A-Za-z_-]{8}\)$/);
+});
+
+test('a source file that cannot be read is a clear error naming the task and the file', { timeout: 60_000 }, () => {
+  const code = project(FILES);
+  code.run();
+  // Root reads any file whatever its mode, so the task's module is replaced by a folder, which no one can read as text.
+  code.write('definitions.ts', `
+    import { Task } from '${library}';
+    import * as more from './more.js';
+    export const usesNamespace = new Task('UsesNamespace').process('run', () => more.twice(3));`);
+  code.write('unreadable.ts', `
+    import fs from 'node:fs';
+    import { Pipeline } from '${library}';
+    import { usesNamespace } from './definitions.js';
+    fs.rmSync('definitions.ts');
+    fs.mkdirSync('definitions.ts');
+    const pipeline = new Pipeline('Code').add(usesNamespace);
+    try { await pipeline.execute({ progress: false }); console.log('{}'); }
+    catch (error) { console.log(JSON.stringify({ code: error.code, message: error.message })); }
+    await pipeline.close();`);
+  const child = spawnSync(process.execPath, ['--import', 'tsx', 'unreadable.ts'], { cwd: code.folder, encoding: 'utf8', env: { ...process.env, LITTLEPIPES_DIR: path.join(code.folder, '.littlepipes') } });
+  assert.equal(child.status, 0, child.stderr);
+  const outcome = JSON.parse(child.stdout.trim().split('\n').at(-1)!);
+  assert.equal(outcome.code, 'ERR_CODE_ANALYSIS');
+  assert.match(outcome.message, /^UsesNamespace: cannot analyse .*definitions\.ts: cannot read it \(EISDIR\)/);
+});

@@ -57,6 +57,13 @@ function reasonText(reason: PlanReason, parenthesised: boolean): string {
       return `expired${detail(reason.detail)}`;
     case 'upstream changed':
       return `${reason.task}'s result changed`;
+    case 'code changed': {
+      if (parenthesised || reason.changes.length === 0) return describeReason(reason);
+      // `code changed: lib/clean.ts#RATE at lib/clean.ts:12 (1f3a9c20 → 7b04e6d1)`, one per symbol.
+      const changes = reason.changes.map(({ symbol, location, before, after }) =>
+        `${symbol}${location ? ` at ${location}` : ''} (${before ? before.slice(0, 8) : 'new'} → ${after ? after.slice(0, 8) : 'removed'})`);
+      return `code changed: ${changes.join(', ')}${reason.notes.length > 0 ? `. Note: ${reason.notes.join('; ')}` : ''}`;
+    }
     default:
       return describeReason(reason);
   }
