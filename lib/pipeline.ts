@@ -261,14 +261,8 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
           throw new NoFreshResultError(name, 'expired', `its result expired (${stale.detail})`);
         case 'upstream changed':
           throw new NoFreshResultError(name, 'out of date', `the result of its dependency ${stale.task} changed since it ran`);
-        case 'code changed':
-        case 'params changed':
-        case 'input changed':
-        case 'output missing':
-        case 'output modified':
-          throw new NoFreshResultError(name, 'out of date', `its ${describeReason(stale)} since it ran`);
         default:
-          throw new NoFreshResultError(name, 'out of date', `its ${stale.kind.replace(' changed', '')} changed since it ran`);
+          throw new NoFreshResultError(name, 'out of date', `its ${describeReason(stale)} since it ran`);
       }
     }
     return (await store.loadValue(name, entry!.value!)) as never;

@@ -19,6 +19,10 @@ export interface DefinitionFingerprint {
 }
 
 let analysis = new CodeAnalysis();
+/** Definition fingerprints in the current analysis: decided on and then written, each computed once. */
+let definitions = new WeakMap<AnyTask, DefinitionFingerprint>();
+/** What never changes for a task object (its dependencies and params are frozen): hashed once. */
+const fixedParts = new WeakMap<AnyTask, { options: string; params: string | undefined }>();
 
 /**
  * Starts a new look at the source files, so that edits made since the last one are seen: called
@@ -26,6 +30,7 @@ let analysis = new CodeAnalysis();
  */
 export function refreshCodeAnalysis(): CodeAnalysis {
   analysis = new CodeAnalysis();
+  definitions = new WeakMap();
   return analysis;
 }
 
@@ -36,26 +41,20 @@ export function currentCodeAnalysis(): CodeAnalysis {
 
 /** The definition fingerprint of a task, in the current look at the source files. */
 export function definitionFingerprint(task: AnyTask): DefinitionFingerprint {
-  const code = analysis.fingerprint(task);
-  const fingerprint: DefinitionFingerprint = { code: code.hash, options: hashOnce([...task.dependencies].sort()), symbols: code.symbols };
-  if (Object.keys(task.params).length > 0) fingerprint.params = hashBytes(stableJson(task.params));
-  return fingerprint;
-}
-
-/**
- * Hashes by the text they hash: many tasks share dependency lists. Cleared when it grows large,
- * so a long notebook session cannot grow it without bound.
- */
-const byText = new Map<string, string>();
-const BY_TEXT_LIMIT = 50_000;
-
-function hashOnce(parts: readonly string[]): string {
-  const text = joinParts(parts);
-  let hash = byText.get(text);
-  if (hash === undefined) {
-    if (byText.size >= BY_TEXT_LIMIT) byText.clear();
-    hash = hashBytes(text);
-    byText.set(text, hash);
+  let fingerprint = definitions.get(task);
+  if (!fingerprint) {
+    let fixed = fixedParts.get(task);
+    if (!fixed) {
+      fixed = {
+        options: hashBytes(joinParts([...task.dependencies].sort())),
+        params: Object.keys(task.params).length > 0 ? hashBytes(stableJson(task.params)) : undefined,
+      };
+      fixedParts.set(task, fixed);
+    }
+    const code = analysis.fingerprint(task);
+    fingerprint = { code: code.hash, options: fixed.options, symbols: code.symbols };
+    if (fixed.params !== undefined) fingerprint.params = fixed.params;
+    definitions.set(task, fingerprint);
   }
-  return hash;
+  return fingerprint;
 }

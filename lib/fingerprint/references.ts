@@ -19,8 +19,10 @@ export interface References {
   dynamic: string[];
 }
 
+/** Keys of the syntax tree that hold TypeScript types: nothing in them runs. */
+export const TYPE_KEYS: ReadonlySet<string> = new Set(['typeAnnotation', 'returnType', 'typeParameters', 'typeArguments', 'superTypeArguments', 'implements']);
 /** Keys holding types or positions: nothing in them runs. */
-const NOT_CODE = new Set(['type', 'start', 'end', 'typeAnnotation', 'returnType', 'typeParameters', 'typeArguments', 'superTypeArguments', 'implements']);
+const NOT_CODE = new Set(['type', 'start', 'end', ...TYPE_KEYS]);
 /** TypeScript nodes that wrap a runtime expression (`x as T`, `x!`...): only the expression runs. */
 const TYPE_WRAPPERS = new Set(['TSAsExpression', 'TSSatisfiesExpression', 'TSNonNullExpression', 'TSTypeAssertion', 'TSInstantiationExpression']);
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { parseSync } from 'oxc-parser';
 import { CodeAnalysisError } from '../errors.js';
 import { hashBytes } from './hash.js';
-import { type References, type SyntaxNode, boundNames, isNode, referencesOf, unwrapExport } from './references.js';
+import { type References, type SyntaxNode, TYPE_KEYS, boundNames, isNode, referencesOf, unwrapExport } from './references.js';
 
 /** A top-level declaration of a module: a function, class, variable or enum. */
 export interface Declaration {
@@ -40,14 +40,14 @@ export class SourceModule {
   readonly #enclosing = new Map<SyntaxNode, SyntaxNode>();
 
   constructor(readonly file: string, readonly text: string) {
+    for (let index = text.indexOf('\n'); index >= 0; index = text.indexOf('\n', index + 1)) this.#lineStarts.push(index + 1);
     const { program, errors } = parseSync(file, text, { sourceType: 'module' });
     if (errors.length > 0) {
       const first = errors[0]!;
       const offset = first.labels?.[0]?.start;
-      throw new CodeAnalysisError(file, `${first.message}${offset === undefined ? '' : ` (line ${this.#lineAt(offset, text)})`}`);
+      throw new CodeAnalysisError(file, `${first.message}${offset === undefined ? '' : ` (line ${this.lineOf(offset)})`}`);
     }
     this.program = program as unknown as SyntaxNode;
-    for (let index = text.indexOf('\n'); index >= 0; index = text.indexOf('\n', index + 1)) this.#lineStarts.push(index + 1);
     for (const statement of this.program.body as SyntaxNode[]) this.#index(statement);
   }
 
@@ -70,7 +70,7 @@ export class SourceModule {
   hashOf(node: SyntaxNode): string {
     let hash = this.#hashes.get(node);
     if (hash === undefined) {
-      hash = hashBytes(JSON.stringify(node, (key, value) => (key === 'start' || key === 'end' || NOT_BEHAVIOUR.has(key) ? undefined : value)));
+      hash = hashBytes(JSON.stringify(node, (key, value) => (key === 'start' || key === 'end' || TYPE_KEYS.has(key) ? undefined : value)));
       this.#hashes.set(node, hash);
     }
     return hash;
@@ -211,18 +211,9 @@ export class SourceModule {
         return [];
     }
   }
-
-  #lineAt(offset: number, text: string): number {
-    let line = 1;
-    for (let index = text.indexOf('\n'); index >= 0 && index < offset; index = text.indexOf('\n', index + 1)) line++;
-    return line;
-  }
 }
 
 const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
-
-/** Keys whose contents are types or comments' neighbours, which do not change behaviour. */
-const NOT_BEHAVIOUR = new Set(['typeAnnotation', 'returnType', 'typeParameters', 'typeArguments', 'superTypeArguments', 'implements']);
 
 function exportName(node: SyntaxNode): string {
   return (node.type === 'Literal' ? node.value : node.name) as string;

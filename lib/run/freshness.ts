@@ -140,7 +140,7 @@ export function entryStaleness(task: AnyTask, entry: CacheEntry | undefined, now
   }
   const current = definitionFingerprint(task);
   if (entry.definition.code !== current.code) {
-    return { kind: 'code changed', changes: codeChanges(task, entry.definition.symbols, current.symbols), notes: currentCodeAnalysis().fingerprint(task).notes };
+    return { kind: 'code changed', changes: codeChanges(entry.definition.symbols, current.symbols), notes: currentCodeAnalysis().fingerprint(task).notes };
   }
   if (entry.definition.options !== current.options) return { kind: 'dependencies changed' };
   if (entry.definition.params !== current.params) return { kind: 'params changed', changes: paramChanges(entry.params, task.params) };
@@ -159,9 +159,9 @@ export function upstreamChange(task: AnyTask, entry: CacheEntry, currentHash: (d
 }
 
 /** Which symbols differ between the code a result was computed with and the code now. */
-function codeChanges(task: AnyTask, before: Record<string, string> = {}, after: Record<string, string> = {}): CodeChange[] {
+function codeChanges(before: Record<string, string> = {}, after: Record<string, string> = {}): CodeChange[] {
+  // The current fingerprint of the task was just taken, which recorded where its symbols are.
   const analysis = currentCodeAnalysis();
-  analysis.fingerprint(task); // Reaching its symbols records where they are.
   const changes: CodeChange[] = [];
   for (const symbol of new Set([...Object.keys(before), ...Object.keys(after)])) {
     if (before[symbol] === after[symbol]) continue;

@@ -1,7 +1,7 @@
 import type { ResultStore } from '../cache/store.js';
 import type { PipelineGraph } from '../graph/graph.js';
 import type { AnyTask } from '../task.js';
-import { type CurrentFiles, type StaleReason, currentFiles, decide } from './freshness.js';
+import { type CurrentFiles, type Decision, type StaleReason, currentFiles, decide } from './freshness.js';
 import type { RunSettings } from './runner.js';
 
 /** Why a task will run, or why its cached result cannot be used: the runner's own reasons. */
@@ -87,6 +87,23 @@ const PENDING = Symbol('decided at run time');
 type Outlook = string | typeof NONE | typeof PENDING;
 
 /**
+ * What a decision means for the plan, and what dependents will see of the task's result: a task
+ * that runs, or that would be served but waits on an upstream that runs, is known only at run
+ * time; a skipped task whose result cannot be used gives them none.
+ */
+function planOf(decision: Decision, waitsOn: string[], served: Outlook): [Omit<TaskPlan, 'name'>, Outlook] {
+  switch (decision.action) {
+    case 'run':
+      return [{ action: 'run', reasons: [decision.reason] }, PENDING];
+    case 'skipped':
+      if (decision.reason) return [{ action: 'skipped', reasons: [decision.reason] }, NONE];
+      return waitsOn.length > 0 ? [{ action: 'skipped', reasons: [], waitsOn }, PENDING] : [{ action: 'skipped', reasons: [] }, served];
+    case 'cached':
+      return waitsOn.length > 0 ? [{ action: 'wait', reasons: [], waitsOn }, PENDING] : [{ action: 'cached', reasons: [] }, served];
+  }
+}
+
+/**
  * Plans a run: in topological order, each task is blocked when a dependency will have no result,
  * else decided by the same `decide` the runner uses. One difference: a dependency that will run
  * has no hash yet, so its dependents are compared as if it kept its result, and those with
@@ -145,29 +162,9 @@ export async function planRun(parts: PlanParts, settings: RunSettings): Promise<
         return outlook === NONE ? undefined : outlook;
       },
     });
-    const served: Outlook = entry?.resultHash ?? NONE;
-
-    if (decision.action === 'skipped') {
-      if (decision.reason) {
-        outlooks.set(name, NONE);
-        plans.push({ name, action: 'skipped', reasons: [decision.reason] });
-      } else if (waitsOn.length > 0) {
-        outlooks.set(name, PENDING);
-        plans.push({ name, action: 'skipped', reasons: [], waitsOn });
-      } else {
-        outlooks.set(name, served);
-        plans.push({ name, action: 'skipped', reasons: [] });
-      }
-    } else if (decision.action === 'run') {
-      outlooks.set(name, PENDING);
-      plans.push({ name, action: 'run', reasons: [decision.reason] });
-    } else if (waitsOn.length > 0) {
-      outlooks.set(name, PENDING);
-      plans.push({ name, action: 'wait', reasons: [], waitsOn });
-    } else {
-      outlooks.set(name, served);
-      plans.push({ name, action: 'cached', reasons: [] });
-    }
+    const [planned, outlook] = planOf(decision, waitsOn, entry?.resultHash ?? NONE);
+    outlooks.set(name, outlook);
+    plans.push({ name, ...planned });
   }
   return new Plan(parts.pipeline, plans);
 }

@@ -239,7 +239,8 @@ export class Run {
       // should not pay a promise for every step of every task.
       const loading = this.#upstreamValues(state);
       const upstream = loading instanceof Promise ? await loading : loading;
-      const context = createContext(task, { pipeline, log, signal: this.#controller.signal, upstream, timings, inputs: Object.keys(state.files?.inputs ?? {}) });
+      const inputs = state.files ? Object.keys(state.files.inputs) : NO_INPUTS;
+      const context = createContext(task, { pipeline, log, signal: this.#controller.signal, upstream, timings, inputs });
       const returned = (context.run as () => unknown)();
       const result = returned instanceof Promise ? await returned : returned;
       if (this.#cancelled) throw this.#controller.signal.reason;
@@ -296,7 +297,10 @@ export class Run {
     this.#running--;
     if (this.#finished) return;
     const endMs = performance.now() - this.#start;
-    if (status === 'ran') log.info({ ms: Math.round(endMs - startMs) }, `done in ${Math.round(endMs - startMs)} ms`);
+    if (status === 'ran') {
+      const ms = Math.round(endMs - startMs);
+      log.info({ ms }, `done in ${ms} ms`);
+    }
     this.#settle(state, {
       name: task.name,
       status,
@@ -396,6 +400,8 @@ function paramsToKeep(task: AnyTask): CacheEntry['params'] {
 
 /** Shared by every task that did not run: it called no process. */
 const NO_PROCESSES: readonly ProcessTiming[] = Object.freeze([]);
+/** Shared by every task that declares no inputs. */
+const NO_INPUTS: readonly string[] = Object.freeze([]);
 
 function blockedReason(dependency: string, upstream: TaskReport): string {
   switch (upstream.status) {
