@@ -25,6 +25,24 @@ export interface TaskReport {
   error?: Error;
 }
 
+/** One task of a run as plain data (`RunReport.toJSON()`). */
+export interface TaskRecord extends Omit<TaskReport, 'error'> {
+  error?: { message: string; stack?: string };
+}
+
+/**
+ * A run as plain data: what `RunReport.toJSON()` returns, what `--json` prints, and what the
+ * run history keeps (see `pipeline.history()`).
+ */
+export interface RunRecord {
+  pipeline: string;
+  /** ISO time the run started. */
+  startedAt: string;
+  ms: number;
+  counts: Record<TaskStatus, number>;
+  tasks: TaskRecord[];
+}
+
 /**
  * The outcome of `pipeline.execute()`: every task's status, reason and timings, and the run's
  * total time. `toTable()` renders it for a terminal; `toJSON()` for machines.
@@ -68,7 +86,8 @@ export class RunReport {
     return `${this.pipeline}: ${parts.join(', ') || 'no tasks'} in ${formatMs(this.ms)}`;
   }
 
-  toJSON(): object {
+  /** Plain data for machines (`--json`) and for the run history: errors as message and stack. */
+  toJSON(): RunRecord {
     return {
       pipeline: this.pipeline,
       startedAt: this.startedAt.toISOString(),
