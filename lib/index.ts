@@ -1,11 +1,11 @@
 export { Task, tasksIn, RESERVED_PROCESS_NAMES } from './task.js';
 export type { TaskOptions, TaskContext, TaskContextBase, LooseTaskContext, ProcessMap, AnyTask, ResultOf } from './task.js';
 export { Pipeline, DEFAULT_CONCURRENCY } from './pipeline.js';
-export type { PipelineOptions, ExecuteOptions } from './pipeline.js';
+export type { PipelineOptions, ExecuteOptions, CacheListing } from './pipeline.js';
 export { expire, toExpiryPolicy } from './cache/expiry.js';
 export type { ExpiryPolicy, ExpiryOption } from './cache/expiry.js';
 export { RunReport, formatMs } from './report/run-report.js';
-export type { TaskReport, TaskStatus, ProcessTiming } from './report/run-report.js';
+export type { TaskReport, TaskStatus, ProcessTiming, RunRecord, TaskRecord } from './report/run-report.js';
 export { renderTable } from './report/table.js';
 export type { Plan, TaskPlan, PlanReason, PlanAction } from './run/plan.js';
 export {

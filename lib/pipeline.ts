@@ -2,14 +2,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type Keyv from 'keyv';
 import type { KeyvStoreAdapter } from 'keyv';
-import { ResultStore } from './cache/store.js';
+import { HISTORY_LENGTH, ResultStore } from './cache/store.js';
 import { DuplicateTaskError, InvalidOptionError, NoFreshResultError, PipelineRunError, RunCancelledError, TaskDefinitionError, UnknownTaskError } from './errors.js';
 import { type PipelineGraph, buildGraph } from './graph/graph.js';
 import { TaskLogs } from './logs/task-logs.js';
 import { describeValue, nameProblem, rejectUnknownOptions, stringList, suggest } from './names.js';
 import { explainTask } from './report/explain.js';
 import { silentProgress, terminalProgress } from './report/progress.js';
-import type { RunReport } from './report/run-report.js';
+import type { RunRecord, RunReport } from './report/run-report.js';
 import { refreshCodeAnalysis } from './fingerprint/definition.js';
 import { currentFiles, describeReason, entryStaleness, fileStaleness, upstreamChange } from './run/freshness.js';
 import { type Plan, planRun } from './run/plan.js';
@@ -68,6 +68,26 @@ export interface ExecuteOptions {
    * @default true
    */
   progress?: boolean;
+}
+
+/** One cached entry, as `listCache()` lists it. */
+export interface CacheListing {
+  task: string;
+  /** Whether the pipeline still defines the task (false for entries left by a renamed or removed task). */
+  defined: boolean;
+  /** `ok` holds a result; `failed` remembers the last run's failure; `expired` kept only the result's hash. */
+  state: 'ok' | 'failed' | 'expired';
+  storedAt: Date;
+  /** When the result expires by time, if it does. */
+  expiresAt?: Date;
+  /** The expiry policy, as text. */
+  expiry: string;
+  /** Size of the stored result (serialized), in bytes. */
+  bytes: number;
+  /** How long the run that stored it took. */
+  durationMs: number;
+  /** The error message of a failed run. */
+  error?: string;
 }
 
 /** The default number of tasks run at once. */
@@ -226,6 +246,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     this.#currentRun = run;
     try {
       const report = await run.execute();
+      await this.#openStore().recordRun(report.toJSON());
       if (run.cancelled) throw new RunCancelledError(report, options.signal?.reason);
       if (report.failed.length > 0) throw new PipelineRunError(report);
       return report;
@@ -277,6 +298,60 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     await store.flush();
   }
 
+  /**
+   * What the cache holds for this pipeline, one line per task, in the pipeline's order; with
+   * `all`, also entries of tasks it no longer defines (left by a renamed or removed task), last.
+   *
+   * @example
+   * for (const line of await pipeline.listCache()) console.log(line.task, line.state, line.bytes);
+   */
+  async listCache(options: { all?: boolean } = {}): Promise<CacheListing[]> {
+    rejectUnknownOptions('listCache()', options, ['all']);
+    const names = [...this.#tasks.keys()];
+    const store = this.#openStore();
+    await this.#queue;
+    const entries = options.all ? await store.listEntries(names) : await store.readEntries(names);
+    const order = new Map(this.#graphOrNothing()?.order.map((name, index) => [name, index]));
+    return [...entries]
+      .map(([task, entry]): CacheListing => ({
+        task,
+        defined: this.#tasks.has(task),
+        state: entry.state,
+        storedAt: new Date(entry.storedAt),
+        expiresAt: entry.expiresAt === undefined ? undefined : new Date(entry.expiresAt),
+        expiry: entry.expiry,
+        bytes: entry.value === undefined ? 0 : 'blob' in entry.value ? entry.value.bytes : Math.floor((entry.value.inline.length * 3) / 4),
+        durationMs: entry.durationMs,
+        error: entry.error?.message,
+      }))
+      .sort((a, b) => (order.get(a.task) ?? Infinity) - (order.get(b.task) ?? Infinity) || a.task.localeCompare(b.task));
+  }
+
+  /**
+   * Past runs, the newest first (the last 20 are kept): when each started, how long it took,
+   * and every task's status and time, as plain data.
+   *
+   * @example
+   * const [last] = await pipeline.history();
+   * console.log(last?.startedAt, last?.tasks.filter((task) => task.status === 'ran').map((task) => task.name));
+   */
+  async history(options: { limit?: number } = {}): Promise<RunRecord[]> {
+    rejectUnknownOptions('history()', options, ['limit']);
+    const { limit = HISTORY_LENGTH } = options;
+    if (!Number.isInteger(limit) || limit < 1) throw new InvalidOptionError('limit', `history(): limit must be a whole number from 1 up, got ${describeValue(limit)}.`);
+    await this.#queue;
+    return this.#openStore().history(limit);
+  }
+
+  /**
+   * Drops everything this pipeline keeps in the cache: the results of all its tasks, entries
+   * left by tasks it no longer defines, large-value files and the run history. Logs stay.
+   * @returns how many task entries were removed
+   */
+  purge(): Promise<number> {
+    return this.#enqueue(() => this.#openStore().purge([...this.#tasks.keys()]));
+  }
+
   /** Writes what is pending and releases the cache store; the pipeline reopens it if used again. */
   async close(): Promise<void> {
     await this.#queue;
@@ -297,6 +372,15 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     const task = this.#tasks.get(name);
     if (!task) throw new UnknownTaskError(String(name), where, typeof name === 'string' ? suggest(name, this.#tasks.keys()) : undefined);
     return task;
+  }
+
+  /** The graph when it is valid, for ordering listings; listings must work on an invalid one too. */
+  #graphOrNothing(): PipelineGraph | undefined {
+    try {
+      return this.#validGraph();
+    } catch {
+      return undefined;
+    }
   }
 
   #validGraph(): PipelineGraph {

@@ -6,9 +6,12 @@ import { hashResult } from '../fingerprint/hash.js';
 import { decodeValue } from './codec.js';
 import { type CacheEntry, type StoredValue, isCacheEntry } from './entry.js';
 import { BatchingSqliteStore } from './sqlite-store.js';
+import type { RunRecord } from '../report/run-report.js';
 
 /** Values up to this size live inside the entry; larger ones go to a file when the store is the local SQLite one. */
 const INLINE_LIMIT = 64 * 1024;
+/** How many past runs the history keeps. */
+export const HISTORY_LENGTH = 20;
 /** Keys per read: large enough that 10,000 tasks take two queries, small enough for any store's `getMany`. */
 const READ_CHUNK = 5000;
 
@@ -176,6 +179,85 @@ export class ResultStore {
       this.#retire(previous, undefined);
     }
     this.#scheduleFlush();
+  }
+
+  /**
+   * Every entry this pipeline has in the store, including those of tasks it no longer defines.
+   * The local SQLite store and adapters with Keyv's `iterator` can list them; for others only
+   * the `known` tasks can be looked up.
+   */
+  async listEntries(known: readonly string[]): Promise<Map<string, CacheEntry>> {
+    await this.flush();
+    const namespace = this.#keyv.namespace;
+    const prefix = `${namespace}:task:`;
+    const entries = new Map<string, CacheEntry>();
+    try {
+      if (this.#sqlite) {
+        const table = (this.#sqlite.opts as { table: string }).table;
+        const rows: { key: string; value: string }[] = await this.#sqlite.query(
+          `SELECT key, value FROM ${table} WHERE substr(key, 1, length(?)) = ?`, prefix, prefix);
+        for (const row of rows) {
+          const value = (JSON.parse(row.value) as { value?: unknown }).value;
+          if (isCacheEntry(value)) entries.set(row.key.slice(prefix.length), value);
+        }
+        return entries;
+      }
+      if (typeof this.#keyv.iterator === 'function' && typeof (this.#keyv.store as KeyvStoreAdapter).iterator === 'function') {
+        for await (const [rawKey, value] of this.#keyv.iterator(undefined)) {
+          const key = typeof rawKey === 'string' && rawKey.startsWith(`${namespace}:`) ? rawKey.slice(namespace!.length + 1) : rawKey;
+          if (typeof key === 'string' && key.startsWith('task:') && isCacheEntry(value)) entries.set(key.slice('task:'.length), value);
+        }
+        return entries;
+      }
+    } catch (error) {
+      throw this.#storeError('list', error);
+    }
+    return this.readEntries(known);
+  }
+
+  /** Adds a run to the history (the newest first), dropping runs beyond HISTORY_LENGTH. */
+  async recordRun(run: RunRecord): Promise<void> {
+    // Stacks stay in the task logs; the history keeps what a person reads in a list.
+    const record: RunRecord = { ...run, tasks: run.tasks.map(({ error, ...task }) => (error ? { ...task, error: { message: error.message } } : task)) };
+    try {
+      await this.#ready;
+      const index = ((await this.#keyv.get<string[]>('runs')) ?? []).filter((id) => typeof id === 'string');
+      const id = `${record.startedAt}#${Math.random().toString(36).slice(2, 8)}`;
+      const kept = [id, ...index].slice(0, HISTORY_LENGTH);
+      const dropped = index.filter((old) => !kept.includes(old));
+      await this.#keyv.set(`run:${id}`, record);
+      await this.#keyv.set('runs', kept);
+      if (dropped.length > 0) await this.#keyv.deleteMany(dropped.map((old) => `run:${old}`));
+    } catch (error) {
+      throw this.#storeError('record the run in', error);
+    }
+  }
+
+  /** Past runs, the newest first. */
+  async history(limit = HISTORY_LENGTH): Promise<RunRecord[]> {
+    try {
+      await this.#ready;
+      const index = ((await this.#keyv.get<string[]>('runs')) ?? []).slice(0, limit);
+      const records = await this.#keyv.getMany<RunRecord>(index.map((id) => `run:${id}`));
+      return records.filter((record): record is RunRecord => typeof record === 'object' && record !== null && Array.isArray(record.tasks));
+    } catch (error) {
+      throw this.#storeError('read the run history from', error);
+    }
+  }
+
+  /** Removes every entry of this pipeline (`listEntries`), its large-value files and its run history. */
+  async purge(known: readonly string[]): Promise<number> {
+    const entries = await this.listEntries(known);
+    this.remove(entries);
+    await this.flush();
+    try {
+      const index = (await this.#keyv.get<string[]>('runs')) ?? [];
+      await this.#keyv.deleteMany([...index.map((id) => `run:${id}`), 'runs']);
+    } catch (error) {
+      throw this.#storeError('clear the run history in', error);
+    }
+    if (this.#blobDir) await fs.promises.rm(this.#blobDir, { recursive: true, force: true });
+    return entries.size;
   }
 
   /** Writes everything queued so far; rejects if this or an earlier background write failed. */
