@@ -142,6 +142,13 @@ export class OutputFileError extends LittlepipesError {
   }
 }
 
+/** The command line could not find or load the pipeline module, or it exports no pipeline. */
+export class PipelineLoadError extends LittlepipesError {
+  constructor(readonly file: string | undefined, message: string, options?: { cause?: unknown }) {
+    super('ERR_PIPELINE_LOAD', message, options);
+  }
+}
+
 /** The cache store could not be opened, read or written. */
 export class CacheStoreError extends LittlepipesError {
   constructor(message: string, options?: { cause?: unknown }) {

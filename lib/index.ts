@@ -20,6 +20,7 @@ export {
   NoFreshResultError,
   UncacheableResultError,
   CacheStoreError,
+  PipelineLoadError,
   CodeAnalysisError,
   InputFileError,
   OutputFileError,

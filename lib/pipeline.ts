@@ -119,6 +119,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
   #store: ResultStore | undefined;
   #logs: TaskLogs | undefined;
   #currentRun: Run | undefined;
+  #logLevel: string | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(name: string, options: PipelineOptions = {}) {
@@ -135,6 +136,27 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     this.name = name;
     this.cacheDir = path.resolve(options.cacheDir ?? process.env.LITTLEPIPES_DIR ?? '.littlepipes');
     this.#options = options;
+    this.#logLevel = options.logLevel;
+  }
+
+  /**
+   * The least severe level task logs write (see the `logLevel` option); can be changed between runs.
+   * @example pipeline.logLevel = 'debug';
+   */
+  get logLevel(): string {
+    return this.#logLevel ?? 'info';
+  }
+
+  set logLevel(level: string) {
+    if (!LOG_LEVELS.includes(level)) throw new InvalidOptionError('logLevel', `Pipeline "${this.name}": logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${describeValue(level)}.`);
+    this.#logLevel = level;
+    if (this.#logs) this.#logs.level = level;
+  }
+
+  /** The file a task's log is written to (it exists once the task has logged something). */
+  logFile(task: string): string {
+    this.#knownTask(task, 'pipeline.logFile()');
+    return path.join(this.cacheDir, 'logs', this.name, `${task}.log`);
   }
 
   /** Adds tasks, in any order. Adding the same task object twice is harmless; another task under a taken name is an error. */
@@ -396,7 +418,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
   #taskLogs(): TaskLogs {
     if (!this.#logs) {
       this.#logs = TaskLogs.in(path.join(this.cacheDir, 'logs', this.name));
-      if (this.#options.logLevel) this.#logs.level = this.#options.logLevel;
+      if (this.#logLevel) this.#logs.level = this.#logLevel;
     }
     return this.#logs;
   }

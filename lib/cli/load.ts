@@ -1,0 +1,121 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { register } from 'tsx/esm/api';
+import { PipelineLoadError } from '../errors.js';
+import type { Pipeline } from '../pipeline.js';
+
+/** Where the command line looks when neither `--pipeline` nor package.json names the module. */
+const CONVENTIONAL_FILES = ['pipeline.ts', 'pipeline.mts', 'pipeline.js', 'pipeline.mjs'];
+
+/** A pipeline module found and loaded. */
+export interface LoadedPipeline {
+  pipeline: Pipeline;
+  /** The module's absolute path. */
+  file: string;
+  /** The folder of the nearest package.json (or the working directory): the project being worked on. */
+  projectRoot: string;
+}
+
+/**
+ * The pipeline module to load: `--pipeline FILE` when given, else `littlepipes.pipeline` in the
+ * nearest package.json, else `pipeline.ts` (or .mts, .js, .mjs) in the working directory.
+ */
+export function findPipelineFile(explicit: string | undefined, cwd = process.cwd()): { file: string; projectRoot: string } {
+  const packageFile = nearestPackageJson(cwd);
+  const projectRoot = packageFile ? path.dirname(packageFile) : cwd;
+  if (explicit !== undefined) {
+    const file = path.resolve(cwd, explicit);
+    if (!fs.existsSync(file)) throw new PipelineLoadError(file, `Pipeline file ${explicit} does not exist (looked at ${file}). Check the path given to --pipeline.`);
+    return { file, projectRoot };
+  }
+  if (packageFile) {
+    const declared = readDeclaredPipeline(packageFile);
+    if (declared !== undefined) {
+      const file = path.resolve(projectRoot, declared);
+      if (!fs.existsSync(file)) throw new PipelineLoadError(file, `${packageFile} names the pipeline "${declared}", but ${file} does not exist. Fix "littlepipes": { "pipeline": ... } in package.json.`);
+      return { file, projectRoot };
+    }
+  }
+  for (const name of CONVENTIONAL_FILES) {
+    const file = path.join(cwd, name);
+    if (fs.existsSync(file)) return { file, projectRoot };
+  }
+  throw new PipelineLoadError(
+    undefined,
+    `No pipeline found in ${cwd}. Pass --pipeline FILE, or name it in package.json: "littlepipes": { "pipeline": "pipeline.ts" }.`,
+  );
+}
+
+let typescriptLoader: ReturnType<typeof register> | undefined;
+
+/**
+ * Imports a TypeScript or JavaScript module and returns the pipeline it exports (as `pipeline`,
+ * or as its default export). TypeScript loads through tsx, with no build step.
+ */
+export async function loadPipeline(explicit?: string, cwd = process.cwd()): Promise<LoadedPipeline> {
+  const { file, projectRoot } = findPipelineFile(explicit, cwd);
+  typescriptLoader ??= register();
+  let namespace: Record<string, unknown>;
+  try {
+    namespace = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (error) {
+    const where = error instanceof Error ? firstFrameIn(error, projectRoot) : undefined;
+    throw new PipelineLoadError(
+      file,
+      `Cannot load the pipeline ${path.relative(cwd, file) || file}: ${error instanceof Error ? error.message : String(error)}${where ? ` (at ${where})` : ''}. Fix the module and try again.`,
+      { cause: error },
+    );
+  }
+  const pipeline = namespace.pipeline ?? namespace.default;
+  if (!isPipeline(pipeline)) {
+    const exported = Object.keys(namespace).filter((key) => key !== 'default');
+    throw new PipelineLoadError(
+      file,
+      `${path.relative(cwd, file) || file} exports no pipeline${exported.length > 0 ? ` (it exports ${exported.join(', ')})` : ''}. Add \`export const pipeline = new Pipeline('Name').add(...)\`.`,
+    );
+  }
+  return { pipeline, file, projectRoot };
+}
+
+/**
+ * Duck-typed on purpose: a pipeline module may import another copy of littlepipes than the
+ * command's (a global install running a project's local one), and that one works just as well.
+ */
+function isPipeline(value: unknown): value is Pipeline {
+  const candidate = value as Partial<Pipeline> | undefined;
+  return typeof candidate === 'object' && candidate !== null && typeof candidate.execute === 'function' &&
+    typeof candidate.plan === 'function' && typeof candidate.getResult === 'function' && typeof candidate.name === 'string';
+}
+
+function nearestPackageJson(from: string): string | undefined {
+  for (let folder = path.resolve(from); ; folder = path.dirname(folder)) {
+    const candidate = path.join(folder, 'package.json');
+    if (fs.existsSync(candidate)) return candidate;
+    if (path.dirname(folder) === folder) return undefined;
+  }
+}
+
+function readDeclaredPipeline(packageFile: string): string | undefined {
+  let manifest: { littlepipes?: { pipeline?: unknown } };
+  try {
+    manifest = JSON.parse(fs.readFileSync(packageFile, 'utf8')) as typeof manifest;
+  } catch (error) {
+    throw new PipelineLoadError(packageFile, `Cannot read ${packageFile}: ${(error as Error).message}. Fix its JSON.`, { cause: error });
+  }
+  const declared = manifest.littlepipes?.pipeline;
+  if (declared === undefined) return undefined;
+  if (typeof declared !== 'string' || declared === '') {
+    throw new PipelineLoadError(packageFile, `${packageFile}: "littlepipes.pipeline" must be a file path such as "pipeline.ts", got ${JSON.stringify(declared)}.`);
+  }
+  return declared;
+}
+
+/** `src/steps.ts:12` for the first frame of the stack inside the project (not in node_modules). */
+function firstFrameIn(error: Error, projectRoot: string): string | undefined {
+  for (const match of (error.stack ?? '').matchAll(/(?:file:\/\/)?(\/[^\s():]+):(\d+):\d+/g)) {
+    const [, file, line] = match;
+    if (file && file.startsWith(projectRoot) && !file.includes('/node_modules/')) return `${path.relative(process.cwd(), file)}:${line}`;
+  }
+  return undefined;
+}
