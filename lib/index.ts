@@ -7,6 +7,7 @@ export type { ExpiryPolicy, ExpiryOption } from './cache/expiry.js';
 export { RunReport, formatMs } from './report/run-report.js';
 export type { TaskReport, TaskStatus, ProcessTiming, RunRecord, TaskRecord } from './report/run-report.js';
 export { renderTable } from './report/table.js';
+export type { ProgressListener } from './report/progress.js';
 export type { Plan, TaskPlan, PlanReason, PlanAction } from './run/plan.js';
 export {
   LittlepipesError,

@@ -8,7 +8,8 @@ import { type PipelineGraph, buildGraph } from './graph/graph.js';
 import { TaskLogs } from './logs/task-logs.js';
 import { describeValue, nameProblem, rejectUnknownOptions, stringList, suggest } from './names.js';
 import { explainTask } from './report/explain.js';
-import { silentProgress, terminalProgress } from './report/progress.js';
+import { inNotebook, notebookProgress } from './report/notebook.js';
+import { type ProgressListener, alsoTell, silentProgress, terminalProgress } from './report/progress.js';
 import type { RunRecord, RunReport } from './report/run-report.js';
 import { refreshCodeAnalysis } from './fingerprint/definition.js';
 import { currentFiles, describeReason, entryStaleness, fileStaleness, upstreamChange } from './run/freshness.js';
@@ -64,6 +65,13 @@ export interface ExecuteOptions {
   /** Cancels the run: no new task starts, running tasks see `t.signal` abort, nothing half-done is cached. */
   signal?: AbortSignal;
   /**
+   * Called as tasks start and finish and when the run ends, besides the progress display: for
+   * a live picture, a notebook widget or your own logging. Cached and skipped tasks are not
+   * announced one by one; the final report has them all.
+   * @example pipeline.execute({ events: { taskFinished: (task) => console.log(task.name, task.status) } })
+   */
+  events?: Partial<ProgressListener>;
+  /**
    * Show progress and the report table on stderr (a spinner on a terminal, plain lines elsewhere).
    * @default true
    */
@@ -93,7 +101,7 @@ export interface CacheListing {
 /** The default number of tasks run at once. */
 export const DEFAULT_CONCURRENCY = 4;
 const PIPELINE_OPTIONS = ['cacheDir', 'store', 'logLevel'] as const;
-const EXECUTE_OPTIONS = ['force', 'only', 'skip', 'concurrency', 'signal', 'progress'] as const;
+const EXECUTE_OPTIONS = ['force', 'only', 'skip', 'concurrency', 'signal', 'progress', 'events'] as const;
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 /** The results a pipeline's tasks produce, by task name, accumulated by chained `add()` calls. */
@@ -159,13 +167,19 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     return path.join(this.cacheDir, 'logs', this.name, `${task}.log`);
   }
 
-  /** Adds tasks, in any order. Adding the same task object twice is harmless; another task under a taken name is an error. */
+  /**
+   * Adds tasks, in any order. Adding the same task object twice is harmless. A different task
+   * under a name already taken is a DuplicateTaskError in a script; in a notebook (the tslab
+   * kernel) it replaces the task added before, because re-running the cell that defines a task
+   * makes a new Task object of the same name. Two tasks of one name in one add() are always an error.
+   */
   add<const Tasks extends readonly AnyTask[]>(...tasks: Tasks): Pipeline<Results & ResultsOf<Tasks>> {
     // Check them all first, so an add() that throws adds none of its tasks.
     const adding = new Map<string, AnyTask>();
+    const redefines = inNotebook();
     for (const task of tasks) {
       if (!(task instanceof Task)) throw new TaskDefinitionError(String(task), `pipeline.add() expects Task objects, got ${describeValue(task)}.`);
-      const existing = this.#tasks.get(task.name) ?? adding.get(task.name);
+      const existing = adding.get(task.name) ?? (redefines ? undefined : this.#tasks.get(task.name));
       if (existing && existing !== task) throw new DuplicateTaskError(task.name);
       adding.set(task.name, task);
     }
@@ -260,7 +274,8 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     const settings = this.#runSettings(options);
     const graph = this.#validGraph();
     refreshCodeAnalysis(); // See the source files as they are now.
-    const progress = options.progress === false ? silentProgress : terminalProgress(graph.order.length);
+    const display = options.progress === false ? silentProgress : (notebookProgress(graph.order.length) ?? terminalProgress(graph.order.length));
+    const progress = options.events ? alsoTell(display, options.events) : display;
     const run = new Run(
       { pipeline: this, tasks: this.#tasks, graph, store: this.#openStore(), logs: this.#taskLogs(), progress },
       settings,
@@ -437,6 +452,9 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
       throw new InvalidOptionError('concurrency', `${method}(): concurrency must be a whole number from 1 up, got ${describeValue(concurrency)}. Try ${Math.max(2, os.availableParallelism())}.`);
     }
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError('signal', `${method}(): signal must be an AbortSignal, got ${describeValue(signal)}.`);
+    if (options.events !== undefined && (typeof options.events !== 'object' || options.events === null)) {
+      throw new InvalidOptionError('events', `${method}(): events must be an object of functions (taskStarted, taskFinished, runFinished), got ${describeValue(options.events)}.`);
+    }
     if (progress !== undefined && typeof progress !== 'boolean') throw new InvalidOptionError('progress', `${method}(): progress must be true or false, got ${describeValue(progress)}.`);
     if (typeof force !== 'boolean' && !Array.isArray(force)) throw new InvalidOptionError('force', `${method}(): force must be true, false or an array of task names, got ${describeValue(force)}.`);
     return {

@@ -9,6 +9,23 @@ export interface ProgressListener {
   runFinished(report: RunReport): void;
 }
 
+/** `listener`, and then whichever of `events` are given; an event handler that throws does not stop the run. */
+export function alsoTell(listener: ProgressListener, events: Partial<ProgressListener>): ProgressListener {
+  const call = <K extends keyof ProgressListener>(name: K, argument: Parameters<ProgressListener[K]>[0]) => {
+    listener[name](argument as never);
+    try {
+      (events[name] as ((value: unknown) => void) | undefined)?.(argument);
+    } catch (error) {
+      process.emitWarning(`littlepipes: the ${name} event handler threw: ${(error as Error)?.message ?? String(error)}`);
+    }
+  };
+  return {
+    taskStarted: (name) => call('taskStarted', name),
+    taskFinished: (task) => call('taskFinished', task),
+    runFinished: (report) => call('runFinished', report),
+  };
+}
+
 /** Shows nothing: `progress: false`. */
 export const silentProgress: ProgressListener = {
   taskStarted() {},

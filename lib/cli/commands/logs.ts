@@ -1,0 +1,48 @@
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { prettyFactory } from 'pino-pretty';
+import { EXIT, type CommandContext } from '../context.js';
+
+/** `littlepipes logs TASK`: a task's log, readably. */
+export function logsCommand(program: Command, context: CommandContext): void {
+  program
+    .command('logs')
+    .description("print a task's log, readably")
+    .argument('<task>', 'the task')
+    .option('--lines <n>', 'only the last n lines')
+    .option('--raw', "pino's JSON lines, as written")
+    .addHelpText('after', `
+Examples:
+  $ littlepipes logs Clean
+  $ littlepipes logs Clean --lines 20
+  $ littlepipes logs Clean --raw | jq .msg`)
+    .action(async (task: string, flags: { lines?: string; raw?: boolean }) => {
+      const { pipeline } = await context.load();
+      const file = pipeline.logFile(task);
+      await pipeline.close(); // Lands log lines still being written.
+      let text: string;
+      try {
+        text = await fs.promises.readFile(file, 'utf8');
+      } catch {
+        context.output.err(`littlepipes: ${task} has no log yet (${file}). It is written when the task runs.`);
+        context.exit(EXIT.failed);
+        return;
+      }
+      let lines = text.split('\n').filter(Boolean);
+      if (flags.lines !== undefined) {
+        const count = Number(flags.lines);
+        if (!Number.isInteger(count) || count < 1) {
+          context.output.err(`littlepipes: --lines must be a whole number from 1 up, got "${flags.lines}".`);
+          context.exit(EXIT.usage);
+          return;
+        }
+        lines = lines.slice(-count);
+      }
+      if (flags.raw) {
+        context.output.out(lines.join('\n'));
+        return;
+      }
+      const pretty = prettyFactory({ colorize: context.output.color, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'pid,hostname,task' });
+      context.output.out(lines.map((line) => pretty(line).trimEnd()).join('\n'));
+    });
+}

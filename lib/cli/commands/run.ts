@@ -1,0 +1,129 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { ExecuteOptions } from '../../pipeline.js';
+import type { RunRecord, TaskReport } from '../../report/run-report.js';
+import { EXIT, type CommandContext, allTaskNames, taskNames } from '../context.js';
+import { PipelineRunError, RunCancelledError } from '../../errors.js';
+
+interface RunFlags {
+  force?: boolean | string[];
+  only?: string[];
+  skip?: string[];
+  concurrency?: string;
+  json?: boolean;
+  html?: string;
+}
+
+/** `littlepipes run [tasks...]`: runs what is not fresh. */
+export function runCommand(program: Command, context: CommandContext): void {
+  program
+    .command('run')
+    .description('run every task that is not fresh (or the named tasks and what they need)')
+    .argument('[tasks...]', 'run only these tasks and the tasks they depend on')
+    .option('--force [tasks...]', 're-run these tasks (all when none are named) even if fresh')
+    .option('--only <tasks...>', 'run just these tasks; their dependencies are served from the cache')
+    .option('--skip <tasks...>', 'do not run these tasks; their cached results still serve dependents')
+    .option('--concurrency <n>', 'how many tasks may run at once', '4')
+    .option('--json', 'print the run report as JSON on stdout (no progress display)')
+    .option('--html <file>', 'write a picture of the run (graph and timeline), updated while it runs')
+    .addHelpText('after', `
+Examples:
+  $ littlepipes run                       run what is not fresh
+  $ littlepipes run Report                Report and what it needs
+  $ littlepipes run --force Clean         re-run Clean even if it is fresh
+  $ littlepipes run --only Report         just Report, with its inputs from the cache
+  $ littlepipes run --json > run.json     the report for machines
+  $ littlepipes run --html run.html       a live picture; open it in a browser
+
+Exit codes: 0 all ran or were fresh, 1 a task failed, 2 bad usage or an invalid pipeline, 130 interrupted.`)
+    .action(async (targets: string[], flags: RunFlags) => {
+      const { pipeline } = await context.load();
+      const options = executeOptions(pipeline, targets, flags);
+      const controller = new AbortController();
+      const onInterrupt = () => {
+        if (controller.signal.aborted) process.exit(EXIT.interrupted); // A second Ctrl-C: at once.
+        context.output.err('Interrupted: stopping the running tasks (Ctrl-C again to quit at once)…');
+        controller.abort(new Error('interrupted by Ctrl-C'));
+      };
+      process.on('SIGINT', onInterrupt);
+      const live = flags.html ? await livePicture(context, flags.html, options) : undefined;
+      try {
+        const report = await pipeline.execute({ ...options, signal: controller.signal, progress: !flags.json, events: live });
+        if (flags.json) context.output.out(JSON.stringify(report.toJSON(), null, 2));
+      } catch (error) {
+        if (!(error instanceof PipelineRunError || error instanceof RunCancelledError)) throw error;
+        if (flags.json) context.output.out(JSON.stringify(error.report.toJSON(), null, 2));
+        context.output.err(`littlepipes: ${error.message}`);
+        context.exit(error instanceof RunCancelledError ? EXIT.interrupted : EXIT.failed);
+      } finally {
+        process.off('SIGINT', onInterrupt);
+        await live?.finished;
+      }
+    });
+
+  /** The run as ExecuteOptions, from the command line's words. */
+  function executeOptions(pipeline: Parameters<typeof allTaskNames>[0], targets: string[], flags: RunFlags): ExecuteOptions {
+    const concurrency = Number(flags.concurrency);
+    const only = taskNames(flags.only);
+    const named = taskNames(targets);
+    return {
+      force: flags.force === true ? true : taskNames(flags.force || []),
+      only: only.length > 0 ? [...only, ...named] : named.length > 0 ? named : undefined,
+      // "--only X" means just X: everything else is skipped, and serves X from the cache.
+      skip: [...taskNames(flags.skip), ...(only.length > 0 ? allTaskNames(pipeline).filter((name) => !only.includes(name) && !named.includes(name)) : [])],
+      concurrency: Number.isFinite(concurrency) ? concurrency : (flags.concurrency as never),
+    };
+  }
+}
+
+/** Rewrites the HTML picture as tasks start and finish, and once more, without auto-refresh, at the end. */
+async function livePicture(context: CommandContext, file: string, options: ExecuteOptions) {
+  const { pipeline } = await context.load();
+  const { graphViewFromPlan, graphViewFromRun, htmlPage } = await import('../../report/pictures/index.js');
+  const tasks = pipeline.tasks;
+  const plan = await pipeline.plan(options);
+  const target = path.resolve(file);
+  const started = Date.now();
+  const running = new Set<string>();
+  const finished: TaskReport[] = [];
+  let writing = Promise.resolve();
+  const write = (html: string) => {
+    writing = writing.then(() => fs.promises.writeFile(target, html)).catch((error: unknown) => {
+      context.output.err(`littlepipes: cannot write ${file}: ${(error as Error).message}`);
+    });
+  };
+  const snapshot = (): RunRecord => ({
+    pipeline: pipeline.name,
+    startedAt: new Date(started).toISOString(),
+    ms: Date.now() - started,
+    counts: { ran: 0, cached: 0, failed: 0, blocked: 0, skipped: 0, cancelled: 0 },
+    tasks: finished.map(({ error, ...task }) => (error ? { ...task, error: { message: error.message } } : task)),
+  });
+  const redraw = () => {
+    const base = graphViewFromPlan(tasks, plan);
+    const states = new Map(graphViewFromRun(tasks, snapshot(), running).nodes.map((node) => [node.name, node]));
+    const nodes = base.nodes.map((node) => (running.has(node.name) || finished.some((task) => task.name === node.name) ? states.get(node.name)! : node));
+    write(htmlPage({ graph: { ...base, nodes }, run: snapshot(), title: `${pipeline.name}: running`, refreshSeconds: 2 }));
+  };
+  redraw();
+  return {
+    taskStarted(name: string) {
+      running.add(name);
+      redraw();
+    },
+    taskFinished(task: TaskReport) {
+      running.delete(task.name);
+      finished.push(task);
+      redraw();
+    },
+    runFinished(report: { toJSON(): RunRecord }) {
+      const record = report.toJSON();
+      write(htmlPage({ graph: graphViewFromRun(tasks, record), run: record, title: pipeline.name }));
+      context.output.err(`Picture of the run: ${target}`);
+    },
+    get finished() {
+      return writing;
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import chokidar from 'chokidar';
+import type { Command } from 'commander';
+import { findPipelineFile } from '../load.js';
+import { EXIT, type CommandContext } from '../context.js';
+
+/** Folders whose changes never re-run anything: dependencies, builds, version control, caches. */
+const IGNORED_FOLDERS = new Set(['node_modules', '.git', 'dist', '.littlepipes', '.tools', 'coverage']);
+
+interface WatchFlags {
+  debounce: string;
+  only?: string[];
+  watch?: string[];
+}
+
+/**
+ * `littlepipes watch`: runs, then runs again whenever a file of the project changes.
+ *
+ * Each run is a child process running `littlepipes run`: a pipeline module that fails to load
+ * (a syntax error mid-edit) then costs one failed run, not the watch; and every run imports the
+ * modules as they are now, which one long-lived process cannot do with ES modules. Change
+ * detection inside the run decides what actually runs again.
+ */
+export function watchCommand(program: Command, context: CommandContext): void {
+  program
+    .command('watch')
+    .description('run, then run again whenever a source, input or params file changes')
+    .argument('[tasks...]', 'run only these tasks and what they need')
+    .option('--debounce <ms>', 'wait this long after the last change before running', '300')
+    .option('--watch <paths...>', 'also watch these files or folders (inputs outside the project)')
+    .addHelpText('after', `
+Examples:
+  $ littlepipes watch                 re-run what your edits make stale
+  $ littlepipes watch Report          keep Report up to date
+  $ littlepipes watch --watch ~/data  also re-run when files there change
+
+Ctrl-C stops watching.`)
+    .action(async (targets: string[], flags: WatchFlags) => {
+      const debounce = Number(flags.debounce);
+      if (!Number.isFinite(debounce) || debounce < 0) {
+        context.output.err(`littlepipes: --debounce must be a number of milliseconds, got "${flags.debounce}".`);
+        context.exit(EXIT.usage);
+        return;
+      }
+      const globals = context.globals();
+      const { file, projectRoot } = findPipelineFile(globals.pipeline);
+      const cacheFolder = path.resolve(process.env.LITTLEPIPES_DIR ?? '.littlepipes');
+      const runArguments = [cliEntry(), 'run', ...targets, '--pipeline', file, ...(globals.verbose ? ['--verbose'] : [])];
+      await new Promise<void>((resolve) => {
+        let child: ChildProcess | undefined;
+        let timer: NodeJS.Timeout | undefined;
+        let again = false;
+        let stopping = false;
+        const changed = new Set<string>();
+
+        const startRun = () => {
+          if (stopping) return;
+          if (child) {
+            again = true; // A change during a run: run once more when it ends.
+            return;
+          }
+          if (changed.size > 0) context.output.err(`\nChanged: ${[...changed].map((name) => path.relative(process.cwd(), name) || name).slice(0, 5).join(', ')}${changed.size > 5 ? ` and ${changed.size - 5} more` : ''}`);
+          changed.clear();
+          child = spawn(process.execPath, runArguments, { stdio: 'inherit' });
+          child.on('exit', (code) => {
+            child = undefined;
+            if (stopping) return resolve();
+            context.output.err(code === 0 ? 'Watching for changes (Ctrl-C to stop)…' : `Run ended with exit code ${code}. Watching for changes (Ctrl-C to stop)…`);
+            if (again) {
+              again = false;
+              startRun();
+            }
+          });
+        };
+
+        const watcher = chokidar.watch([projectRoot, file, ...(flags.watch ?? []).map((entry) => path.resolve(entry))], {
+          ignoreInitial: true,
+          ignored: (entry) => path.resolve(entry).startsWith(cacheFolder + path.sep) || entry.split(path.sep).some((part) => IGNORED_FOLDERS.has(part)),
+        });
+        watcher.on('all', (_event, entry) => {
+          changed.add(entry);
+          clearTimeout(timer);
+          timer = setTimeout(startRun, debounce);
+        });
+        watcher.on('error', (error) => context.output.err(`littlepipes: watching failed for a path: ${(error as Error).message}`));
+
+        const stop = () => {
+          if (stopping) return;
+          stopping = true;
+          clearTimeout(timer);
+          context.output.err('\nStopped watching.');
+          void watcher.close();
+          if (!child) return resolve();
+          child.once('exit', () => resolve());
+          // From a terminal, the child got the same Ctrl-C and is stopping its tasks; from `kill`, it did not.
+          const running = child;
+          setTimeout(() => running.exitCode === null && running.kill('SIGINT'), 200).unref();
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        watcher.on('ready', () => {
+          context.output.err(`Watching ${projectRoot} (Ctrl-C to stop)`);
+          startRun();
+        });
+      });
+    });
+}
+
+/** This command line's own entry file, to run `littlepipes run` in a child process. */
+function cliEntry(): string {
+  return fileURLToPath(new URL('../main.js', import.meta.url));
+}

@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import type { Pipeline } from '../pipeline.js';
+import { type LoadedPipeline, loadPipeline } from './load.js';
+
+/** Where a command writes, and whether it may colour what it writes. */
+export interface Output {
+  /** The command's result: a table, JSON, a picture. */
+  out(text: string): void;
+  /** Messages about the command: progress, warnings. */
+  err(text: string): void;
+  /** Colour is on when stdout is a terminal and NO_COLOR is unset (and --no-color was not given). */
+  color: boolean;
+}
+
+/** What every command receives: the output, and the pipeline, loaded on first use. */
+export interface CommandContext {
+  output: Output;
+  /** Loads the pipeline module named by the global options; the CLI closes it when the command ends. */
+  load(): Promise<LoadedPipeline>;
+  /** The global options: --pipeline FILE, --verbose. */
+  globals(): GlobalOptions;
+  /** Sets the exit code of the command (the highest one set wins). */
+  exit(code: number): void;
+}
+
+export interface GlobalOptions {
+  pipeline?: string;
+  verbose?: boolean;
+  color?: boolean;
+}
+
+/** Exit codes, as scripts and CI read them. */
+export const EXIT = {
+  ok: 0,
+  /** A task failed, or `plan --check` found work to do. */
+  failed: 1,
+  /** Bad usage or an invalid pipeline. */
+  usage: 2,
+  /** Interrupted by Ctrl-C (128 + SIGINT), as shells report it. */
+  interrupted: 130,
+} as const;
+
+/** A command registers itself on the program with what it needs. */
+export type CommandModule = (program: Command, context: CommandContext) => void;
+
+/** Splits names given as `a,b` or as separate arguments, as users type both. */
+export function taskNames(values: readonly string[] | undefined): string[] {
+  return (values ?? []).flatMap((value) => value.split(',')).map((name) => name.trim()).filter(Boolean);
+}
+
+/** The pipeline's task names, for `--only`'s "just these" meaning (everything else is skipped). */
+export function allTaskNames(pipeline: Pipeline): string[] {
+  return pipeline.tasks.map((task) => task.name);
+}

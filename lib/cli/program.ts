@@ -1,0 +1,104 @@
+import { Command, CommanderError } from 'commander';
+import { LittlepipesError, PipelineRunError, RunCancelledError } from '../errors.js';
+import type { LoadedPipeline } from './load.js';
+import { loadPipeline } from './load.js';
+import { EXIT, type CommandContext, type GlobalOptions, type Output } from './context.js';
+import { clearCommand } from './commands/clear.js';
+import { graphCommand } from './commands/graph.js';
+import { historyCommand } from './commands/history.js';
+import { logsCommand } from './commands/logs.js';
+import { planCommand } from './commands/plan.js';
+import { runCommand } from './commands/run.js';
+import { showCommand } from './commands/show.js';
+import { watchCommand } from './commands/watch.js';
+
+/** Errors that mean the command or the pipeline is wrong, not that a task failed: exit 2. */
+const USAGE_ERRORS = new Set(['ERR_PIPELINE_LOAD', 'ERR_PIPELINE_INVALID', 'ERR_UNKNOWN_TASK', 'ERR_INVALID_OPTION', 'ERR_DUPLICATE_TASK', 'ERR_TASK_DEFINITION', 'ERR_EXPIRY_POLICY']);
+
+/**
+ * Runs the command line with `argv` (as in `process.argv`) and resolves to the exit code.
+ * Errors are one line on stderr; `--verbose` adds the stack.
+ */
+export async function runCli(argv: readonly string[], output: Output = processOutput()): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  let loaded: Promise<LoadedPipeline> | undefined;
+  const program = new Command('littlepipes');
+  const context: CommandContext = {
+    output,
+    globals: () => program.opts<GlobalOptions>(),
+    load: () => (loaded ??= loadPipeline(program.opts<GlobalOptions>().pipeline)),
+    exit: (code) => {
+      exitCode = Math.max(exitCode, code);
+    },
+  };
+  program
+    .description('Cacheable data pipelines: run what is not fresh, say why, show results, runs and logs.')
+    .option('-p, --pipeline <file>', 'the pipeline module (default: "littlepipes.pipeline" in package.json, else ./pipeline.ts)')
+    .option('-v, --verbose', 'show stacks with errors')
+    .option('--no-color', 'no colours')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => output.out(text.trimEnd()), writeErr: (text) => output.err(text.trimEnd()) })
+    .addHelpText('after', `
+Examples:
+  $ littlepipes run                 run what is not fresh
+  $ littlepipes plan                what would run, and why
+  $ littlepipes graph --html g.html a picture of the pipeline and its last run
+  $ littlepipes show Report         a cached result
+  $ littlepipes shell               an interactive shell
+
+The pipeline module exports \`pipeline\`: export const pipeline = new Pipeline('Sales').add(...)`);
+  program.hook('preAction', () => {
+    if (program.opts<GlobalOptions>().color === false) output.color = false;
+  });
+  for (const register of [runCommand, planCommand, graphCommand, showCommand, clearCommand, historyCommand, logsCommand, watchCommand]) {
+    register(program, context);
+  }
+  program
+    .command('shell')
+    .description('an interactive shell: list tasks, peek at results, run, plan, clear (type help inside)')
+    .action(async () => {
+      const { pipeline, verbose } = program.opts<GlobalOptions>();
+      const { runShell } = await import('./commands/shell.js');
+      context.exit(await runShell({ pipeline, verbose }));
+    });
+  for (const command of program.commands) command.exitOverride().configureOutput(program.configureOutput());
+
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    exitCode = Math.max(exitCode, reportError(error, output, program.opts<GlobalOptions>().verbose ?? false));
+  } finally {
+    if (loaded) {
+      const pipeline = await loaded.then((result) => result.pipeline, () => undefined);
+      await pipeline?.close().catch((error: unknown) => {
+        exitCode = Math.max(exitCode, reportError(error, output, false));
+      });
+    }
+  }
+  return exitCode;
+}
+
+/** Prints an error as one line (and its stack with --verbose); returns the exit code it means. */
+function reportError(error: unknown, output: Output, verbose: boolean): number {
+  if (error instanceof CommanderError) {
+    // Commander has printed its own message (and help) already.
+    return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  output.err(`littlepipes: ${message}`);
+  if (verbose && error instanceof Error && error.stack) output.err(error.stack);
+  if (error instanceof RunCancelledError) return EXIT.interrupted;
+  if (error instanceof PipelineRunError) return EXIT.failed;
+  if (error instanceof LittlepipesError) return USAGE_ERRORS.has(error.code) ? EXIT.usage : EXIT.failed;
+  if (!verbose) output.err('(run again with --verbose for the stack)');
+  return EXIT.failed;
+}
+
+function processOutput(): Output {
+  return {
+    out: (text) => process.stdout.write(`${text}\n`),
+    err: (text) => process.stderr.write(`${text}\n`),
+    color: Boolean(process.stdout.isTTY) && !('NO_COLOR' in process.env),
+  };
+}

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { cli, makeProject, SALES_PIPELINE, start } from './cli/project.js';
+
+function exited(child: import('node:child_process').ChildProcess): Promise<number | null> {
+  return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+test('watch runs, re-runs what an edit makes stale, survives a broken pipeline file, and stops cleanly on Ctrl-C', async () => {
+  const project = makeProject(SALES_PIPELINE, { 'data/notes.txt': 'first' });
+  const watch = start(project, 'watch', '--debounce', '100');
+  try {
+    let at = await watch.waitFor('Watching for changes');
+    assert.match(watch.output(), /Sales: 4 ran/);
+
+    fs.writeFileSync(path.join(project, 'pipeline.ts'), SALES_PIPELINE.replace('minimum: 2', 'minimum: 6'));
+    at = await watch.waitFor('Watching for changes', at);
+    const second = watch.output().slice(0, at);
+    assert.match(second, /Changed: pipeline\.ts/);
+    assert.match(second.slice(second.lastIndexOf('Changed:')), /Clean +│ ran \(params changed: minimum 2 → 6\)/);
+
+    fs.writeFileSync(path.join(project, 'pipeline.ts'), `${SALES_PIPELINE}\nconst broken = ;\n`);
+    at = await watch.waitFor(/Run ended with exit code 2\. Watching for changes/, at);
+    assert.match(watch.output(), /Cannot load the pipeline/);
+
+    fs.writeFileSync(path.join(project, 'pipeline.ts'), SALES_PIPELINE);
+    at = await watch.waitFor('Watching for changes', at);
+    assert.match(watch.output().slice(watch.output().lastIndexOf('Changed:')), /Clean +│ ran \(params changed: minimum 6 → 2\)/);
+
+    // A file that no task reads changes: a run starts, and change detection runs nothing.
+    fs.writeFileSync(path.join(project, 'data/notes.txt'), 'second');
+    at = await watch.waitFor('Watching for changes', at);
+    assert.match(watch.output().slice(watch.output().lastIndexOf('Changed:')), /Sales: 4 cached/);
+
+    watch.child.kill('SIGINT');
+    assert.equal(await exited(watch.child), 0);
+    assert.match(watch.output(), /Stopped watching\./);
+  } finally {
+    watch.child.kill('SIGKILL');
+  }
+});
+
+test('Ctrl-C during run stops the running task, keeps what finished, and exits 130', async () => {
+  const project = makeProject(`import { setTimeout as sleep } from 'node:timers/promises';
+import { Pipeline, Task } from 'littlepipes';
+export const pipeline = new Pipeline('Slow').add(
+  new Task('Quick').process('run', () => 1),
+  new Task('Slow', { dependencies: ['Quick'] }).process('run', async (t) => { t.log.info('slow started'); await sleep(60_000, undefined, { signal: t.signal }); return 2; }),
+);`);
+  const run = start(project, 'run');
+  await run.waitFor('▶ Slow started');
+  run.child.kill('SIGINT');
+  assert.equal(await exited(run.child), 130);
+  assert.match(run.output(), /Interrupted: stopping the running tasks/);
+  assert.match(run.output(), /The run was cancelled/);
+  const plan = await cli(project, 'plan', '--json');
+  const actions = Object.fromEntries((JSON.parse(plan.stdout) as { tasks: { name: string; action: string }[] }).tasks.map((task) => [task.name, task.action]));
+  assert.deepEqual(actions, { Quick: 'cached', Slow: 'run' });
+});
