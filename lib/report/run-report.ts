@@ -96,6 +96,37 @@ export class RunReport {
       tasks: this.tasks.map(({ error, ...task }) => (error ? { ...task, error: { message: error.message, stack: error.stack } } : task)),
     };
   }
+
+  /**
+   * The report as one self-contained HTML table (no scripts, no stylesheet), for notebooks and
+   * web pages: a row per task with its status, why, its time and its processes, and the summary
+   * as the caption. Names and messages are escaped.
+   *
+   * @example
+   * import { display } from 'tslab';
+   * display.html(report.toHTML());
+   */
+  toHTML(): string {
+    const cell = (text: string) => `<td style="text-align:left">${escapeHTML(text)}</td>`;
+    const rows = this.tasks.map((task) => {
+      const why = task.status === 'failed' ? (task.error?.message ?? task.reason) : task.status === 'cached' ? '' : task.reason;
+      const time = task.status === 'ran' || task.status === 'failed' ? formatMs(task.ms) : '';
+      const processes = task.processes.map((process) => `${process.name} ${formatMs(process.ms)}${process.calls > 1 ? ` ×${process.calls}` : ''}`).join(', ');
+      return `<tr>${cell(task.name)}${cell(task.status)}${cell(why)}${cell(time)}${cell(processes)}</tr>`;
+    });
+    const head = ['task', 'status', 'why', 'time', 'processes'].map((name) => `<th style="text-align:left">${name}</th>`).join('');
+    return (
+      `<table class="littlepipes-report">` +
+      `<caption style="text-align:left">${escapeHTML(this.summary())}</caption>` +
+      `<thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`
+    );
+  }
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+function escapeHTML(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char]!);
 }
 
 /** `850 ms`, `1.52 s`, `2 min 5 s`. */
