@@ -45,6 +45,9 @@ export class ResultStore {
   #flushScheduled = false;
   #blobDirReady: Promise<unknown> | undefined;
   #backgroundFailure: unknown;
+  /** Symbol tables by code hash: read or written by this store (see #attachSymbols). */
+  readonly #symbolTables = new Map<string, Record<string, string>>();
+  readonly #writtenTables = new Set<string>();
 
   constructor(options: ResultStoreOptions) {
     const common = { namespace: options.pipeline, serialize: JSON.stringify, deserialize: JSON.parse, throwOnErrors: true, emitErrors: false };
@@ -97,7 +100,41 @@ export class ResultStore {
         if (isCacheEntry(value)) entries.set(name, value);
       });
     }
+    await this.#attachSymbols(entries);
     return entries;
+  }
+
+  /**
+   * Entries are written without their per-symbol code hashes (`definition.symbols`), which are
+   * the same for every task made at the same place and were half of each entry's bytes; each
+   * distinct table is stored once, under `code:<code hash>`, and put back on the entries read.
+   */
+  async #attachSymbols(entries: Map<string, CacheEntry>): Promise<void> {
+    const missing = new Set<string>();
+    for (const entry of entries.values()) {
+      if (entry.definition.symbols) continue;
+      const known = this.#symbolTables.get(entry.definition.code);
+      if (known) entry.definition.symbols = known;
+      else missing.add(entry.definition.code);
+    }
+    if (missing.size === 0) return;
+    const codes = [...missing];
+    let tables: unknown[];
+    try {
+      tables = await this.#readMany(codes.map(symbolsKey));
+    } catch (error) {
+      throw this.#storeError('read', error);
+    }
+    codes.forEach((code, index) => {
+      const table = tables[index];
+      if (typeof table === 'object' && table !== null) {
+        this.#symbolTables.set(code, table as Record<string, string>);
+        this.#writtenTables.add(code);
+      }
+    });
+    for (const entry of entries.values()) {
+      entry.definition.symbols ??= this.#symbolTables.get(entry.definition.code);
+    }
   }
 
   /**
@@ -250,9 +287,12 @@ export class ResultStore {
     const entries = await this.listEntries(known);
     this.remove(entries);
     await this.flush();
+    const tables = [...new Set([...entries.values()].map((entry) => symbolsKey(entry.definition.code)))];
+    this.#symbolTables.clear();
+    this.#writtenTables.clear();
     try {
       const index = (await this.#keyv.get<string[]>('runs')) ?? [];
-      await this.#keyv.deleteMany([...index.map((id) => `run:${id}`), 'runs']);
+      await this.#keyv.deleteMany([...index.map((id) => `run:${id}`), 'runs', ...tables]);
     } catch (error) {
       throw this.#storeError('clear the run history in', error);
     }
@@ -306,7 +346,19 @@ export class ResultStore {
     this.#inFlight = batch;
     this.#queue = new Map();
     this.#obsoleteBlobs = [];
-    const writes = [...batch].filter(([, entry]) => entry !== null).map(([task, entry]) => ({ key: entryKey(task), value: entry }));
+    const writes: { key: string; value: unknown }[] = [];
+    const newTables: string[] = [];
+    for (const [task, entry] of batch) {
+      if (entry === null) continue;
+      const { symbols, ...definition } = entry.definition;
+      if (symbols && !this.#writtenTables.has(definition.code)) {
+        this.#writtenTables.add(definition.code);
+        newTables.push(definition.code);
+        this.#symbolTables.set(definition.code, symbols);
+        writes.push({ key: symbolsKey(definition.code), value: symbols });
+      }
+      writes.push({ key: entryKey(task), value: symbols ? { ...entry, definition } : entry });
+    }
     const deletes = [...batch].filter(([, entry]) => entry === null).map(([task]) => entryKey(task));
     try {
       await this.#ready;
@@ -322,6 +374,7 @@ export class ResultStore {
     } catch (error) {
       // Keep what was not written, unless newer entries for the same tasks were queued meanwhile.
       for (const [task, entry] of batch) if (!this.#queue.has(task)) this.#queue.set(task, entry);
+      for (const code of newTables) this.#writtenTables.delete(code);
       throw this.#storeError('write', error);
     } finally {
       this.#inFlight = new Map();
@@ -351,4 +404,8 @@ async function writeAll(file: fs.promises.FileHandle, bytes: Buffer): Promise<vo
 
 function entryKey(task: string): string {
   return `task:${task}`;
+}
+
+function symbolsKey(code: string): string {
+  return `code:${code}`;
 }

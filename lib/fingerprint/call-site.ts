@@ -42,14 +42,25 @@ function readSite(holder: { stack?: unknown }): CallSite | undefined {
   const line = frame?.getLineNumber();
   const column = frame?.getColumnNumber();
   if (!name || !line || !column) return undefined;
-  const file = name.startsWith('file://') ? fileURLToPath(name) : name;
+  const file = pathOf(name);
   if (!file.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(file)) return undefined; // node:internal, <repl>...
   const entry = sourceMapOf(name)?.findEntry(line - 1, column - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number } | undefined;
   if (entry?.originalSource !== undefined && entry.originalLine !== undefined && entry.originalColumn !== undefined) {
-    const original = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : entry.originalSource;
-    return { file: original, line: entry.originalLine + 1, column: entry.originalColumn + 1 };
+    return { file: pathOf(entry.originalSource), line: entry.originalLine + 1, column: entry.originalColumn + 1 };
   }
   return { file, line, column };
+}
+
+const paths = new Map<string, string>();
+
+/** A frame's file name as a path; converted once per file, as thousands of tasks are often made in one. */
+function pathOf(name: string): string {
+  let file = paths.get(name);
+  if (file === undefined) {
+    file = name.startsWith('file://') ? fileURLToPath(name) : name;
+    paths.set(name, file);
+  }
+  return file;
 }
 
 const sourceMaps = new Map<string, SourceMap | undefined>();
