@@ -142,6 +142,13 @@ export class OutputFileError extends LittlepipesError {
   }
 }
 
+/** An attempt of a task took longer than its `timeout`; its signal was aborted. */
+export class TaskTimeoutError extends LittlepipesError {
+  constructor(readonly task: string, readonly timeout: number) {
+    super('ERR_TASK_TIMEOUT', `${task} timed out after ${timeout} ms (its timeout option). Raise the timeout, or make the task faster.`);
+  }
+}
+
 /** The command line could not find or load the pipeline module, or it exports no pipeline. */
 export class PipelineLoadError extends LittlepipesError {
   constructor(readonly file: string | undefined, message: string, options?: { cause?: unknown }) {

@@ -1,5 +1,5 @@
 export { Task, tasksIn, RESERVED_PROCESS_NAMES } from './task.js';
-export type { TaskOptions, TaskContext, TaskContextBase, LooseTaskContext, ProcessMap, AnyTask, ResultOf } from './task.js';
+export type { TaskOptions, RetryOptions, RetryPolicy, TaskContext, TaskContextBase, LooseTaskContext, ProcessMap, AnyTask, ResultOf } from './task.js';
 export { Pipeline, DEFAULT_CONCURRENCY } from './pipeline.js';
 export type { PipelineOptions, ExecuteOptions, CacheListing } from './pipeline.js';
 export { expire, toExpiryPolicy } from './cache/expiry.js';
@@ -23,6 +23,7 @@ export {
   UncacheableResultError,
   CacheStoreError,
   PipelineLoadError,
+  TaskTimeoutError,
   CodeAnalysisError,
   InputFileError,
   OutputFileError,

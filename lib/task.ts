@@ -47,13 +47,62 @@ export interface TaskOptions {
    */
   params?: Record<string, unknown>;
   /**
+   * Run the task again when it throws: how many more attempts, or the whole policy. Each attempt
+   * is logged and the report says how many it took. Errors of littlepipes' own that another
+   * attempt cannot fix (an undeclared dependency, an uncacheable result) are not retried.
+   * @default 0
+   * @example new Task('Fetch', { retries: 3 }) // up to 4 attempts, waiting 0.5 s, 1 s, 2 s between them
+   * @example new Task('Fetch', { retries: { count: 5, delayMs: 200, factor: 3, when: (error) => error.message.includes('ECONNRESET') } })
+   */
+  retries?: number | RetryOptions;
+  /**
+   * Milliseconds an attempt may take. Past it, the task's signal (`t.signal`) aborts and the
+   * attempt fails with a TaskTimeoutError, whether or not the task stops; a retry may follow.
+   * @example new Task('Query', { timeout: 30_000 })
+   */
+  timeout?: number;
+  /**
    * What the task does, in a sentence; shown by the CLI and the shell.
    * @example new Task('Clean', { description: 'Drops rows without a customer id' })
    */
   description?: string;
 }
 
-const KNOWN_OPTIONS = ['dependencies', 'expire', 'inputs', 'allowEmptyInputs', 'outputs', 'params', 'description'] as const;
+/** The retry policy of a task, in full. */
+export interface RetryOptions {
+  /** Attempts after the first. */
+  count: number;
+  /**
+   * Milliseconds before the first retry.
+   * @default 500
+   */
+  delayMs?: number;
+  /**
+   * Each wait is this many times the one before.
+   * @default 2
+   */
+  factor?: number;
+  /**
+   * The longest wait between attempts, in milliseconds.
+   * @default 30000
+   */
+  maxDelayMs?: number;
+  /** Whether an error is worth another attempt. By default every error is, but littlepipes' own definition errors. */
+  when?: (error: Error) => boolean;
+}
+
+/** A task's retry policy, complete. */
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  attempts: number;
+  delayMs: number;
+  factor: number;
+  maxDelayMs: number;
+  when: ((error: Error) => boolean) | undefined;
+}
+
+const KNOWN_OPTIONS = ['dependencies', 'expire', 'inputs', 'allowEmptyInputs', 'outputs', 'params', 'description', 'retries', 'timeout'] as const;
+const RETRY_OPTIONS = ['count', 'delayMs', 'factor', 'maxDelayMs', 'when'] as const;
 
 /**
  * The members of the context `t` that every process receives as its first argument. A process
@@ -74,6 +123,8 @@ export interface TaskContextBase {
   readonly outputs: readonly string[];
   /** The pipeline running this task. */
   readonly pipeline: Pipeline<any>;
+  /** Which attempt this is: 1, then 2 on the first retry (see the `retries` option). */
+  readonly attempt: number;
   /**
    * The result of a declared dependency.
    * @example const rows = t.result<Row[]>('Extract');
@@ -83,7 +134,7 @@ export interface TaskContextBase {
 
 /** Names a process cannot have: the context's own members, and names that would confuse JavaScript. */
 export const RESERVED_PROCESS_NAMES: ReadonlySet<string> = new Set([
-  'name', 'log', 'signal', 'params', 'pipeline', 'result',
+  'name', 'log', 'signal', 'params', 'pipeline', 'result', 'attempt',
   // Reserved for inputs, outputs and resources, which later versions add to the context.
   'inputs', 'outputs', 'use',
   // A process named `then` would make the context look like a promise to `await`.
@@ -129,6 +180,10 @@ export class Task<Name extends string = string, Processes extends ProcessMap = {
   readonly outputs: readonly string[];
   /** What the task does. */
   readonly description: string | undefined;
+  /** How it is retried when it throws; undefined when it is not. */
+  readonly retry: RetryPolicy | undefined;
+  /** Milliseconds an attempt may take; undefined for no limit. */
+  readonly timeout: number | undefined;
   readonly #processes = new Map<string, ProcessFunction>();
   /** Where each process was registered, so change detection can find its source. */
   readonly #sites = new Map<string, () => CallSite | undefined>();
@@ -164,6 +219,11 @@ export class Task<Name extends string = string, Processes extends ProcessMap = {
       throw new InvalidOptionError('description', `Task "${name}": description must be a string, got ${describeValue(options.description)}.`);
     }
     this.description = options.description;
+    this.retry = retryPolicy(name, options.retries);
+    if (options.timeout !== undefined && !(typeof options.timeout === 'number' && options.timeout > 0 && Number.isFinite(options.timeout))) {
+      throw new InvalidOptionError('timeout', `Task "${name}": timeout must be a number of milliseconds above 0, got ${describeValue(options.timeout)}.`);
+    }
+    this.timeout = options.timeout;
   }
 
   /**
@@ -216,6 +276,25 @@ export class Task<Name extends string = string, Processes extends ProcessMap = {
   get processes(): ReadonlyMap<string, ProcessFunction> {
     return this.#processes;
   }
+}
+
+/** The `retries` option as a complete policy, checked. */
+function retryPolicy(task: string, value: unknown): RetryPolicy | undefined {
+  if (value === undefined || value === 0) return undefined;
+  const options = (typeof value === 'number' ? { count: value } : value) as RetryOptions;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidOptionError('retries', `Task "${task}": retries must be a number of retries or { count, delayMs, factor, maxDelayMs, when }, got ${describeValue(value)}.`);
+  }
+  rejectUnknownOptions(`Task "${task}": retries`, options, RETRY_OPTIONS);
+  const { count, delayMs = 500, factor = 2, maxDelayMs = 30_000, when } = options;
+  const wholeNumber = (n: unknown) => Number.isInteger(n) && (n as number) >= 0;
+  if (!wholeNumber(count)) throw new InvalidOptionError('retries', `Task "${task}": the retry count must be a whole number from 0 up, got ${describeValue(count)}.`);
+  for (const [key, n] of [['delayMs', delayMs], ['maxDelayMs', maxDelayMs]] as const) {
+    if (!(typeof n === 'number' && n >= 0 && Number.isFinite(n))) throw new InvalidOptionError('retries', `Task "${task}": retries.${key} must be a number of milliseconds from 0 up, got ${describeValue(n)}.`);
+  }
+  if (!(typeof factor === 'number' && factor >= 1 && Number.isFinite(factor))) throw new InvalidOptionError('retries', `Task "${task}": retries.factor must be a number from 1 up, got ${describeValue(factor)}.`);
+  if (when !== undefined && typeof when !== 'function') throw new InvalidOptionError('retries', `Task "${task}": retries.when must be a function of the error, got ${describeValue(when)}.`);
+  return count === 0 ? undefined : { attempts: count + 1, delayMs, factor, maxDelayMs, when };
 }
 
 /** A path option as a list: one path, or an array of non-empty strings. */

@@ -23,6 +23,8 @@ export interface TaskReport {
   processes: readonly ProcessTiming[];
   /** The error of a failed task. */
   error?: Error;
+  /** Attempts it took, when it was retried (see the task's `retries` option). */
+  attempts?: number;
 }
 
 /** One task of a run as plain data (`RunReport.toJSON()`). */
@@ -78,6 +80,11 @@ export class RunReport {
     const counts: Record<TaskStatus, number> = { ran: 0, cached: 0, failed: 0, blocked: 0, skipped: 0, cancelled: 0 };
     for (const task of this.tasks) counts[task.status]++;
     return counts;
+  }
+
+  /** How the console and notebooks print a report: its summary, not every field. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `RunReport { ${this.summary()} }`;
   }
 
   /** One line: `Example1: 2 ran, 2 cached in 1.52 s`. */

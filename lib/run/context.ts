@@ -13,6 +13,8 @@ export interface ContextInputs {
   inputs: readonly string[];
   /** The results of the task's dependencies, by name. */
   upstream: ReadonlyMap<string, unknown>;
+  /** Which attempt this is, from 1. */
+  attempt: number;
   /** Receives the time of every process call, in the order processes are first called. */
   timings: Map<string, ProcessTiming>;
 }
@@ -31,6 +33,7 @@ export function createContext(task: AnyTask, inputs: ContextInputs): TaskContext
     inputs: inputs.inputs,
     outputs: task.outputs,
     pipeline: inputs.pipeline,
+    attempt: inputs.attempt,
     result<T>(name: string): T {
       if (!task.dependencies.includes(name)) throw new UndeclaredDependencyError(task.name, name);
       return inputs.upstream.get(name) as T;

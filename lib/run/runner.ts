@@ -3,7 +3,9 @@ import { findUncacheable, encodeValue } from '../cache/codec.js';
 import type { CacheEntry } from '../cache/entry.js';
 import { ENTRY_FORMAT } from '../cache/entry.js';
 import type { ResultStore } from '../cache/store.js';
-import { UncacheableResultError } from '../errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { TaskTimeoutError, UncacheableResultError, UndeclaredDependencyError } from '../errors.js';
 import { definitionFingerprint } from '../fingerprint/definition.js';
 import { recordOutputs } from '../fingerprint/files.js';
 import type { PipelineGraph } from '../graph/graph.js';
@@ -12,7 +14,7 @@ import { describeValue } from '../names.js';
 import type { Pipeline } from '../pipeline.js';
 import type { ProgressListener } from '../report/progress.js';
 import { type ProcessTiming, RunReport, type TaskReport, type TaskStatus } from '../report/run-report.js';
-import type { AnyTask } from '../task.js';
+import type { AnyTask, RetryPolicy } from '../task.js';
 import { createContext } from './context.js';
 import { type CurrentFiles, type Decision, type StaleReason, currentFiles, decide, describeReason } from './freshness.js';
 import { SESSION_ID } from './session.js';
@@ -56,6 +58,8 @@ interface TaskState {
   written: CacheEntry | undefined;
   /** Its input and output files as found when it was decided, when it declares any. */
   files: CurrentFiles | undefined;
+  /** Attempts made at running it in this run (more than 1 when it was retried). */
+  attempts: number;
   report: TaskReport | undefined;
 }
 
@@ -107,7 +111,7 @@ export class Run {
       const task = tasks.get(name)!;
       const dependents = graph.dependents.get(name)!;
       const holders = selected ? dependents.filter((dependent) => selected.has(dependent)).length : dependents.length;
-      this.#states.set(name, { task, entry: entries.get(name), waiting: task.dependencies.length, holders, hash: undefined, value: undefined, written: undefined, files: undefined, report: undefined });
+      this.#states.set(name, { task, entry: entries.get(name), waiting: task.dependencies.length, holders, hash: undefined, value: undefined, written: undefined, files: undefined, attempts: 1, report: undefined });
       if (task.dependencies.length === 0) this.#ready.push(name);
     }
     this.#remaining = names.length;
@@ -240,8 +244,9 @@ export class Run {
       const loading = this.#upstreamValues(state);
       const upstream = loading instanceof Promise ? await loading : loading;
       const inputs = state.files ? Object.keys(state.files.inputs) : NO_INPUTS;
-      const context = createContext(task, { pipeline, log, signal: this.#controller.signal, upstream, timings, inputs });
-      const returned = (context.run as () => unknown)();
+      const attempt = (number: number, signal: AbortSignal) =>
+        (createContext(task, { pipeline, log, signal, upstream, timings, inputs, attempt: number }).run as () => unknown)();
+      const returned = task.retry || task.timeout ? this.#attempts(state, log, attempt) : attempt(1, this.#controller.signal);
       const result = returned instanceof Promise ? await returned : returned;
       if (this.#cancelled) throw this.#controller.signal.reason;
       const problem = findUncacheable(result);
@@ -301,17 +306,62 @@ export class Run {
       const ms = Math.round(endMs - startMs);
       log.info({ ms }, `done in ${ms} ms`);
     }
+    const attempts = state.attempts > 1 ? ` after ${state.attempts} attempts` : '';
     this.#settle(state, {
       name: task.name,
       status,
-      reason: status === 'failed' ? `failed: ${error!.message}` : reason,
+      reason: status === 'failed' ? `failed${attempts}: ${error!.message}` : `${reason}${state.attempts > 1 ? `; ${state.attempts} attempts` : ''}`,
       ms: endMs - startMs,
       startMs,
       endMs,
       processes: [...timings.values()],
       error,
+      ...(state.attempts > 1 ? { attempts: state.attempts } : {}),
     });
     this.#advance();
+  }
+
+  /**
+   * Calls `attempt` until it succeeds, as the task's `retries` and `timeout` say: each attempt
+   * gets a signal that also aborts at its timeout, and failures worth another attempt are
+   * logged and retried after a growing wait. Rejects with the last attempt's error.
+   */
+  async #attempts(state: TaskState, log: Logger, attempt: (number: number, signal: AbortSignal) => unknown): Promise<unknown> {
+    const { task } = state;
+    const policy = task.retry;
+    const allowed = policy?.attempts ?? 1;
+    for (let number = 1; ; number++) {
+      state.attempts = number;
+      try {
+        return await this.#attemptWithTimeout(task, number, attempt);
+      } catch (thrown) {
+        const error = asError(task.name, thrown);
+        if (this.#cancelled || !policy || number >= allowed || !worthRetrying(policy, error)) throw thrown;
+        const waitMs = Math.min(policy.maxDelayMs, policy.delayMs * policy.factor ** (number - 1));
+        log.warn({ err: error, attempt: number, attempts: allowed, waitMs }, `attempt ${number} of ${allowed} failed: ${error.message}; retrying in ${waitMs} ms`);
+        await sleep(waitMs, undefined, { signal: this.#controller.signal }).catch(() => {});
+        if (this.#cancelled) throw this.#controller.signal.reason;
+      }
+    }
+  }
+
+  /** One attempt; with a timeout, its own signal aborts and it fails when the time is up, finished or not. */
+  #attemptWithTimeout(task: AnyTask, number: number, attempt: (number: number, signal: AbortSignal) => unknown): Promise<unknown> {
+    if (task.timeout === undefined) return Promise.resolve().then(() => attempt(number, this.#controller.signal));
+    const timeout = task.timeout;
+    const ownController = new AbortController();
+    const signal = AbortSignal.any([this.#controller.signal, ownController.signal]);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const error = new TaskTimeoutError(task.name, timeout);
+        ownController.abort(error);
+        reject(error);
+      }, timeout);
+      Promise.resolve()
+        .then(() => attempt(number, signal))
+        .then(resolve, reject)
+        .finally(() => clearTimeout(timer));
+    });
   }
 
   /** The result hash of each dependency, as the task ran on them. */
@@ -418,4 +468,15 @@ function blockedReason(dependency: string, upstream: TaskReport): string {
 function asError(task: string, thrown: unknown): Error {
   if (thrown instanceof Error) return thrown;
   return new Error(`${task} threw a value that is not an Error: ${describeValue(thrown)}`);
+}
+
+/** Whether another attempt may fix `error`: the task's own rule, else anything but a mistake in the pipeline's definition. */
+function worthRetrying(policy: RetryPolicy, error: Error): boolean {
+  if (error instanceof UndeclaredDependencyError || error instanceof UncacheableResultError) return false;
+  if (!policy.when) return true;
+  try {
+    return policy.when(error) === true;
+  } catch {
+    return false;
+  }
 }
