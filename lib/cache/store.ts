@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Keyv, { type KeyvStoreAdapter } from 'keyv';
 import { CacheStoreError } from '../errors.js';
-import { hashResult } from '../fingerprint/hash.js';
+import { hashResult, prepareHashing } from '../fingerprint/hash.js';
 import { decodeValue } from './codec.js';
 import { type CacheEntry, type StoredValue, isCacheEntry } from './entry.js';
 import { BatchingSqliteStore } from './sqlite-store.js';
@@ -48,6 +48,8 @@ export class ResultStore {
   /** Symbol tables by code hash: read or written by this store (see #attachSymbols). */
   readonly #symbolTables = new Map<string, Record<string, string>>();
   readonly #writtenTables = new Set<string>();
+  /** Called when the next batch commits (see afterCommit). */
+  #commitWaiters: (() => void)[] = [];
 
   constructor(options: ResultStoreOptions) {
     const common = { namespace: options.pipeline, serialize: JSON.stringify, deserialize: JSON.parse, throwOnErrors: true, emitErrors: false };
@@ -55,11 +57,11 @@ export class ResultStore {
       this.#keyv = options.store;
       this.#keyv.namespace = options.pipeline;
       this.location = 'the configured Keyv store';
-      this.#ready = Promise.resolve();
+      this.#ready = prepareHashing();
     } else if (options.store) {
       this.#keyv = new Keyv({ ...common, store: options.store as KeyvStoreAdapter });
       this.location = 'the configured Keyv store';
-      this.#ready = Promise.resolve();
+      this.#ready = prepareHashing();
     } else {
       const file = path.join(options.cacheDir, 'cache.sqlite');
       try {
@@ -75,6 +77,7 @@ export class ResultStore {
       // WAL lets readers and one writer work at once; NORMAL syncs at checkpoints, which WAL keeps crash-safe.
       const sqlite = this.#sqlite;
       this.#ready = (async () => {
+        await prepareHashing();
         await sqlite.query('PRAGMA journal_mode=WAL');
         await sqlite.query('PRAGMA synchronous=NORMAL');
       })().catch((error: unknown) => {
@@ -300,6 +303,15 @@ export class ResultStore {
     return entries.size;
   }
 
+  /**
+   * Calls `callback` once everything queued so far is committed: the runner announces a task as
+   * done only then, so a task announced done survives a crash that follows.
+   */
+  afterCommit(callback: () => void): void {
+    if (this.#queue.size === 0) void this.#flushing.then(callback, () => {});
+    else this.#commitWaiters.push(callback);
+  }
+
   /** Writes everything queued so far; rejects if this or an earlier background write failed. */
   async flush(): Promise<void> {
     this.#flushing = this.#flushing.then(() => this.#writeQueued());
@@ -343,9 +355,11 @@ export class ResultStore {
     if (this.#queue.size === 0) return;
     const batch = this.#queue;
     const obsolete = this.#obsoleteBlobs;
+    const waiters = this.#commitWaiters;
     this.#inFlight = batch;
     this.#queue = new Map();
     this.#obsoleteBlobs = [];
+    this.#commitWaiters = [];
     const writes: { key: string; value: unknown }[] = [];
     const newTables: string[] = [];
     for (const [task, entry] of batch) {
@@ -375,10 +389,12 @@ export class ResultStore {
       // Keep what was not written, unless newer entries for the same tasks were queued meanwhile.
       for (const [task, entry] of batch) if (!this.#queue.has(task)) this.#queue.set(task, entry);
       for (const code of newTables) this.#writtenTables.delete(code);
+      this.#commitWaiters.unshift(...waiters);
       throw this.#storeError('write', error);
     } finally {
       this.#inFlight = new Map();
     }
+    for (const waiter of waiters) waiter();
     if (this.#blobDir) {
       await Promise.all(obsolete.map((blob) => fs.promises.rm(path.join(this.#blobDir!, blob), { force: true })));
     }

@@ -397,7 +397,13 @@ export class Run {
   #settle(state: TaskState, report: TaskReport): void {
     state.report = report;
     this.#remaining--;
-    if (report.status !== 'cached' && report.status !== 'skipped') this.#parts.progress.taskFinished(report);
+    if (report.status === 'ran') {
+      // Announced once its result is committed: what was announced done survives a crash.
+      const { progress } = this.#parts;
+      this.#parts.store.afterCommit(() => progress.taskFinished(report));
+    } else if (report.status !== 'cached' && report.status !== 'skipped') {
+      this.#parts.progress.taskFinished(report);
+    }
     for (const dependency of state.task.dependencies) {
       const upstream = this.#states.get(dependency)!;
       if (--upstream.holders === 0) upstream.value = undefined;
