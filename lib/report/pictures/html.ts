@@ -126,25 +126,32 @@ function arrow(id: string, color: string): string {
   return `<marker id="${id}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="${color}"/></marker>`;
 }
 
-/** A curve through dagre's points (Catmull-Rom as cubic Béziers), so edges bend rather than kink. */
+/**
+ * A curve along dagre's points: a uniform B-spline (d3's curveBasis), which stays inside the
+ * hull of the points, so edges bend around nodes without overshooting into loops. It starts and
+ * ends exactly on the first and last points, where dagre puts the node borders.
+ */
 function smoothPath(points: readonly { x: number; y: number }[]): string {
-  if (points.length === 0) return '';
-  const parts = [`M${round(points[0]!.x)},${round(points[0]!.y)}`];
-  for (let index = 0; index < points.length - 1; index++) {
-    const before = points[index - 1] ?? points[index]!;
-    const start = points[index]!;
-    const end = points[index + 1]!;
-    const after = points[index + 2] ?? end;
-    const c1 = { x: start.x + (end.x - before.x) / 6, y: start.y + (end.y - before.y) / 6 };
-    const c2 = { x: end.x - (after.x - start.x) / 6, y: end.y - (after.y - start.y) / 6 };
-    parts.push(`C${round(c1.x)},${round(c1.y)} ${round(c2.x)},${round(c2.y)} ${round(end.x)},${round(end.y)}`);
+  const at = (x: number, y: number) => `${round(x)},${round(y)}`;
+  const [first, second] = points;
+  if (!first) return '';
+  if (!second) return `M${at(first.x, first.y)}`;
+  const parts = [`M${at(first.x, first.y)}`];
+  if (points.length === 2) return `${parts[0]}L${at(second.x, second.y)}`;
+  parts.push(`L${at((5 * first.x + second.x) / 6, (5 * first.y + second.y) / 6)}`);
+  let [a, b] = [first, second];
+  // Each point pulls the curve between the two before it; the last point pulls it once more, onto itself.
+  for (const c of [...points.slice(2), points.at(-1)!]) {
+    parts.push(`C${at((2 * a.x + b.x) / 3, (2 * a.y + b.y) / 3)} ${at((a.x + 2 * b.x) / 3, (a.y + 2 * b.y) / 3)} ${at((a.x + 4 * b.x + c.x) / 6, (a.y + 4 * b.y + c.y) / 6)}`);
+    [a, b] = [b, c];
   }
+  parts.push(`L${at(b.x, b.y)}`);
   return parts.join('');
 }
 
 const ROW = 24;
 const BAR = 14;
-const PLOT_WIDTH = 760;
+const PLOT_WIDTH = 860;
 /** Room right of the plot for the duration printed after the last bar. */
 const RIGHT_ROOM = 64;
 const AXIS = 26;
