@@ -47,7 +47,7 @@ function line(node: GraphNode, nameWidth: number, paint: Paint): string {
  * The nodes by layer: a task with no dependencies is in the first, any other one layer below its
  * deepest dependency. Within a layer, the view's order is kept.
  */
-export function layers(view: GraphView): GraphNode[][] {
+function layers(view: GraphView): GraphNode[][] {
   const depth = new Map<string, number>();
   const result: GraphNode[][] = [];
   for (const node of view.nodes) {

@@ -181,7 +181,9 @@ function timeline(run: RunRecord, graph: GraphView): string {
 
   const step = tickStep(total);
   const ticks: string[] = [];
-  for (let ms = 0; ms <= total + step / 1000; ms += step) {
+  // Counted, not summed, so that steps such as 0.1 ms do not drift.
+  for (let index = 0; index * step <= total * (1 + 1e-9); index++) {
+    const ms = index * step;
     ticks.push(`<line class="grid" x1="${round(x(ms))}" x2="${round(x(ms))}" y1="${AXIS - 6}" y2="${loadTop + LOAD_HEIGHT}"/><text class="tick" x="${round(x(ms))}" y="${AXIS - 10}">${tickLabel(ms, step)}</text>`);
   }
   const rows = bars.map((task, index) => {
@@ -200,12 +202,11 @@ function timeline(run: RunRecord, graph: GraphView): string {
     );
   });
   const rowOf = new Map(bars.map((task, index) => [task.name, index]));
+  // From the end of each task on the path down to the start of the next, which waited for it.
   const links = critical.slice(1).map((name, index) => {
-    const from = bars[rowOf.get(critical[index]!)!]!;
-    const to = bars[rowOf.get(name)!]!;
-    const y1 = rowY(rowOf.get(from.name)!) + ROW / 2;
-    const y2 = rowY(rowOf.get(name)!) + ROW / 2;
-    return `<path class="link" d="M${round(x(from.endMs))},${y1}H${round(Math.max(x(from.endMs), x(to.startMs)) + 0)}V${y2}"/>`;
+    const [from, to] = [rowOf.get(critical[index]!)!, rowOf.get(name)!];
+    const [end, start] = [x(bars[from]!.endMs), x(bars[to]!.startMs)];
+    return `<path class="link" d="M${round(end)},${rowY(from) + ROW / 2}H${round(Math.max(end, start))}V${rowY(to) + ROW / 2}"/>`;
   });
   const chainMs = critical.length > 0 ? bars[rowOf.get(critical.at(-1)!)!]!.endMs - bars[rowOf.get(critical[0]!)!]!.startMs : 0;
   const summary =

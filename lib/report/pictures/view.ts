@@ -1,5 +1,4 @@
-import type { RunRecord, TaskRecord } from '../run-report.js';
-import { formatMs } from '../run-report.js';
+import { type RunRecord, type TaskRecord, formatMs } from '../run-report.js';
 import type { Plan, TaskPlan } from '../../run/plan.js';
 import { describeReason } from '../../run/freshness.js';
 import type { AnyTask } from '../../task.js';
@@ -7,8 +6,9 @@ import type { AnyTask } from '../../task.js';
 /**
  * What a picture shows of a task:
  * - `fresh`: its result is cached and current (or it just ran);
- * - `will run`, `waits`, `blocked`, `skipped`: what the plan says the next run does with it;
- * - `running`, `failed`, `cancelled`: what happened to it in a run.
+ * - `will run`, `waits`: what the plan says the next run does with it;
+ * - `running`, `failed`, `cancelled`: what is happening or happened to it in a run;
+ * - `blocked`, `skipped`: either, when a dependency has (or will have) no result, or by request.
  */
 export type NodeState = 'fresh' | 'will run' | 'waits' | 'failed' | 'blocked' | 'running' | 'skipped' | 'cancelled';
 
@@ -50,6 +50,12 @@ export interface StateStyle {
   ansi: number;
 }
 
+/**
+ * The colours and markers of each state, one palette for every picture.
+ *
+ * @example
+ * STATE_STYLES.failed.fill; // '#fecaca'
+ */
 export const STATE_STYLES: Readonly<Record<NodeState, StateStyle>> = {
   fresh: { fill: '#bbf7d0', stroke: '#16a34a', text: '#14532d', dashed: false, slug: 'fresh', marker: '✓', ansi: 32 },
   'will run': { fill: '#bfdbfe', stroke: '#2563eb', text: '#1e3a8a', dashed: false, slug: 'will-run', marker: '►', ansi: 34 },
@@ -61,7 +67,12 @@ export const STATE_STYLES: Readonly<Record<NodeState, StateStyle>> = {
   cancelled: { fill: '#4b5563', stroke: '#1f2937', text: '#f9fafb', dashed: false, slug: 'cancelled', marker: '⊘', ansi: 35 },
 };
 
-/** How many nodes are in each state, every state present (zero when none). */
+/**
+ * How many nodes are in each state, every state present (zero when none).
+ *
+ * @example
+ * countStates(view).failed; // 1
+ */
 export function countStates(view: GraphView): Record<NodeState, number> {
   const counts = Object.fromEntries(NODE_STATES.map((state) => [state, 0])) as Record<NodeState, number>;
   for (const node of view.nodes) counts[node.state]++;
@@ -173,7 +184,12 @@ export function criticalPath(run: RunRecord, graph: GraphView): string[] {
   return path.reverse();
 }
 
-/** A task that has a place on a timeline: it started and ended in this run. */
+/**
+ * A task that has a place on a timeline: it started and ended in this run.
+ *
+ * @example
+ * const bars = run.tasks.filter(hasTimes); // each with startMs and endMs
+ */
 export function hasTimes(task: TaskRecord): task is TaskRecord & { startMs: number; endMs: number } {
   return task.startMs !== undefined && task.endMs !== undefined;
 }
