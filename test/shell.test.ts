@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
@@ -17,8 +18,8 @@ const run = promisify(execFile);
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const LIB = path.join(REPO, 'lib', 'index.ts');
 const TSX = fileURLToPath(import.meta.resolve('tsx'));
-/** A tmux server of this test file's own, so the user's tmux sessions are never touched. */
-const SOCKET = `littlepipes-shell-test-${process.pid}`;
+/** The socket of a tmux server of this test file's own (so the user's sessions are never touched), in a temporary folder. */
+let socket: string;
 /** How long to wait for text to appear before failing with the screen. */
 const TIMEOUT_MS = 15_000;
 /** A stack trace line: what the shell never shows for littlepipes' own errors. */
@@ -66,6 +67,8 @@ import { pipeline } from './pipeline.ts';
 await new Shell({ pipeline, historyFile: process.env.HISTORY_FILE }).run();
 await pipeline.close();
 console.log('[shell ended]');
+// Should the process not exit, the failing test's screen says what keeps it alive.
+setTimeout(() => console.log('[still running: ' + process.getActiveResourcesInfo().join(', ') + ']'), 3000).unref();
 `;
 
 const SUBCLASS_LAUNCHER = `
@@ -100,6 +103,8 @@ class ToolShell extends Shell {
 await new ToolShell().run();
 await pipeline.close();
 console.log('[shell ended]');
+// Should the process not exit, the failing test's screen says what keeps it alive.
+setTimeout(() => console.log('[still running: ' + process.getActiveResourcesInfo().join(', ') + ']'), 3000).unref();
 `;
 
 /** A project folder with a pipeline module and a launcher, as a user writes them. */
@@ -112,7 +117,7 @@ function project(pipelineSource = SALES, launcher = PLAIN_LAUNCHER): string {
 }
 
 function tmux(...args: string[]): Promise<{ stdout: string }> {
-  return run('tmux', ['-L', SOCKET, ...args]);
+  return run('tmux', ['-S', socket, ...args]);
 }
 
 let sessions = 0;
@@ -121,11 +126,15 @@ let sessions = 0;
 class Terminal {
   private constructor(readonly session: string, readonly prompt: string) {}
 
-  /** Runs `command` in `cwd` in a new terminal and waits for the shell's first prompt. */
+  /**
+   * Runs `command` in `cwd` in a new terminal and waits for the shell's first prompt. After the
+   * command the terminal prints its exit status and stays open: tmux may drop the last output of
+   * a terminal that closes as soon as its process ends.
+   */
   static async start(cwd: string, command: string, prompt = 'Sales> ', env: Record<string, string> = {}): Promise<Terminal> {
     const terminal = new Terminal(`shell-${++sessions}`, prompt);
     const environment = Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
-    await tmux('new-session', '-d', '-s', terminal.session, '-x', '160', '-y', '50', '-c', cwd, ...environment, command);
+    await tmux('new-session', '-d', '-s', terminal.session, '-x', '160', '-y', '50', '-c', cwd, ...environment, `${command}; echo "[exit status $?]"; read _`);
     await terminal.waitFor((screen) => terminal.promptLines(screen) > 0, 'the first prompt');
     return terminal;
   }
@@ -198,18 +207,10 @@ class Terminal {
     return lines.slice(prompts[before - 1]! + 1, prompts[before]).join('\n');
   }
 
-  /** Waits for the process to end; resolves to its exit status. */
+  /** Waits for the process to end; resolves to its exit status, which the terminal's shell prints after it. */
   async exitStatus(): Promise<number> {
-    const deadline = Date.now() + TIMEOUT_MS;
-    for (;;) {
-      // The terminal may close before tmux has collected the status, so wait for the status itself.
-      const { stdout } = await tmux('display-message', '-p', '-t', this.session, '#{pane_dead} #{pane_dead_status} #{pane_dead_signal}');
-      const [dead, status, signal] = stdout.trim().split(' ');
-      if (dead === '1' && signal) assert.fail(`The shell was killed by signal ${signal}. The terminal shows:\n${await this.screen()}`);
-      if (dead === '1' && status) return Number(status);
-      if (Date.now() > deadline) assert.fail(`The shell did not end. The terminal shows:\n${await this.screen()}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const screen = await this.waitFor(/^\[exit status \d+\]$/m, 'the process to end');
+    return Number(/^\[exit status (\d+)\]$/m.exec(screen)![1]);
   }
 
   /** Leaves with `keys` (typed text then Enter, or a key such as C-d) and checks the process ended cleanly. */
@@ -245,18 +246,21 @@ before(async () => {
   } catch {
     throw new Error('The shell tests need tmux, to type into a real terminal. Run scripts/setup-test-tools.sh (it installs tmux), then run the tests again.');
   }
-  const folder = temporaryFolder('littlepipes-tmux-');
+  // Not temporaryFolder(): its clean-up, registered in a hook, would remove the socket before the tests run.
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'littlepipes-tmux-'));
   const config = path.join(folder, 'tmux.conf');
-  // Keep the server up between sessions, and keep a pane after its process ends so its exit status can be read.
-  fs.writeFileSync(config, 'set -g exit-empty off\nset -g remain-on-exit on\nset -g history-limit 10000\n');
+  // Keep the server up between sessions; keep enough scrollback for a whole test's screens.
+  fs.writeFileSync(config, 'set -g exit-empty off\nset -g history-limit 10000\n');
   const env: NodeJS.ProcessEnv = { ...process.env };
   // The shell is tested as a person sees it: a spinner, not CI's plain lines; the test's own cache folder.
   for (const key of ['CI', 'NO_COLOR', 'LITTLEPIPES_DIR', 'NODE_OPTIONS']) delete env[key];
-  await run('tmux', ['-L', SOCKET, '-f', config, 'start-server'], { env });
+  socket = path.join(folder, 'tmux.sock');
+  await run('tmux', ['-S', socket, '-f', config, 'start-server'], { env });
 });
 
 after(async () => {
   await tmux('kill-server').catch(() => {});
+  fs.rmSync(path.dirname(socket), { recursive: true, force: true });
 });
 
 describe('the shell in a terminal', { concurrency: true }, () => {
@@ -465,7 +469,7 @@ export const pipeline = new Pipeline('Cycle', { cacheDir: '.cache' }).add(
     await terminal.leaveWith('C-c');
   });
 
-  test('Tab completes commands, with dashes or underscores, then task names (quoted when they have spaces) and flags', async () => {
+  test('Tab completes commands, with dashes or underscores, then task names (in any case, quoted when they have spaces) and flags', async () => {
     const terminal = await Terminal.launch(project());
     await terminal.type('list-t');
     await terminal.press('Tab');
@@ -483,6 +487,11 @@ export const pipeline = new Pipeline('Cycle', { cacheDir: '.cache' }).add(
     await terminal.press('Tab');
     await terminal.waitForLine('Sales> info Totals ');
     assert.match(await terminal.enter(), /^Totals\n/);
+
+    await terminal.type('peek tot');
+    await terminal.press('Tab');
+    await terminal.waitForLine('Sales> peek Totals ');
+    await terminal.press('C-u');
 
     await terminal.type('peek Mon');
     await terminal.press('Tab');

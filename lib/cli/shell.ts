@@ -7,6 +7,7 @@ import type { ExecuteOptions, Pipeline } from '../pipeline.js';
 import { terminalProgress } from '../report/progress.js';
 import type { RunReport } from '../report/run-report.js';
 import { builtinCommands } from './shell-commands.js';
+import { completeWord, normalizeName, splitWords, withSpaceIfOne, wordsForCompletion } from './shell-line.js';
 
 export { ShellUsageError } from './shell-commands.js';
 
@@ -207,7 +208,7 @@ export class Shell {
    * line). Rejects only if `startup()` or `shutdown()` throws; errors in commands are shown.
    */
   async run(): Promise<void> {
-    if (this.#readline) throw new InvalidOptionError('run', 'shell.run(): this shell is already running.');
+    if (this.#readline) throw new LittlepipesError('ERR_SHELL_RUNNING', 'shell.run(): this shell is already running; wait for run() to resolve before running it again.');
     this.#ended = false;
     this.#closed = false;
     const history = this.#readHistory();
@@ -397,24 +398,17 @@ export class Shell {
     if (words.length === 0) {
       // Answer in the user's style: `list_` completes to `list_tasks`.
       const style = (name: string) => (partial.includes('_') ? name.replaceAll('-', '_') : name);
-      const names = [...this.#commands.keys(), ...[...this.#names.keys()].filter((name) => !this.#commands.has(name))].map(style);
-      return [withSpaceIfOne(names.filter((name) => name.startsWith(partial.toLowerCase()) && partial === partial.toLowerCase())), partial];
+      const names = [...this.#names.keys()].filter((name) => name.startsWith(normalizeName(partial))).map(style);
+      return [withSpaceIfOne(names), partial];
     }
     const command = this.findCommand(words[0]!)?.command;
     if (!command?.complete) return [[], partial];
-    let candidates: string[];
     try {
-      candidates = [...(command.complete === 'tasks' ? this.taskNames() : command.complete(this))];
+      return [completeWord(partial, command.complete === 'tasks' ? this.taskNames() : command.complete(this)), partial];
     } catch {
+      // A custom completion that fails should not break typing.
       return [[], partial];
     }
-    const typed = partial.replace(/^["']/, '');
-    // A name with spaces goes in quotes, so it stays one word. readline replaces the word typed
-    // with the completion even when it does not start with it (`Mon` becomes `"Monthly Report"`).
-    const hits = [...new Set(candidates)]
-      .filter((candidate) => candidate.startsWith(typed))
-      .map((candidate) => (/\s/.test(candidate) || partial.startsWith('"') ? `"${candidate}"` : candidate));
-    return [withSpaceIfOne(hits), partial];
   }
 
   /** The saved history, newest first as readline wants it. A missing or unreadable file is an empty history. */
@@ -437,11 +431,6 @@ export class Shell {
       this.print(this.paint('dim', `(history not saved: ${(error as Error).message})`));
     }
   }
-}
-
-/** `list_tasks`, `List-Tasks` and `list-tasks` are one command. */
-function normalizeName(name: string): string {
-  return name.toLowerCase().replaceAll('_', '-');
 }
 
 function defaultHeader(pipeline: Pipeline<any>): string {
@@ -469,47 +458,4 @@ function isLittlepipesError(error: unknown): error is Error {
     if (proto.constructor?.name === 'LittlepipesError') return true;
   }
   return false;
-}
-
-/** Splits a line into words; double or single quotes group words with spaces (task names may have them). */
-export function splitWords(line: string): string[] {
-  const { words, current } = tokenize(line);
-  return current ? [...words, current.text] : words;
-}
-
-/** The complete words of a line, and the word being typed at its end as typed (with its opening quote). */
-function wordsForCompletion(line: string): { words: string[]; partial: string } {
-  const { words, current } = tokenize(line);
-  return { words, partial: current?.raw ?? '' };
-}
-
-/** Words ended by whitespace, and the word the line ends in, if it does not end in whitespace (or ends inside quotes). */
-function tokenize(line: string): { words: string[]; current?: { text: string; raw: string } } {
-  const words: string[] = [];
-  let current: { text: string; raw: string } | undefined;
-  let quote: string | undefined;
-  for (const char of line) {
-    if (quote) {
-      if (char === quote) quote = undefined;
-      else current!.text += char;
-      current!.raw += char;
-    } else if (char === '"' || char === "'") {
-      quote = char;
-      current ??= { text: '', raw: '' };
-      current.raw += char;
-    } else if (/\s/.test(char)) {
-      if (current) words.push(current.text);
-      current = undefined;
-    } else {
-      current ??= { text: '', raw: '' };
-      current.text += char;
-      current.raw += char;
-    }
-  }
-  return { words, current };
-}
-
-/** A single completion gets a space after it, ready for the next word. */
-function withSpaceIfOne(hits: string[]): string[] {
-  return hits.length === 1 ? [`${hits[0]} `] : hits;
 }
