@@ -40,7 +40,7 @@ function executeSampleNotebook(): Cell[] {
     assert.fail(`Jupyter (${JUPYTER}) or the tslab kernelspec (${KERNELS}) is missing: run bash scripts/setup-test-tools.sh`);
   }
   const folder = temporaryFolder('littlepipes-notebook-');
-  for (const file of ['notebook.ipynb', 'import-esm.cjs', 'data']) {
+  for (const file of ['notebook.ipynb', 'data']) {
     fs.cpSync(path.join(root, 'samples', file), path.join(folder, file), { recursive: true });
   }
   fs.mkdirSync(path.join(folder, 'node_modules'));

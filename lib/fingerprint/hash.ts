@@ -17,8 +17,20 @@ export function joinParts(parts: readonly string[]): string {
   return joined;
 }
 
-/** Compiled once when littlepipes is imported (about a millisecond). */
-const xxh128 = await createXXHash128();
+let xxh128: Awaited<ReturnType<typeof createXXHash128>> | undefined;
+let compiling: Promise<void> | undefined;
+
+/**
+ * Compiles the result hasher (about a millisecond), once. The cache store awaits it when it
+ * opens; it is not done at import, because a module with top-level await cannot be `require()`d,
+ * and notebooks (tslab) load packages with `require()`.
+ */
+export function prepareHashing(): Promise<void> {
+  compiling ??= createXXHash128().then((hasher) => {
+    xxh128 = hasher;
+  });
+  return compiling;
+}
 
 /**
  * The content hash of a result's bytes, for early cutoff: XXH3-128, about 2.6 times as fast as
@@ -27,6 +39,7 @@ const xxh128 = await createXXHash128();
  * accidental collision negligible.
  */
 export function hashResult(bytes: Uint8Array): string {
+  if (!xxh128) throw new Error('littlepipes: hashResult() before prepareHashing() resolved'); // The store awaits it when it opens.
   xxh128.init();
   xxh128.update(bytes);
   return xxh128.digest('hex');
