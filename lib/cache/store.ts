@@ -5,6 +5,7 @@ import { CacheStoreError } from '../errors.js';
 import { hashResult, prepareHashing } from '../fingerprint/hash.js';
 import { decodeValue } from './codec.js';
 import { type CacheEntry, type StoredValue, isCacheEntry } from './entry.js';
+import { Leases } from './leases.js';
 import { BatchingSqliteStore } from './sqlite-store.js';
 import type { RunRecord } from '../report/run-report.js';
 
@@ -32,6 +33,8 @@ export interface ResultStoreOptions {
 export class ResultStore {
   /** Where the cache lives, for messages: a file path or "the configured store". */
   readonly location: string;
+  /** Coordination between processes running this pipeline on this cache (the local SQLite store only, for now). */
+  readonly leases: Leases | undefined;
   readonly #keyv: Keyv;
   readonly #sqlite: BatchingSqliteStore | undefined;
   readonly #blobDir: string | undefined;
@@ -73,6 +76,7 @@ export class ResultStore {
       this.#sqlite.on('error', () => {}); // Reported through the rejected query instead.
       this.#keyv = new Keyv({ ...common, store: this.#sqlite });
       this.#blobDir = path.join(options.cacheDir, 'blobs', options.pipeline);
+      this.leases = new Leases(this.#sqlite, options.pipeline);
       this.location = file;
       // WAL lets readers and one writer work at once; NORMAL syncs at checkpoints, which WAL keeps crash-safe.
       const sqlite = this.#sqlite;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { findUncacheable, encodeValue } from '../cache/codec.js';
 import type { CacheEntry } from '../cache/entry.js';
 import { ENTRY_FORMAT } from '../cache/entry.js';
+import type { Leases } from '../cache/leases.js';
 import type { ResultStore } from '../cache/store.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -18,6 +19,9 @@ import type { AnyTask, RetryPolicy } from '../task.js';
 import { createContext } from './context.js';
 import { type CurrentFiles, type Decision, type StaleReason, currentFiles, decide, describeReason } from './freshness.js';
 import { SESSION_ID } from './session.js';
+
+/** How often a task waiting on another process's lease looks again. */
+const LEASE_POLL_MS = 100;
 
 /** What a run is asked to do, already validated. */
 export interface RunSettings {
@@ -44,8 +48,8 @@ export interface RunParts {
 /** A task's state during the run. */
 interface TaskState {
   readonly task: AnyTask;
-  /** Its cache entry when the run started. */
-  readonly entry: CacheEntry | undefined;
+  /** Its cache entry when the run started (or as another process left it, see #takeOrWait). */
+  entry: CacheEntry | undefined;
   /** Dependencies not finished yet. */
   waiting: number;
   /** Dependents not finished yet: while any is left, a loaded result stays in memory. */
@@ -79,6 +83,8 @@ export class Run {
   readonly #runnable: { name: string; reason: StaleReason }[] = [];
   #runnableAt = 0;
   #running = 0;
+  /** Tasks computing now: leased at once if another process turns up (see Leases). */
+  readonly #runningNames = new Set<string>();
   #remaining = 0;
   #finished = false;
   #cancelled = false;
@@ -106,6 +112,11 @@ export class Run {
     // Without `only`, every task is in the run: no set to build, no filtering per task.
     const selected = this.#settings.only ? graph.closure(this.#settings.only) : undefined;
     const names = selected ? graph.order.filter((name) => selected.has(name)) : graph.order;
+    const { leases } = store;
+    if (leases) {
+      leases.onOthers = () => this.#leaseRunning(leases);
+      await leases.join();
+    }
     const entries = await store.readEntries(names);
     for (const name of names) {
       const task = tasks.get(name)!;
@@ -226,14 +237,24 @@ export class Run {
     }
   }
 
-  async #runTask(state: TaskState, stale: StaleReason): Promise<void> {
+  async #runTask(state: TaskState, firstReason: StaleReason): Promise<void> {
     const { task } = state;
     const { store, logs, progress, pipeline } = this.#parts;
+    this.#running++;
+    let stale: StaleReason | undefined = firstReason;
+    if (store.leases?.shared) {
+      stale = await this.#takeOrWait(state, firstReason, store.leases);
+      if (stale === undefined) {
+        this.#running--;
+        this.#advance();
+        return;
+      }
+    }
+    this.#runningNames.add(task.name);
     const log = logs.logger(task.name);
     const reason = describeReason(stale);
     const timings = new Map<string, ProcessTiming>();
     const startMs = performance.now() - this.#start;
-    this.#running++;
     progress.taskStarted(task.name);
     log.info({ reason }, 'started');
     let status: TaskStatus;
@@ -300,6 +321,9 @@ export class Run {
       }
     }
     this.#running--;
+    this.#runningNames.delete(task.name);
+    // The lease goes back once the outcome is committed, so a process waiting on it finds it.
+    if (store.leases) store.afterCommit(() => void store.leases!.release(task.name));
     if (this.#finished) return;
     const endMs = performance.now() - this.#start;
     if (status === 'ran') {
@@ -319,6 +343,49 @@ export class Run {
       ...(state.attempts > 1 ? { attempts: state.attempts } : {}),
     });
     this.#advance();
+  }
+
+  /**
+   * With other processes on the pipeline: takes the task's lease, or waits while another process
+   * computes it and then decides again with what that one stored. Resolves with why to run it,
+   * or undefined when it was settled meanwhile (served from the other's result, or cancelled).
+   */
+  async #takeOrWait(state: TaskState, reason: StaleReason, leases: Leases): Promise<StaleReason | undefined> {
+    const { task } = state;
+    for (;;) {
+      if (this.#cancelled) {
+        this.#settleUnrun(state, 'cancelled', 'the run was cancelled');
+        return undefined;
+      }
+      const leased = await leases.acquire(task.name);
+      if (!leased) {
+        this.#parts.logs.note(task.name, 'waiting for another process computing it');
+        while (!this.#cancelled && (await leases.heldElsewhere(task.name))) {
+          await sleep(LEASE_POLL_MS, undefined, { signal: this.#controller.signal }).catch(() => {});
+        }
+        if (this.#cancelled) continue;
+      }
+      // Decided on the entry read when the run started: another process may have stored the
+      // task since, holding the lease or before this one took it. Look again.
+      state.entry = (await this.#parts.store.readEntries([task.name])).get(task.name);
+      if (task.inputs.length > 0 || task.outputs.length > 0) state.files = await currentFiles(task, state.entry);
+      const decision = this.#decision(state, state.files);
+      if (decision.action === 'run') {
+        if (leased) return decision.reason;
+        reason = decision.reason;
+        continue;
+      }
+      if (leased) await leases.release(task.name);
+      state.hash = state.entry?.resultHash;
+      this.#parts.logs.note(task.name, 'served from cache: computed by another process');
+      this.#settleUnrun(state, 'cached', 'computed by another process');
+      return undefined;
+    }
+  }
+
+  /** Other processes appeared mid-run: lease what this one is running, so they wait for it. */
+  #leaseRunning(leases: Leases): void {
+    for (const name of this.#runningNames) void leases.acquire(name).catch(() => {});
   }
 
   /**
@@ -443,6 +510,7 @@ export class Run {
       return;
     } finally {
       void logs.flush(); // In the background, after the commit it would compete with; close() waits for it.
+      await store.leases?.leave();
     }
     progress.runFinished(report);
     this.#resolve(report);
