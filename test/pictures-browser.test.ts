@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import { type Browser, chromium } from 'playwright-core';
 import { PipelineRunError, type RunRecord, Task } from '../lib/index.js';
-import { type GraphView, graphViewFromRun, htmlPage } from '../lib/report/pictures/index.js';
+import { type GraphView, criticalPath, graphViewFromRun, htmlPage } from '../lib/report/pictures/index.js';
 import { temporaryFolder, testPipeline } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -28,10 +28,7 @@ after(async () => {
   await browser?.close();
 });
 
-/**
- * 12 analyst-like tasks: three loads in parallel, a failing one, and what its failure blocks.
- * The chain through LoadPrices is the longest by tens of milliseconds, so it is the critical path.
- */
+/** 12 analyst-like tasks: three loads in parallel, a failing one, and what its failure blocks. */
 async function failedRun(): Promise<{ run: RunRecord; view: GraphView }> {
   const pipeline = testPipeline('Sales & <Prices>');
   const step = (name: string, dependencies: string[], ms: number, fail = false) =>
@@ -129,7 +126,9 @@ test('the HTML page opens in Chromium with no network, every task drawn in the g
     assert.deepEqual(bars.map((bar) => bar.name).sort(), ran.sort(), 'one bar per task that ran');
     for (const bar of bars) assert.ok(bar.width > 0, `${bar.name}'s bar has a width`);
     const critical = await page.$$eval('svg.timeline .row.critical rect.bar', (elements) => elements.map((element) => element.getAttribute('data-task')));
-    assert.deepEqual(critical, ['LoadPrices', 'a<b>&c', 'Join', 'Totals by region', 'Chart'], 'the critical path, outlined');
+    // Which load Join waited on longest depends on how busy the machine is; the rest of the chain does not.
+    assert.deepEqual(critical, criticalPath(run, view), 'the critical path, outlined');
+    assert.deepEqual(critical.slice(-3), ['Join', 'Totals by region', 'Chart']);
 
     assert.deepEqual(requests, [url], 'the page fetched nothing but itself');
   } finally {
