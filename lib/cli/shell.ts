@@ -111,10 +111,14 @@ const ANSI = { red: 31, green: 32, yellow: 33, cyan: 36, dim: 2, bold: 1 } as co
 export class Shell {
   /** The pipeline the shell works on. */
   readonly pipeline: Pipeline<any>;
+  /** The first line printed (see the options). */
   readonly title: string;
+  /** Printed under the title. */
   readonly header: string;
   readonly prompt: string;
+  /** Whether errors that are not littlepipes' own show their stack. */
   readonly verbose: boolean;
+  /** Whether the output is coloured. */
   readonly color: boolean;
   /** When true, `execute` prints one summary line instead of progress and the report table. Toggled by `quiet`. */
   quiet = false;
