@@ -186,3 +186,18 @@ export class RunCancelledError extends LittlepipesError {
     });
   }
 }
+
+/** A result is larger than the configured store takes (stores other than the local one keep results inside their entries). */
+export class ResultTooLargeError extends LittlepipesError {
+  constructor(readonly task: string, readonly bytes: number, readonly limit: number) {
+    super(
+      'ERR_RESULT_TOO_LARGE',
+      `${task}'s result is ${megabytes(bytes)} serialized; the configured store takes results up to ${megabytes(limit)}. ` +
+        'Return something smaller (write the data to a file, list it in outputs and return its path), or use the local cache, which keeps large results as files.',
+    );
+  }
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}

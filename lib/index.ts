@@ -24,6 +24,7 @@ export {
   CacheStoreError,
   PipelineLoadError,
   TaskTimeoutError,
+  ResultTooLargeError,
   CodeAnalysisError,
   InputFileError,
   OutputFileError,

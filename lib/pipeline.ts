@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type Keyv from 'keyv';
@@ -36,6 +37,17 @@ export interface PipelineOptions {
    * @default 'info'
    */
   logLevel?: string;
+  /**
+   * Fields written as `[redacted]` in task logs: pino's redact paths.
+   * @example new Pipeline('Billing', { redact: ['password', 'headers.authorization', 'customers[*].email'] })
+   */
+  redact?: readonly string[];
+  /**
+   * The project's name, which namespaces the pipeline's keys in a shared `store`, so that two
+   * projects with a pipeline of the same name never see each other's results.
+   * @default the name in the nearest package.json, else the working directory's name
+   */
+  project?: string;
 }
 
 /** Options of `execute()`. */
@@ -100,7 +112,7 @@ export interface CacheListing {
 
 /** The default number of tasks run at once. */
 export const DEFAULT_CONCURRENCY = 4;
-const PIPELINE_OPTIONS = ['cacheDir', 'store', 'logLevel'] as const;
+const PIPELINE_OPTIONS = ['cacheDir', 'store', 'logLevel', 'redact', 'project'] as const;
 const EXECUTE_OPTIONS = ['force', 'only', 'skip', 'concurrency', 'signal', 'progress', 'events'] as const;
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
@@ -140,6 +152,10 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     }
     if (options.logLevel !== undefined && !LOG_LEVELS.includes(options.logLevel)) {
       throw new InvalidOptionError('logLevel', `Pipeline "${name}": logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${describeValue(options.logLevel)}.`);
+    }
+    if (options.redact !== undefined) stringList(`Pipeline "${name}"`, 'redact', options.redact);
+    if (options.project !== undefined && (typeof options.project !== 'string' || options.project.trim() === '')) {
+      throw new InvalidOptionError('project', `Pipeline "${name}": project must be a non-empty name, got ${describeValue(options.project)}.`);
     }
     this.name = name;
     this.cacheDir = path.resolve(options.cacheDir ?? process.env.LITTLEPIPES_DIR ?? '.littlepipes');
@@ -426,7 +442,9 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
   }
 
   #openStore(): ResultStore {
-    this.#store ??= new ResultStore({ pipeline: this.name, cacheDir: this.cacheDir, store: this.#options.store });
+    // A shared store may hold many projects' pipelines: keys carry the project too.
+    const namespace = this.#options.store ? `${this.#options.project ?? projectName()}/${this.name}` : this.name;
+    this.#store ??= new ResultStore({ pipeline: this.name, namespace, cacheDir: this.cacheDir, store: this.#options.store });
     return this.#store;
   }
 
@@ -434,6 +452,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     if (!this.#logs) {
       this.#logs = TaskLogs.in(path.join(this.cacheDir, 'logs', this.name));
       if (this.#logLevel) this.#logs.level = this.#logLevel;
+      if (this.#options.redact) this.#logs.redact = this.#options.redact;
     }
     return this.#logs;
   }
@@ -464,5 +483,18 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
       concurrency,
       signal,
     };
+  }
+}
+
+/** The name in the nearest package.json above the working directory, else the directory's own name. */
+function projectName(): string {
+  for (let folder = process.cwd(); ; folder = path.dirname(folder)) {
+    try {
+      const name = (JSON.parse(fs.readFileSync(path.join(folder, 'package.json'), 'utf8')) as { name?: unknown }).name;
+      if (typeof name === 'string' && name !== '') return name;
+    } catch {
+      // No package.json here, or not one with a name: look further up.
+    }
+    if (path.dirname(folder) === folder) return path.basename(process.cwd());
   }
 }

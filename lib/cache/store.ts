@@ -1,18 +1,30 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Keyv, { type KeyvStoreAdapter } from 'keyv';
-import { CacheStoreError } from '../errors.js';
+import { CacheStoreError, ResultTooLargeError } from '../errors.js';
 import { hashResult, prepareHashing } from '../fingerprint/hash.js';
 import { decodeValue } from './codec.js';
 import { type CacheEntry, type StoredValue, isCacheEntry } from './entry.js';
 import { Leases } from './leases.js';
+import { setAsideIfDamaged } from './sqlite-file.js';
 import { BatchingSqliteStore } from './sqlite-store.js';
 import type { RunRecord } from '../report/run-report.js';
 
 /** Values up to this size live inside the entry; larger ones go to a file when the store is the local SQLite one. */
 const INLINE_LIMIT = 64 * 1024;
+/** Bumped when the layout of the cache changes in a way older versions would misread. */
+export const CACHE_FORMAT = 1;
+/** Where a cache records the format it was written in. */
+const FORMAT_KEY = 'littlepipes:format';
+const OWN_VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 /** How many past runs the history keeps. */
 export const HISTORY_LENGTH = 20;
+/**
+ * The largest result kept inside an entry of a store other than the local one: base64 makes it a
+ * third larger, and Redis refuses values over 512 MB, PostgreSQL's text over 1 GB.
+ */
+export const STORE_VALUE_LIMIT = 256 * 1024 * 1024;
 /** Keys per read: large enough that 10,000 tasks take two queries, small enough for any store's `getMany`. */
 const READ_CHUNK = 5000;
 
@@ -21,6 +33,8 @@ export interface ResultStoreOptions {
   pipeline: string;
   /** Folder of the default SQLite store and of large values. */
   cacheDir: string;
+  /** The keys' prefix in the store; the pipeline's name by default. */
+  namespace?: string;
   /** A Keyv store adapter (or a Keyv instance) to use instead of the local SQLite file. */
   store?: KeyvStoreAdapter | Keyv | Map<unknown, unknown>;
 }
@@ -55,22 +69,34 @@ export class ResultStore {
   #commitWaiters: (() => void)[] = [];
 
   constructor(options: ResultStoreOptions) {
-    const common = { namespace: options.pipeline, serialize: JSON.stringify, deserialize: JSON.parse, throwOnErrors: true, emitErrors: false };
+    const namespace = options.namespace ?? options.pipeline;
+    const common = { namespace, serialize: JSON.stringify, deserialize: JSON.parse, throwOnErrors: true, emitErrors: false };
     if (options.store instanceof Keyv) {
       this.#keyv = options.store;
-      this.#keyv.namespace = options.pipeline;
+      this.#keyv.namespace = namespace;
       this.location = 'the configured Keyv store';
-      this.#ready = prepareHashing();
+      this.#ready = (async () => {
+        await prepareHashing();
+        await this.#checkFormat();
+      })();
     } else if (options.store) {
       this.#keyv = new Keyv({ ...common, store: options.store as KeyvStoreAdapter });
       this.location = 'the configured Keyv store';
-      this.#ready = prepareHashing();
+      this.#ready = (async () => {
+        await prepareHashing();
+        await this.#checkFormat();
+      })();
     } else {
       const file = path.join(options.cacheDir, 'cache.sqlite');
       try {
-        fs.mkdirSync(options.cacheDir, { recursive: true });
+        // Results and logs may hold private data: only their owner may read the folder.
+        fs.mkdirSync(options.cacheDir, { recursive: true, mode: 0o700 });
       } catch (error) {
         throw new CacheStoreError(`Cannot create the cache folder ${options.cacheDir}: ${(error as Error).message}. Choose another folder with the cacheDir option or LITTLEPIPES_DIR.`, { cause: error });
+      }
+      const damaged = setAsideIfDamaged(file);
+      if (damaged) {
+        process.emitWarning(`The cache file ${file} ${damaged.problem}. It was moved to ${damaged.movedTo} and a new cache was started; results will be computed again.`, { code: 'LITTLEPIPES_CACHE_RECOVERED' });
       }
       this.#sqlite = new BatchingSqliteStore({ uri: `sqlite://${file}`, busyTimeout: 15_000 });
       this.#sqlite.on('error', () => {}); // Reported through the rejected query instead.
@@ -84,9 +110,32 @@ export class ResultStore {
         await prepareHashing();
         await sqlite.query('PRAGMA journal_mode=WAL');
         await sqlite.query('PRAGMA synchronous=NORMAL');
+        // SQLite gives its -wal and -shm files the database file's permissions.
+        await fs.promises.chmod(file, 0o600);
+        await this.#checkFormat();
       })().catch((error: unknown) => {
         throw this.#storeError('open', error);
       });
+    }
+    // Whoever uses the store awaits #ready and gets its error; until then it is not unhandled.
+    this.#ready.catch(() => {});
+  }
+
+  /**
+   * Refuses a cache written by a newer littlepipes, whose layout this one may misread; marks a
+   * new cache with this version's format.
+   */
+  async #checkFormat(): Promise<void> {
+    const mark = await this.#keyv.get<{ format?: unknown; version?: unknown }>(FORMAT_KEY);
+    if (mark === undefined) {
+      await this.#keyv.set(FORMAT_KEY, { format: CACHE_FORMAT, version: OWN_VERSION });
+      return;
+    }
+    if (typeof mark?.format === 'number' && mark.format > CACHE_FORMAT) {
+      throw new CacheStoreError(
+        `${this.location} was written by a newer littlepipes (${String(mark.version)}, cache format ${mark.format}); this one (${OWN_VERSION}) reads format ${CACHE_FORMAT}. ` +
+          'Upgrade littlepipes, or give this project another cache folder (cacheDir or LITTLEPIPES_DIR).',
+      );
     }
   }
 
@@ -166,6 +215,7 @@ export class ResultStore {
    * otherwise written to its own file (atomically, by rename) while its hash is computed.
    */
   storeValue(task: string, bytes: Buffer): { hash: string; value: StoredValue } | Promise<{ hash: string; value: StoredValue }> {
+    if (!this.#blobDir && bytes.length > STORE_VALUE_LIMIT) throw new ResultTooLargeError(task, bytes.length, STORE_VALUE_LIMIT);
     if (!this.#blobDir || bytes.length <= INLINE_LIMIT) {
       // Synchronous on purpose: most results are small, and a run of thousands should not pay a promise each.
       return { hash: hashResult(bytes), value: { inline: bytes.toString('base64') } };
@@ -174,11 +224,11 @@ export class ResultStore {
   }
 
   async #writeBlob(task: string, bytes: Buffer, blobDir: string): Promise<{ hash: string; value: StoredValue }> {
-    this.#blobDirReady ??= fs.promises.mkdir(blobDir, { recursive: true });
+    this.#blobDirReady ??= fs.promises.mkdir(blobDir, { recursive: true, mode: 0o700 });
     await this.#blobDirReady;
     const temporary = path.join(blobDir, `.${task}.${process.pid}.${Date.now()}.tmp`);
     try {
-      const file = await fs.promises.open(temporary, 'w');
+      const file = await fs.promises.open(temporary, 'w', 0o600);
       let hash: string;
       try {
         // The whole buffer goes to libuv in one write request, so the disk works while this
@@ -411,7 +461,8 @@ export class ResultStore {
 
   #storeError(action: string, error: unknown): CacheStoreError {
     if (error instanceof CacheStoreError) return error;
-    return new CacheStoreError(`Cannot ${action} the cache at ${this.location}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    const message = (error as Error)?.message ?? String(error);
+    return new CacheStoreError(`Cannot ${action} the cache at ${this.location}: ${message.replace(/\.$/, '')}.${adviceFor(message)}`, { cause: error });
   }
 }
 
@@ -420,6 +471,23 @@ async function writeAll(file: fs.promises.FileHandle, bytes: Buffer): Promise<vo
     const { bytesWritten } = await file.write(bytes, offset, bytes.length - offset);
     offset += bytesWritten;
   }
+}
+
+/** What to do about a store error, from what it says. */
+function adviceFor(message: string): string {
+  if (/SQLITE_FULL|ENOSPC|EFBIG|EDQUOT|disk is full|too large/i.test(message)) {
+    return ' The disk is full: free some space, or move the cache to another disk with the cacheDir option or LITTLEPIPES_DIR. Results already cached are kept.';
+  }
+  if (/SQLITE_CORRUPT|SQLITE_NOTADB|malformed|not a database/i.test(message)) {
+    return ' The cache file is damaged: delete it (or move it aside) and run again; results will be computed again.';
+  }
+  if (/SQLITE_CANTOPEN|EACCES|EPERM|EROFS|readonly/i.test(message)) {
+    return ' Check that the cache folder is writable, or choose another with the cacheDir option or LITTLEPIPES_DIR.';
+  }
+  if (/SQLITE_BUSY|locked/i.test(message)) {
+    return ' Another process held the cache for too long; run again.';
+  }
+  return '';
 }
 
 function entryKey(task: string): string {

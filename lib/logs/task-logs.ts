@@ -46,7 +46,8 @@ export class TaskLogs {
   }
 
   readonly folder: string;
-  readonly #root: Logger;
+  #root: Logger;
+  #redact: readonly string[] = [];
   readonly #loggers = new Map<string, Logger>();
   #pending = new Map<string, string[]>();
   /** Bytes in each file written by this process, once its size has been read. */
@@ -58,7 +59,23 @@ export class TaskLogs {
 
   private constructor(folder: string) {
     this.folder = folder;
-    this.#root = pino({ level: 'info' }, { write: (line: string) => this.#route(line) });
+    this.#root = this.#makeRoot('info');
+  }
+
+  #makeRoot(level: string): Logger {
+    const redact = this.#redact.length > 0 ? { redact: { paths: [...this.#redact], censor: '[redacted]' } } : {};
+    return pino({ level, ...redact }, { write: (line: string) => this.#route(line) });
+  }
+
+  /**
+   * Fields written as `[redacted]` in every task's lines (pino's redact paths, such as
+   * `password` or `headers.authorization`). Changing them makes new loggers.
+   */
+  set redact(paths: readonly string[]) {
+    if (paths.length === this.#redact.length && paths.every((entry, index) => entry === this.#redact[index])) return;
+    this.#redact = [...paths];
+    this.#root = this.#makeRoot(this.#root.level);
+    this.#loggers.clear();
   }
 
   /** The logger of a task; created once per task name. */
@@ -123,7 +140,7 @@ export class TaskLogs {
   async #write(batch: [string, string[]][]): Promise<void> {
     if (this.#broken) return;
     try {
-      await fs.promises.mkdir(this.folder, { recursive: true });
+      await fs.promises.mkdir(this.folder, { recursive: true, mode: 0o700 });
       let next = 0;
       const worker = async () => {
         while (next < batch.length) {
@@ -146,7 +163,7 @@ export class TaskLogs {
       size = 0;
     }
     this.#sizes.set(file, size + Buffer.byteLength(text));
-    await fs.promises.appendFile(file, text);
+    await fs.promises.appendFile(file, text, { mode: 0o600 });
   }
 
   #writeSync(): void {
@@ -154,8 +171,8 @@ export class TaskLogs {
     const batch = [...this.#pending];
     this.#pending = new Map();
     try {
-      fs.mkdirSync(this.folder, { recursive: true });
-      for (const [task, lines] of batch) fs.appendFileSync(this.file(task), lines.join(''));
+      fs.mkdirSync(this.folder, { recursive: true, mode: 0o700 });
+      for (const [task, lines] of batch) fs.appendFileSync(this.file(task), lines.join(''), { mode: 0o600 });
     } catch (error) {
       this.#disable(error);
     }

@@ -6,7 +6,7 @@ import type { Leases } from '../cache/leases.js';
 import type { ResultStore } from '../cache/store.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { TaskTimeoutError, UncacheableResultError, UndeclaredDependencyError } from '../errors.js';
+import { ResultTooLargeError, TaskTimeoutError, UncacheableResultError, UndeclaredDependencyError } from '../errors.js';
 import { definitionFingerprint } from '../fingerprint/definition.js';
 import { recordOutputs } from '../fingerprint/files.js';
 import type { PipelineGraph } from '../graph/graph.js';
@@ -546,7 +546,7 @@ function asError(task: string, thrown: unknown): Error {
 
 /** Whether another attempt may fix `error`: the task's own rule, else anything but a mistake in the pipeline's definition. */
 function worthRetrying(policy: RetryPolicy, error: Error): boolean {
-  if (error instanceof UndeclaredDependencyError || error instanceof UncacheableResultError) return false;
+  if (error instanceof UndeclaredDependencyError || error instanceof UncacheableResultError || error instanceof ResultTooLargeError) return false;
   if (!policy.when) return true;
   try {
     return policy.when(error) === true;
