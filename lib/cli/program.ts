@@ -58,9 +58,9 @@ The pipeline module exports \`pipeline\`: export const pipeline = new Pipeline('
     .command('shell')
     .description('an interactive shell: list tasks, peek at results, run, plan, clear (type help inside)')
     .action(async () => {
-      const { pipeline, verbose } = program.opts<GlobalOptions>();
+      const { pipeline, verbose, color } = program.opts<GlobalOptions>();
       const { runShell } = await import('./commands/shell.js');
-      context.exit(await runShell({ pipeline, verbose }));
+      context.exit(await runShell({ pipeline, verbose, ...(color === false ? { color: false } : {}) }));
     });
   for (const command of program.commands) command.exitOverride().configureOutput(program.configureOutput());
 

@@ -27,7 +27,7 @@ Examples:
     .action(async (flags: GraphFlags) => {
       const { pipeline } = await context.load();
       // Loaded here, not at start-up: the layout engine is only needed to draw.
-      const { asciiGraph, dotGraph, graphViewFromPlan, htmlPage, mermaidGraph, mermaidTimeline } = await import('../../report/pictures/index.js');
+      const { asciiGraph, dotGraph, graphViewFromPlan, graphViewFromRun, htmlPage, mermaidGraph, mermaidTimeline } = await import('../../report/pictures/index.js');
       const [lastRun] = await pipeline.history({ limit: 1 });
       if (flags.timeline) {
         if (!lastRun) {
@@ -35,7 +35,8 @@ Examples:
           context.exit(EXIT.failed);
           return;
         }
-        context.output.out(mermaidTimeline(lastRun));
+        // With the graph, the critical path is marked.
+        context.output.out(mermaidTimeline(lastRun, graphViewFromRun(pipeline.tasks, lastRun)));
         return;
       }
       const view = graphViewFromPlan(pipeline.tasks, await pipeline.plan());
