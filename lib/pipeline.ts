@@ -15,6 +15,7 @@ import type { RunRecord, RunReport } from './report/run-report.js';
 import { refreshCodeAnalysis } from './fingerprint/definition.js';
 import { currentFiles, describeReason, entryStaleness, fileStaleness, upstreamChange } from './run/freshness.js';
 import { type Plan, planRun } from './run/plan.js';
+import { INTERRUPTED_EXIT_CODE, interruptOnCtrlC } from './run/interrupt.js';
 import { Run, type RunSettings } from './run/runner.js';
 import { type AnyTask, type ResultOf, Task } from './task.js';
 
@@ -114,6 +115,7 @@ export interface CacheListing {
 export const DEFAULT_CONCURRENCY = 4;
 const PIPELINE_OPTIONS = ['cacheDir', 'store', 'logLevel', 'redact', 'project'] as const;
 const EXECUTE_OPTIONS = ['force', 'only', 'skip', 'concurrency', 'signal', 'progress', 'events'] as const;
+const EVENT_NAMES = ['taskStarted', 'taskFinished', 'runFinished'] as const;
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 /** The results a pipeline's tasks produce, by task name, accumulated by chained `add()` calls. */
@@ -145,8 +147,15 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
   constructor(name: string, options: PipelineOptions = {}) {
     const problem = nameProblem(name);
     if (problem) throw new InvalidOptionError('name', `Pipeline name: ${problem}. Use a short name such as "Sales".`);
-    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', `Pipeline "${name}": options must be an object, got ${describeValue(options)}.`);
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidOptionError('options', `Pipeline "${name}": options must be an object, got ${describeValue(options)}.`);
     rejectUnknownOptions(`Pipeline "${name}"`, options, PIPELINE_OPTIONS);
+    if (options.store !== undefined && !isStore(options.store)) {
+      throw new InvalidOptionError(
+        'store',
+        `Pipeline "${name}": store must be a Keyv instance, a Keyv store adapter (with get, set, delete and clear) or a Map, got ${describeValue(options.store)}.` +
+          (typeof options.store === 'string' ? ' For a URL, pass its adapter: new KeyvRedis(url), say.' : ''),
+      );
+    }
     if (options.cacheDir !== undefined && (typeof options.cacheDir !== 'string' || options.cacheDir === '')) {
       throw new InvalidOptionError('cacheDir', `Pipeline "${name}": cacheDir must be a folder path, got ${describeValue(options.cacheDir)}.`);
     }
@@ -289,6 +298,8 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
   async #execute(options: ExecuteOptions): Promise<RunReport> {
     const settings = this.#runSettings(options);
     const graph = this.#validGraph();
+    const interrupt = settings.signal === undefined ? interruptOnCtrlC() : undefined;
+    if (interrupt) settings.signal = interrupt.signal;
     refreshCodeAnalysis(); // See the source files as they are now.
     const display = options.progress === false ? silentProgress : (notebookProgress(graph.order.length) ?? terminalProgress(graph.order.length));
     const progress = options.events ? alsoTell(display, options.events) : display;
@@ -300,11 +311,18 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     try {
       const report = await run.execute();
       await this.#openStore().recordRun(report.toJSON());
+      if (interrupt?.interrupted()) {
+        // What Ctrl-C would have done, once the run has stopped cleanly, its results are
+        // committed (the run's end waits for that) and its report is shown.
+        await this.#logs?.flush();
+        process.exit(INTERRUPTED_EXIT_CODE);
+      }
       if (run.cancelled) throw new RunCancelledError(report, options.signal?.reason);
       if (report.failed.length > 0) throw new PipelineRunError(report);
       return report;
     } finally {
       this.#currentRun = undefined;
+      interrupt?.dispose();
     }
   }
 
@@ -459,7 +477,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
 
   /** Validates `execute()` options (also taken by `method`), naming the option and the task that is wrong. */
   #runSettings(options: ExecuteOptions, method: 'execute' | 'plan' | 'explain' | 'verify' = 'execute'): RunSettings {
-    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', `${method}(): options must be an object, got ${describeValue(options)}.`);
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidOptionError('options', `${method}(): options must be an object, got ${describeValue(options)}.`);
     rejectUnknownOptions(`${method}()`, options, EXECUTE_OPTIONS);
     const names = (option: 'force' | 'only' | 'skip', value: unknown) => {
       const list = stringList(`${method}()`, option, value);
@@ -471,8 +489,14 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
       throw new InvalidOptionError('concurrency', `${method}(): concurrency must be a whole number from 1 up, got ${describeValue(concurrency)}. Try ${Math.max(2, os.availableParallelism())}.`);
     }
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError('signal', `${method}(): signal must be an AbortSignal, got ${describeValue(signal)}.`);
-    if (options.events !== undefined && (typeof options.events !== 'object' || options.events === null)) {
+    if (options.events !== undefined && (typeof options.events !== 'object' || options.events === null || Array.isArray(options.events))) {
       throw new InvalidOptionError('events', `${method}(): events must be an object of functions (taskStarted, taskFinished, runFinished), got ${describeValue(options.events)}.`);
+    }
+    if (options.events !== undefined) {
+      rejectUnknownOptions(`${method}(): events`, options.events, EVENT_NAMES);
+      for (const [event, handler] of Object.entries(options.events)) {
+        if (handler !== undefined && typeof handler !== 'function') throw new InvalidOptionError('events', `${method}(): events.${event} must be a function, got ${describeValue(handler)}.`);
+      }
     }
     if (progress !== undefined && typeof progress !== 'boolean') throw new InvalidOptionError('progress', `${method}(): progress must be true or false, got ${describeValue(progress)}.`);
     if (typeof force !== 'boolean' && !Array.isArray(force)) throw new InvalidOptionError('force', `${method}(): force must be true, false or an array of task names, got ${describeValue(force)}.`);
@@ -484,6 +508,14 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
       signal,
     };
   }
+}
+
+/** What Keyv accepts as a store: a Map, or an object with its adapter's four methods (a Keyv instance has them too). */
+function isStore(store: unknown): boolean {
+  if (store instanceof Map) return true;
+  if (typeof store !== 'object' || store === null) return false;
+  const methods = store as Record<string, unknown>;
+  return ['get', 'set', 'delete', 'clear'].every((method) => typeof methods[method] === 'function');
 }
 
 /** The name in the nearest package.json above the working directory, else the directory's own name. */

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { REPO } from './cli/project.js';
+import { temporaryFolder } from './helpers.js';
+
+/** A script that runs a pipeline with a task that takes a minute; it never handles SIGINT itself. */
+function script(folder: string, ignoresSignal: boolean): string {
+  const file = path.join(folder, 'slow.mjs');
+  fs.writeFileSync(file, `
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pipeline, Task } from ${JSON.stringify(path.join(REPO, 'dist', 'index.js'))};
+const pipeline = new Pipeline('Slow', { cacheDir: ${JSON.stringify(path.join(folder, 'cache'))} }).add(
+  new Task('Quick').process('run', () => 1),
+  new Task('Long', { dependencies: ['Quick'] }).process('run', async (t) => {
+    ${ignoresSignal ? 'await sleep(60_000);' : 'await sleep(60_000, undefined, { signal: t.signal });'}
+    return 2;
+  }),
+  new Task('After', { dependencies: ['Long'] }).process('run', () => 3),
+);
+await pipeline.execute();
+console.log('not reached');
+`);
+  return file;
+}
+
+function start(file: string) {
+  const child = spawn(process.execPath, [file], { env: { ...process.env, CI: '1', NO_COLOR: '1' } });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const waitFor = async (text: string) => {
+    const deadline = Date.now() + 20_000;
+    while (!output.includes(text)) {
+      if (Date.now() > deadline) throw new Error(`no "${text}" in:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  return { child, exited, waitFor, output: () => output };
+}
+
+test('Ctrl-C in a script stops the run through the tasks\' signal, shows the report so far, keeps what finished, and exits 130', async () => {
+  const folder = temporaryFolder();
+  const file = script(folder, false);
+  const run = start(file);
+  await run.waitFor('▶ Long started');
+  run.child.kill('SIGINT');
+  assert.equal(await run.exited, 130);
+  const output = run.output();
+  assert.match(output, /Interrupted: stopping the running tasks/);
+  assert.match(output, /Long +│ cancelled/);
+  assert.match(output, /Quick +│ ran/);
+  assert.doesNotMatch(output, /not reached|^\s+at .+:\d+:\d+/m);
+  // Started again, Quick is served from the cache and Long starts afresh.
+  const again = start(file);
+  await again.waitFor('▶ Long started');
+  assert.doesNotMatch(again.output(), /Quick started/);
+  again.child.kill('SIGKILL');
+});
+
+test('a second Ctrl-C quits at once, even when a task ignores its signal', async () => {
+  const folder = temporaryFolder();
+  const run = start(script(folder, true));
+  await run.waitFor('▶ Long started');
+  run.child.kill('SIGINT');
+  await run.waitFor('Interrupted');
+  const sent = Date.now();
+  run.child.kill('SIGINT');
+  assert.equal(await run.exited, 130);
+  assert.ok(Date.now() - sent < 5000, 'it did not wait for the task');
+});
