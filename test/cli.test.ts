@@ -216,3 +216,27 @@ test('--help works for the program and every command, with examples', async () =
     assert.match(help.stdout, /Examples:\n  \$ littlepipes/, `${command} --help has examples`);
   }
 });
+
+test('run --html writes a picture of the run: every task drawn, a timeline bar for each that ran', async () => {
+  const project = makeProject();
+  const result = await cli(project, 'run', '--html', 'run.html');
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /Picture of the run: .*run\.html/);
+  const html = fs.readFileSync(path.join(project, 'run.html'), 'utf8');
+  assert.doesNotMatch(html, /http-equiv="refresh"/, 'the finished page no longer refreshes itself');
+  for (const name of ['Load', 'Clean', 'Totals', 'Report']) {
+    assert.ok((html.match(new RegExp(`data-task="${name}"`, 'g')) ?? []).length >= 2, `${name} has a node and a timeline bar`);
+  }
+});
+
+test('show --full prints every item of a large result', async () => {
+  const project = makeProject(`import { Pipeline, Task } from 'littlepipes';
+export const pipeline = new Pipeline('Big').add(new Task('Numbers').process('run', () => Array.from({ length: 500 }, (_, i) => i)));`);
+  await cli(project, 'run');
+  const summary = await cli(project, 'show', 'Numbers');
+  assert.match(summary.stdout, /array of 500 items/);
+  assert.match(summary.stdout, /\.\.\. 480 more items/);
+  const full = await cli(project, 'show', 'Numbers', '--full');
+  assert.match(full.stdout, /499/);
+  assert.doesNotMatch(full.stdout, /more items/);
+});

@@ -49,7 +49,7 @@ Exit codes: 0 all ran or were fresh, 1 a task failed, 2 bad usage or an invalid 
       process.on('SIGINT', onInterrupt);
       const live = flags.html ? await livePicture(context, flags.html, options) : undefined;
       try {
-        const report = await pipeline.execute({ ...options, signal: controller.signal, progress: !flags.json, events: live });
+        const report = await pipeline.execute({ ...options, signal: controller.signal, progress: !flags.json, ...(live ? { events: live.events } : {}) });
         if (flags.json) context.output.out(JSON.stringify(report.toJSON(), null, 2));
       } catch (error) {
         if (!(error instanceof PipelineRunError || error instanceof RunCancelledError)) throw error;
@@ -108,20 +108,23 @@ async function livePicture(context: CommandContext, file: string, options: Execu
   };
   redraw();
   return {
-    taskStarted(name: string) {
-      running.add(name);
-      redraw();
+    events: {
+      taskStarted(name: string) {
+        running.add(name);
+        redraw();
+      },
+      taskFinished(task: TaskReport) {
+        running.delete(task.name);
+        finished.push(task);
+        redraw();
+      },
+      runFinished(report: { toJSON(): RunRecord }) {
+        const record = report.toJSON();
+        write(htmlPage({ graph: graphViewFromRun(tasks, record), run: record, title: pipeline.name }));
+        context.output.err(`Picture of the run: ${target}`);
+      },
     },
-    taskFinished(task: TaskReport) {
-      running.delete(task.name);
-      finished.push(task);
-      redraw();
-    },
-    runFinished(report: { toJSON(): RunRecord }) {
-      const record = report.toJSON();
-      write(htmlPage({ graph: graphViewFromRun(tasks, record), run: record, title: pipeline.name }));
-      context.output.err(`Picture of the run: ${target}`);
-    },
+    /** Resolves once every page started has been written. */
     get finished() {
       return writing;
     },
