@@ -330,3 +330,10 @@ test('a graph of 60 tasks renders in every format', () => {
   const [, width, height] = html.match(/<svg class="dag" [^>]*width="(\d+)" height="(\d+)"/)!;
   assert.ok(Number(width) > 0 && Number(height) > 0, `a drawing of ${width} × ${height}`);
 });
+
+test('the pictures are a separate entry of the package, littlepipes/pictures, as the README shows', async () => {
+  const entry = (await import('littlepipes/pictures')) as Record<string, unknown>;
+  for (const name of ['graphViewFromPlan', 'graphViewFromRun', 'htmlPage', 'mermaidGraph', 'mermaidTimeline', 'dotGraph', 'asciiGraph', 'criticalPath']) {
+    assert.equal(typeof entry[name], 'function', name);
+  }
+});
