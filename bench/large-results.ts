@@ -85,6 +85,22 @@ const CASES: Case[] = [
       return y instanceof Float64Array && y.length === x.length && y[0] === x[0] && y[x.length - 1] === x[x.length - 1];
     },
   },
+  {
+    // The reliability issue's big result: stored as a file beside the cache, as any large one.
+    key: 'float64-500',
+    label: '(d) Float64Array, 500 MB (65,536,000)',
+    rounds: 3,
+    make: () => {
+      const array = new Float64Array(65_536_000);
+      for (let i = 0; i < array.length; i++) array[i] = i % 1000;
+      return array;
+    },
+    same: (a, b) => {
+      const x = a as Float64Array;
+      const y = b as Float64Array;
+      return y instanceof Float64Array && y.length === x.length && y[12_345_678] === x[12_345_678] && y[x.length - 1] === x[x.length - 1];
+    },
+  },
 ];
 
 interface Round {
