@@ -201,3 +201,10 @@ export class ResultTooLargeError extends LittlepipesError {
 function megabytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
+
+/** A resource a task uses is not provided, could not be made, or is used without being declared in `uses`. */
+export class ResourceError extends LittlepipesError {
+  constructor(readonly resource: string, message: string, options?: { cause?: unknown }) {
+    super('ERR_RESOURCE', message, options);
+  }
+}

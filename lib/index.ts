@@ -25,6 +25,7 @@ export {
   PipelineLoadError,
   TaskTimeoutError,
   ResultTooLargeError,
+  ResourceError,
   CodeAnalysisError,
   InputFileError,
   OutputFileError,

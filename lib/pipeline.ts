@@ -16,6 +16,7 @@ import { refreshCodeAnalysis } from './fingerprint/definition.js';
 import { currentFiles, describeReason, entryStaleness, fileStaleness, upstreamChange } from './run/freshness.js';
 import { type Plan, planRun } from './run/plan.js';
 import { INTERRUPTED_EXIT_CODE, interruptOnCtrlC } from './run/interrupt.js';
+import { type ResourceFactory, RunResources } from './run/resources.js';
 import { Run, type RunSettings } from './run/runner.js';
 import { type AnyTask, type ResultOf, Task } from './task.js';
 
@@ -141,6 +142,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
   #store: ResultStore | undefined;
   #logs: TaskLogs | undefined;
   #currentRun: Run | undefined;
+  readonly #resources = new Map<string, ResourceFactory>();
   #logLevel: string | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -211,6 +213,24 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     for (const [name, task] of adding) this.#tasks.set(name, task);
     this.#graph = undefined;
     return this as unknown as Pipeline<Results & ResultsOf<Tasks>>;
+  }
+
+  /**
+   * Provides a resource tasks can use: a database connection, a client, a pool. It is made once
+   * per run, when the first task that uses it starts, and closed when the run ends (its `close`,
+   * `dispose` or `end`, whichever it has). Tasks name what they use in their `uses` option and get
+   * it with `t.use(name)`. Resources are neither cached nor part of a task's fingerprint.
+   *
+   * @example
+   * pipeline.provide('db', async () => (await DuckDBInstance.create('sales.duckdb')).connect());
+   * new Task('Totals', { uses: ['db'] }).process('run', async (t) => (await t.use<DuckDBConnection>('db').runAndReadAll('SELECT 1')).getRows());
+   */
+  provide(name: string, factory: ResourceFactory): this {
+    const problem = nameProblem(name);
+    if (problem) throw new InvalidOptionError('name', `pipeline.provide(): resource name: ${problem}.`);
+    if (typeof factory !== 'function') throw new InvalidOptionError('factory', `pipeline.provide('${name}'): the second argument must be a function that makes the resource, got ${describeValue(factory)}.`);
+    this.#resources.set(name, factory);
+    return this;
   }
 
   /** Replaces the task of the same name with a new definition (in a notebook, after editing a cell). */
@@ -304,7 +324,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     const display = options.progress === false ? silentProgress : (notebookProgress(graph.order.length) ?? terminalProgress(graph.order.length));
     const progress = options.events ? alsoTell(display, options.events) : display;
     const run = new Run(
-      { pipeline: this, tasks: this.#tasks, graph, store: this.#openStore(), logs: this.#taskLogs(), progress },
+      { pipeline: this, tasks: this.#tasks, graph, store: this.#openStore(), logs: this.#taskLogs(), progress, resources: new RunResources(this.#resources) },
       settings,
     );
     this.#currentRun = run;

@@ -56,6 +56,12 @@ export interface TaskOptions {
    */
   retries?: number | RetryOptions;
   /**
+   * The resources the task uses (see `pipeline.provide`), which it gets with `t.use(name)`.
+   * Each is made before the task starts, once per run.
+   * @example new Task('Totals', { uses: ['db'] })
+   */
+  uses?: readonly string[];
+  /**
    * Milliseconds an attempt may take. Past it, the task's signal (`t.signal`) aborts and the
    * attempt fails with a TaskTimeoutError, whether or not the task stops; a retry may follow.
    * @example new Task('Query', { timeout: 30_000 })
@@ -101,7 +107,7 @@ export interface RetryPolicy {
   when: ((error: Error) => boolean) | undefined;
 }
 
-const KNOWN_OPTIONS = ['dependencies', 'expire', 'inputs', 'allowEmptyInputs', 'outputs', 'params', 'description', 'retries', 'timeout'] as const;
+const KNOWN_OPTIONS = ['dependencies', 'expire', 'inputs', 'allowEmptyInputs', 'outputs', 'params', 'description', 'retries', 'timeout', 'uses'] as const;
 const RETRY_OPTIONS = ['count', 'delayMs', 'factor', 'maxDelayMs', 'when'] as const;
 
 /**
@@ -125,6 +131,11 @@ export interface TaskContextBase {
   readonly pipeline: Pipeline<any>;
   /** Which attempt this is: 1, then 2 on the first retry (see the `retries` option). */
   readonly attempt: number;
+  /**
+   * A resource the pipeline provides and the task declares in `uses`.
+   * @example const db = t.use<DuckDBConnection>('db');
+   */
+  use<T = unknown>(name: string): T;
   /**
    * The result of a declared dependency.
    * @example const rows = t.result<Row[]>('Extract');
@@ -184,6 +195,8 @@ export class Task<Name extends string = string, Processes extends ProcessMap = {
   readonly retry: RetryPolicy | undefined;
   /** Milliseconds an attempt may take; undefined for no limit. */
   readonly timeout: number | undefined;
+  /** The resources it uses. */
+  readonly uses: readonly string[];
   readonly #processes = new Map<string, ProcessFunction>();
   /** Where each process was registered, so change detection can find its source. */
   readonly #sites = new Map<string, () => CallSite | undefined>();
@@ -197,12 +210,22 @@ export class Task<Name extends string = string, Processes extends ProcessMap = {
     rejectUnknownOptions(`Task "${name}"`, options, KNOWN_OPTIONS);
     this.name = name;
     this.dependencies = Object.freeze(stringList(`Task "${name}"`, 'dependencies', options.dependencies ?? []));
+    for (const dependency of this.dependencies) {
+      const wrong = nameProblem(dependency);
+      if (wrong) throw new InvalidOptionError('dependencies', `Task "${name}": dependency ${JSON.stringify(dependency)} cannot be a task name: ${wrong}.`);
+    }
     try {
       this.expire = toExpiryPolicy(options.expire);
     } catch (error) {
       throw error instanceof ExpiryPolicyError ? new ExpiryPolicyError(`Task "${name}": ${error.message}`) : error;
     }
-    this.params = plainParams(name, options.params ?? {});
+    try {
+      this.params = plainParams(name, options.params ?? {});
+    } catch (error) {
+      // The params are copied recursively: an object that contains itself never ends.
+      if (!(error instanceof RangeError)) throw error;
+      throw new InvalidOptionError('params', `Task "${name}": params contain a circular reference (an object inside itself), or nest too deeply; params must be plain JSON.`);
+    }
     this.inputs = Object.freeze(pathList(name, 'inputs', options.inputs));
     this.outputs = Object.freeze(pathList(name, 'outputs', options.outputs));
     for (const output of this.outputs) {
@@ -224,6 +247,7 @@ export class Task<Name extends string = string, Processes extends ProcessMap = {
       throw new InvalidOptionError('timeout', `Task "${name}": timeout must be a number of milliseconds above 0, got ${describeValue(options.timeout)}.`);
     }
     this.timeout = options.timeout;
+    this.uses = Object.freeze(stringList(`Task "${name}"`, 'uses', options.uses ?? []));
   }
 
   /**

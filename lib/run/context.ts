@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
-import { UndeclaredDependencyError } from '../errors.js';
+import { ResourceError, UndeclaredDependencyError } from '../errors.js';
 import type { Pipeline } from '../pipeline.js';
 import type { ProcessTiming } from '../report/run-report.js';
 import type { AnyTask, TaskContextBase } from '../task.js';
+import type { RunResources } from './resources.js';
 
 /** What a task's context needs from the run. */
 export interface ContextInputs {
@@ -15,6 +16,8 @@ export interface ContextInputs {
   upstream: ReadonlyMap<string, unknown>;
   /** Which attempt this is, from 1. */
   attempt: number;
+  /** The run's resources. */
+  resources: RunResources;
   /** Receives the time of every process call, in the order processes are first called. */
   timings: Map<string, ProcessTiming>;
 }
@@ -34,6 +37,12 @@ export function createContext(task: AnyTask, inputs: ContextInputs): TaskContext
     outputs: task.outputs,
     pipeline: inputs.pipeline,
     attempt: inputs.attempt,
+    use<T>(name: string): T {
+      if (!task.uses.includes(name)) {
+        throw new ResourceError(name, `${task.name} uses the resource "${name}" without declaring it. Add it to the task's options: uses: ['${name}'].`);
+      }
+      return inputs.resources.get(name) as T;
+    },
     result<T>(name: string): T {
       if (!task.dependencies.includes(name)) throw new UndeclaredDependencyError(task.name, name);
       return inputs.upstream.get(name) as T;

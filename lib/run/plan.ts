@@ -33,6 +33,8 @@ export interface TaskPlan {
    * Present on `wait` tasks, and on `skipped` tasks in that last situation.
    */
   waitsOn?: string[];
+  /** The resources the task uses (its `uses` option), when it has any. */
+  uses?: string[];
 }
 
 /**
@@ -165,6 +167,11 @@ export async function planRun(parts: PlanParts, settings: RunSettings): Promise<
     const [planned, outlook] = planOf(decision, waitsOn, entry?.resultHash ?? NONE);
     outlooks.set(name, outlook);
     plans.push({ name, ...planned });
+  }
+  // What each task uses, so a plan shows which resources a run will make.
+  for (const plan of plans) {
+    const uses = parts.tasks.get(plan.name)!.uses;
+    if (uses.length > 0) plan.uses = [...uses];
   }
   return new Plan(parts.pipeline, plans);
 }

@@ -17,6 +17,7 @@ import type { ProgressListener } from '../report/progress.js';
 import { type ProcessTiming, RunReport, type TaskReport, type TaskStatus } from '../report/run-report.js';
 import type { AnyTask, RetryPolicy } from '../task.js';
 import { createContext } from './context.js';
+import type { RunResources } from './resources.js';
 import { type CurrentFiles, type Decision, type StaleReason, currentFiles, decide, describeReason } from './freshness.js';
 import { SESSION_ID } from './session.js';
 
@@ -38,6 +39,8 @@ export interface RunSettings {
 /** What a run works with. */
 export interface RunParts {
   pipeline: Pipeline<any>;
+  /** The resources tasks use, made as the first task that uses each starts. */
+  resources: RunResources;
   tasks: ReadonlyMap<string, AnyTask>;
   graph: PipelineGraph;
   store: ResultStore;
@@ -264,9 +267,10 @@ export class Run {
       // should not pay a promise for every step of every task.
       const loading = this.#upstreamValues(state);
       const upstream = loading instanceof Promise ? await loading : loading;
+      if (task.uses.length > 0) await this.#parts.resources.prepare(task.name, task.uses);
       const inputs = state.files ? Object.keys(state.files.inputs) : NO_INPUTS;
       const attempt = (number: number, signal: AbortSignal) =>
-        (createContext(task, { pipeline, log, signal, upstream, timings, inputs, attempt: number }).run as () => unknown)();
+        (createContext(task, { pipeline, log, signal, upstream, timings, inputs, attempt: number, resources: this.#parts.resources }).run as () => unknown)();
       const returned = task.retry || task.timeout ? this.#attempts(state, log, attempt) : attempt(1, this.#controller.signal);
       const result = returned instanceof Promise ? await returned : returned;
       if (this.#cancelled) throw this.#controller.signal.reason;
@@ -511,6 +515,7 @@ export class Run {
     } finally {
       void logs.flush(); // In the background, after the commit it would compete with; close() waits for it.
       await store.leases?.leave();
+      await this.#parts.resources.release();
     }
     progress.runFinished(report);
     this.#resolve(report);

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { InvalidOptionError, PipelineRunError, ResourceError, Task } from '../lib/index.js';
+import { testPipeline } from './helpers.js';
+
+const quiet = { progress: false } as const;
+
+/** A stand-in for a database connection that records its life. */
+class Connection {
+  static opened = 0;
+  closed = false;
+  readonly id = ++Connection.opened;
+  query(sql: string) {
+    if (this.closed) throw new Error('connection closed');
+    return `${sql} on connection ${this.id}`;
+  }
+  async close() {
+    await sleep(1);
+    this.closed = true;
+  }
+}
+
+test('a resource is made once per run, when the first task that uses it starts, shared, and closed when the run ends', async () => {
+  const made: string[] = [];
+  const connections: Connection[] = [];
+  const pipeline = testPipeline('Resources')
+    .provide('db', async () => {
+      made.push('db');
+      await sleep(5);
+      const connection = new Connection();
+      connections.push(connection);
+      return connection;
+    })
+    .add(
+      new Task('NoDb').process('run', () => made.length),
+      new Task('A', { uses: ['db'], dependencies: ['NoDb'] }).process('run', (t) => t.use<Connection>('db').query('select a')),
+      new Task('B', { uses: ['db'], dependencies: ['NoDb'] }).process('run', (t) => t.use<Connection>('db').query('select b')),
+    );
+  await pipeline.execute(quiet);
+  assert.equal(await pipeline.getResult('NoDb'), 0, 'nothing is made before a task that uses it starts');
+  assert.deepEqual(made, ['db'], 'made once for the two tasks');
+  assert.equal(await pipeline.getResult('A'), `select a on connection ${connections[0]!.id}`);
+  assert.equal(await pipeline.getResult('B'), `select b on connection ${connections[0]!.id}`);
+  assert.equal(connections[0]!.closed, true, 'closed at the end of the run');
+
+  await pipeline.execute({ ...quiet, force: ['A'] });
+  assert.equal(connections.length, 2, 'a new run makes it anew');
+  assert.equal(connections[1]!.closed, true);
+  await pipeline.execute(quiet);
+  assert.equal(connections.length, 2, 'a run where every task is cached makes nothing');
+});
+
+test('plan shows which resources each task uses', async () => {
+  const pipeline = testPipeline('PlanUses')
+    .provide('db', () => new Connection())
+    .add(new Task('A', { uses: ['db'] }).process('run', () => 1), new Task('B').process('run', () => 2));
+  const plan = await pipeline.plan();
+  assert.deepEqual(plan.task('A')?.uses, ['db']);
+  assert.equal(plan.task('B')?.uses, undefined);
+});
+
+test('a resource that is not provided, cannot be made, or is used undeclared fails the task with a ResourceError naming it', async () => {
+  const pipeline = testPipeline('BadResources')
+    .provide('broken', () => {
+      throw new Error('connection refused');
+    })
+    .add(
+      new Task('Missing', { uses: ['warehouse'] }).process('run', () => 1),
+      new Task('Broken', { uses: ['broken'] }).process('run', () => 1),
+      new Task('Undeclared').process('run', (t) => t.use('broken')),
+      new Task('Fine').process('run', () => 'ok'),
+    );
+  const error = await pipeline.execute(quiet).then(() => assert.fail('should fail'), (thrown: unknown) => thrown);
+  assert.ok(error instanceof PipelineRunError);
+  const message = (name: string) => {
+    const failure = error.report.task(name)?.error;
+    assert.ok(failure instanceof ResourceError, `${name}: ${String(failure)}`);
+    assert.equal(failure.code, 'ERR_RESOURCE');
+    return failure.message;
+  };
+  assert.match(message('Missing'), /Missing uses the resource "warehouse", which the pipeline does not provide\. Add pipeline\.provide\('warehouse'/);
+  assert.match(message('Broken'), /The resource "broken" could not be made \(for Broken\): connection refused/);
+  assert.match(message('Undeclared'), /Undeclared uses the resource "broken" without declaring it\. Add it to the task's options: uses: \['broken'\]/);
+  assert.equal(error.report.task('Fine')?.status, 'ran');
+});
+
+test('provide() checks its arguments', () => {
+  const pipeline = testPipeline('ProvideArgs');
+  assert.throws(() => pipeline.provide('db', 'duckdb://x' as never), (error: unknown) => error instanceof InvalidOptionError && /must be a function that makes the resource, got "duckdb:\/\/x" \(string\)/.test(error.message));
+  assert.throws(() => pipeline.provide('', () => 1), InvalidOptionError);
+});
