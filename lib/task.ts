@@ -56,6 +56,12 @@ export interface TaskOptions {
    */
   retries?: number | RetryOptions;
   /**
+   * Files whose content is part of the task's code, as its processes are: the script or SQL file
+   * it runs. An edit re-runs the task, and the reason names the file. Relative to the working directory.
+   * @example new Task('Fit', { sources: ['r/fit.R'] })
+   */
+  sources?: string | readonly string[];
+  /**
    * The resources the task uses (see `pipeline.provide`), which it gets with `t.use(name)`.
    * Each is made before the task starts, once per run.
    * @example new Task('Totals', { uses: ['db'] })
@@ -107,7 +113,7 @@ export interface RetryPolicy {
   when: ((error: Error) => boolean) | undefined;
 }
 
-const KNOWN_OPTIONS = ['dependencies', 'expire', 'inputs', 'allowEmptyInputs', 'outputs', 'params', 'description', 'retries', 'timeout', 'uses'] as const;
+const KNOWN_OPTIONS = ['dependencies', 'expire', 'inputs', 'allowEmptyInputs', 'outputs', 'params', 'description', 'retries', 'timeout', 'uses', 'sources'] as const;
 const RETRY_OPTIONS = ['count', 'delayMs', 'factor', 'maxDelayMs', 'when'] as const;
 
 /**
@@ -197,6 +203,8 @@ export class Task<Name extends string = string, Processes extends ProcessMap = {
   readonly timeout: number | undefined;
   /** The resources it uses. */
   readonly uses: readonly string[];
+  /** Files whose content is part of its code (scripts, SQL). */
+  readonly sources: readonly string[];
   readonly #processes = new Map<string, ProcessFunction>();
   /** Where each process was registered, so change detection can find its source. */
   readonly #sites = new Map<string, () => CallSite | undefined>();
@@ -248,6 +256,7 @@ export class Task<Name extends string = string, Processes extends ProcessMap = {
     }
     this.timeout = options.timeout;
     this.uses = Object.freeze(stringList(`Task "${name}"`, 'uses', options.uses ?? []));
+    this.sources = Object.freeze(pathList(name, 'sources', options.sources));
   }
 
   /**
@@ -322,7 +331,7 @@ function retryPolicy(task: string, value: unknown): RetryPolicy | undefined {
 }
 
 /** A path option as a list: one path, or an array of non-empty strings. */
-function pathList(task: string, option: 'inputs' | 'outputs', value: unknown): string[] {
+function pathList(task: string, option: 'inputs' | 'outputs' | 'sources', value: unknown): string[] {
   if (value === undefined) return [];
   const list = typeof value === 'string' ? [value] : value;
   if (!Array.isArray(list) || list.some((item) => typeof item !== 'string' || item.trim() === '')) {

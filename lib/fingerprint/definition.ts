@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { CodeAnalysisError } from '../errors.js';
 import type { AnyTask } from '../task.js';
 import { CodeAnalysis } from './code.js';
 import { hashBytes, joinParts } from './hash.js';
@@ -52,9 +55,32 @@ export function definitionFingerprint(task: AnyTask): DefinitionFingerprint {
       fixedParts.set(task, fixed);
     }
     const code = analysis.fingerprint(task);
-    fingerprint = { code: code.hash, options: fixed.options, symbols: code.symbols };
+    fingerprint = task.sources.length > 0
+      ? withSources(task, code.hash, code.symbols)
+      : { code: code.hash, options: fixed.options, symbols: code.symbols };
+    fingerprint.options = fixed.options;
     if (fixed.params !== undefined) fingerprint.params = fixed.params;
     definitions.set(task, fingerprint);
   }
   return fingerprint;
+}
+
+/**
+ * The code fingerprint of a task that also runs files (a script, a SQL file: its `sources`):
+ * each file's content counts as a symbol of its code, named `file <path>`, so an edit to the
+ * script re-runs the task and the reason names the file.
+ */
+function withSources(task: AnyTask, codeHash: string, symbols: Record<string, string>): DefinitionFingerprint {
+  const all = { ...symbols };
+  for (const source of task.sources) {
+    let content: Buffer;
+    try {
+      content = fs.readFileSync(source);
+    } catch (error) {
+      throw new CodeAnalysisError(source, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file does not exist' : (error as Error).message, task.name);
+    }
+    all[`file ${source.split(path.sep).join('/')}`] = hashBytes(content);
+  }
+  const entries = Object.entries(all).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return { code: hashBytes(joinParts([codeHash, ...entries.flat()])), options: '', symbols: all };
 }

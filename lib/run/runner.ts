@@ -7,7 +7,7 @@ import type { ResultStore } from '../cache/store.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { ResultTooLargeError, TaskTimeoutError, UncacheableResultError, UndeclaredDependencyError } from '../errors.js';
-import { definitionFingerprint } from '../fingerprint/definition.js';
+import { type DefinitionFingerprint, definitionFingerprint } from '../fingerprint/definition.js';
 import { recordOutputs } from '../fingerprint/files.js';
 import type { PipelineGraph } from '../graph/graph.js';
 import type { TaskLogs } from '../logs/task-logs.js';
@@ -265,6 +265,8 @@ export class Run {
     try {
       // Each step is awaited only when it is asynchronous: a run of thousands of small tasks
       // should not pay a promise for every step of every task.
+      // Taken first: a task whose code cannot be read (a missing script) must not run.
+      const definition = definitionFingerprint(task);
       const loading = this.#upstreamValues(state);
       const upstream = loading instanceof Promise ? await loading : loading;
       if (task.uses.length > 0) await this.#parts.resources.prepare(task.name, task.uses);
@@ -285,7 +287,7 @@ export class Run {
       state.written = {
         format: ENTRY_FORMAT,
         state: 'ok',
-        definition: definitionFingerprint(task),
+        definition,
         params: paramsToKeep(task),
         inputs: state.files?.inputs,
         outputs,
@@ -309,11 +311,13 @@ export class Run {
         status = 'failed';
         error = asError(task.name, thrown);
         log.error({ err: error }, 'failed');
-        // Its older result must not be served any more: the failure replaces it.
-        const failure: CacheEntry = {
+        // Its older result must not be served any more: the failure replaces it. (Without a
+        // definition, its code could not be read; then nothing is served until it can be.)
+        const definition = fingerprintOrNothing(task);
+        const failure: CacheEntry | undefined = definition && {
           format: ENTRY_FORMAT,
           state: 'failed',
-          definition: definitionFingerprint(task),
+          definition,
           params: paramsToKeep(task),
           upstream: this.#upstreamHashes(task),
           storedAt: Date.now(),
@@ -321,7 +325,7 @@ export class Run {
           durationMs: performance.now() - this.#start - startMs,
           error: { message: error.message, stack: error.stack },
         };
-        store.put(task.name, failure, state.entry);
+        if (failure) store.put(task.name, failure, state.entry);
       }
     }
     this.#running--;
@@ -557,5 +561,14 @@ function worthRetrying(policy: RetryPolicy, error: Error): boolean {
     return policy.when(error) === true;
   } catch {
     return false;
+  }
+}
+
+/** The task's definition fingerprint, or undefined when its code cannot be read. */
+function fingerprintOrNothing(task: AnyTask): DefinitionFingerprint | undefined {
+  try {
+    return definitionFingerprint(task);
+  } catch {
+    return undefined;
   }
 }
