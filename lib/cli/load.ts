@@ -3,6 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { register } from 'tsx/esm/api';
 import { PipelineLoadError } from '../errors.js';
+import { describeValue } from '../names.js';
 import type { Pipeline } from '../pipeline.js';
 
 /** Where the command line looks when neither `--pipeline` nor package.json names the module. */
@@ -63,17 +64,18 @@ export async function loadPipeline(explicit?: string, cwd = process.cwd()): Prom
     const where = error instanceof Error ? firstFrameIn(error, projectRoot) : undefined;
     throw new PipelineLoadError(
       file,
-      `Cannot load the pipeline ${path.relative(cwd, file) || file}: ${error instanceof Error ? error.message : String(error)}${where ? ` (at ${where})` : ''}. Fix the module and try again.`,
+      `Cannot load the pipeline ${path.relative(cwd, file) || file}: ${loadProblem(error, file, cwd)}${where ? ` (at ${where})` : ''}. Fix the module and try again.`,
       { cause: error },
     );
   }
   const pipeline = namespace.pipeline ?? namespace.default;
   if (!isPipeline(pipeline)) {
     const exported = Object.keys(namespace).filter((key) => key !== 'default');
-    throw new PipelineLoadError(
-      file,
-      `${path.relative(cwd, file) || file} exports no pipeline${exported.length > 0 ? ` (it exports ${exported.join(', ')})` : ''}. Add \`export const pipeline = new Pipeline('Name').add(...)\`.`,
-    );
+    const name = path.relative(cwd, file) || file;
+    const [what, value] = namespace.pipeline !== undefined ? ['`pipeline` export', namespace.pipeline] : ['default export', namespace.default];
+    const found = value !== undefined ? `${name}: its ${what} is ${describeValue(value)}, not a Pipeline.` :
+      `${name} exports no pipeline${exported.length > 0 ? ` (it exports ${exported.join(', ')})` : ''}.`;
+    throw new PipelineLoadError(file, `${found} Add \`export const pipeline = new Pipeline('Name').add(...)\`.`);
   }
   return { pipeline, file, projectRoot };
 }
@@ -109,6 +111,16 @@ function readDeclaredPipeline(packageFile: string): string | undefined {
     throw new PipelineLoadError(packageFile, `${packageFile}: "littlepipes.pipeline" must be a file path such as "pipeline.ts", got ${JSON.stringify(declared)}.`);
   }
   return declared;
+}
+
+/**
+ * Why the import failed, on one line: a syntax error from the TypeScript loader spans several
+ * ("Transform failed with 1 error:" then "<file>:3:0: ERROR: ..."), and a module may throw a non-Error.
+ */
+function loadProblem(error: unknown, file: string, cwd: string): string {
+  if (!(error instanceof Error)) return `it threw ${describeValue(error)}`;
+  const lines = error.message.split('\n').map((line) => line.trim()).filter(Boolean);
+  return lines.join(' ').replaceAll(file, path.relative(cwd, file) || file);
 }
 
 /** `src/steps.ts:12` for the first frame of the stack inside the project (not in node_modules). */

@@ -36,9 +36,8 @@ export async function runCli(argv: readonly string[], output: Output = processOu
     .option('-p, --pipeline <file>', 'the pipeline module (default: "littlepipes.pipeline" in package.json, else ./pipeline.ts)')
     .option('-v, --verbose', 'show stacks with errors')
     .option('--no-color', 'no colours')
-    .showHelpAfterError('(add --help for usage)')
     .exitOverride()
-    .configureOutput({ writeOut: (text) => output.out(text.trimEnd()), writeErr: (text) => output.err(text.trimEnd()) })
+    .configureOutput({ writeOut: (text) => output.out(text.trimEnd()), writeErr: (text) => output.err(text.trimEnd()), outputError: (text) => output.err(usageLine(text, program)) })
     .addHelpText('after', `
 Examples:
   $ littlepipes run                 run what is not fresh
@@ -62,7 +61,9 @@ The pipeline module exports \`pipeline\`: export const pipeline = new Pipeline('
       const { runShell } = await import('./commands/shell.js');
       context.exit(await runShell({ pipeline, verbose, ...(color === false ? { color: false } : {}) }));
     });
-  for (const command of program.commands) command.exitOverride().configureOutput(program.configureOutput());
+  for (const command of program.commands) {
+    command.exitOverride().configureOutput({ ...program.configureOutput(), outputError: (text) => output.err(usageLine(text, command)) });
+  }
 
   try {
     await program.parseAsync(argv);
@@ -77,6 +78,17 @@ The pipeline module exports \`pipeline\`: export const pipeline = new Pipeline('
     }
   }
   return exitCode;
+}
+
+/**
+ * Commander's usage error as one line like littlepipes' own: it writes "error: unknown command 'rnu'"
+ * and its suggestion, "(Did you mean run?)", on lines of their own.
+ */
+function usageLine(text: string, command: Command): string {
+  const [first = '', ...rest] = text.trim().split('\n').map((line) => line.trim().replace(/^\((.*)\)$/, '$1'));
+  const sentence = first.replace(/^error: /, '');
+  const name = command.parent ? `littlepipes ${command.name()}` : 'littlepipes';
+  return `littlepipes: ${sentence}${/[.?!]$/.test(sentence) ? '' : '.'}${rest.length > 0 ? ` ${rest.join(' ')}` : ''} See ${name} --help.`;
 }
 
 /** Prints an error as one line (and its stack with --verbose); returns the exit code it means. */
