@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import type { Pipeline } from '../pipeline.js';
 import { type LoadedPipeline, loadPipeline } from './load.js';
@@ -42,6 +44,16 @@ export const EXIT = {
 
 /** A command registers itself on the program with what it needs. */
 export type CommandModule = (program: Command, context: CommandContext) => void;
+
+/**
+ * The message for an `--html FILE` whose folder does not exist, or undefined when it does: checked
+ * before any work, since the page is only written once the work is under way.
+ */
+export function htmlFolderProblem(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  const folder = path.dirname(path.resolve(file));
+  return fs.existsSync(folder) ? undefined : `littlepipes: --html ${file}: the folder ${folder} does not exist. Create it, or write the page elsewhere.`;
+}
 
 /** Splits names given as `a,b` or as separate arguments, as users type both. */
 export function taskNames(values: readonly string[] | undefined): string[] {

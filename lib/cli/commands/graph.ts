@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
-import { EXIT, type CommandContext } from '../context.js';
+import { EXIT, type CommandContext, htmlFolderProblem } from '../context.js';
 
 interface GraphFlags {
   format: 'ascii' | 'mermaid' | 'dot';
@@ -25,6 +25,12 @@ Examples:
   $ littlepipes graph --timeline           the last run, as a Mermaid gantt chart
   $ littlepipes graph --html pipeline.html`)
     .action(async (flags: GraphFlags) => {
+      const htmlProblem = htmlFolderProblem(flags.html);
+      if (htmlProblem) {
+        context.output.err(htmlProblem);
+        context.exit(EXIT.usage);
+        return;
+      }
       const { pipeline } = await context.load();
       // Loaded here, not at start-up: the layout engine is only needed to draw.
       const { asciiGraph, dotGraph, graphViewFromPlan, graphViewFromRun, htmlPage, mermaidGraph, mermaidTimeline } = await import('../../report/pictures/index.js');

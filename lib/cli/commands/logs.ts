@@ -17,6 +17,12 @@ Examples:
   $ littlepipes logs Clean --lines 20
   $ littlepipes logs Clean --raw | jq .msg`)
     .action(async (task: string, flags: { lines?: string; raw?: boolean }) => {
+      const count = flags.lines === undefined ? undefined : Number(flags.lines);
+      if (count !== undefined && (!Number.isInteger(count) || count < 1)) {
+        context.output.err(`littlepipes: --lines must be a whole number from 1 up, got "${flags.lines}".`);
+        context.exit(EXIT.usage);
+        return;
+      }
       const { pipeline } = await context.load();
       const file = pipeline.logFile(task);
       await pipeline.close(); // Lands log lines still being written.
@@ -29,15 +35,7 @@ Examples:
         return;
       }
       let lines = text.split('\n').filter(Boolean);
-      if (flags.lines !== undefined) {
-        const count = Number(flags.lines);
-        if (!Number.isInteger(count) || count < 1) {
-          context.output.err(`littlepipes: --lines must be a whole number from 1 up, got "${flags.lines}".`);
-          context.exit(EXIT.usage);
-          return;
-        }
-        lines = lines.slice(-count);
-      }
+      if (count !== undefined) lines = lines.slice(-count);
       if (flags.raw) {
         context.output.out(lines.join('\n'));
         return;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { ExecuteOptions } from '../../pipeline.js';
 import type { RunRecord, TaskReport } from '../../report/run-report.js';
-import { EXIT, type CommandContext, allTaskNames, taskNames } from '../context.js';
+import { EXIT, type CommandContext, allTaskNames, htmlFolderProblem, taskNames } from '../context.js';
 import { PipelineRunError, RunCancelledError } from '../../errors.js';
 
 interface RunFlags {
@@ -38,6 +38,12 @@ Examples:
 
 Exit codes: 0 all ran or were fresh, 1 a task failed, 2 bad usage or an invalid pipeline, 130 interrupted.`)
     .action(async (targets: string[], flags: RunFlags) => {
+      const htmlProblem = htmlFolderProblem(flags.html);
+      if (htmlProblem) {
+        context.output.err(htmlProblem);
+        context.exit(EXIT.usage);
+        return;
+      }
       const { pipeline } = await context.load();
       const options = executeOptions(pipeline, targets, flags);
       const controller = new AbortController();

@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import type { Command } from 'commander';
 import { formatMs } from '../../report/run-report.js';
 import { bytes, summarizeValue } from '../../report/value-summary.js';
-import type { CommandContext } from '../context.js';
+import { EXIT, type CommandContext } from '../context.js';
 
 /** `littlepipes show TASK`: a cached result, readably. */
 export function showCommand(program: Command, context: CommandContext): void {
@@ -17,7 +17,17 @@ Examples:
   $ littlepipes show Clean --full   every item`)
     .action(async (task: string, flags: { full?: boolean }) => {
       const { pipeline } = await context.load();
-      const value = await pipeline.getResult(task);
+      let value: unknown;
+      try {
+        value = await pipeline.getResult(task);
+      } catch (error) {
+        // Checked by code: the pipeline module may use another copy of littlepipes than the command's.
+        if ((error as { code?: unknown })?.code !== 'ERR_NO_FRESH_RESULT') throw error;
+        // The message tells a script to call execute(); here that is a command.
+        context.output.err(`littlepipes: ${(error as Error).message.replace(/Run pipeline\.execute\(\) to compute it\.$/, `Run \`littlepipes run ${task}\` to compute it.`)}`);
+        context.exit(EXIT.failed);
+        return;
+      }
       const [listing] = (await pipeline.listCache()).filter((line) => line.task === task);
       if (listing) {
         context.output.err(`${task}: stored ${ago(listing.storedAt)}, ${bytes(listing.bytes)}, took ${formatMs(listing.durationMs)}, expires ${listing.expiresAt ? listing.expiresAt.toLocaleString() : listing.expiry}`);
