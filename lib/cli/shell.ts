@@ -288,7 +288,7 @@ export class Shell {
       this.print(this.paint('red', `${error.name}: ${error.message}`));
       if (this.verbose && error.stack) this.print(this.paint('dim', error.stack.split('\n').slice(1).join('\n')));
     } else {
-      this.print(this.paint('red', String(error)));
+      this.print(this.paint('red', `The command threw ${describeValue(error)}, not an Error.`));
     }
   }
 
