@@ -1,89 +1,36 @@
-// Bad input to the API gives a clear error: the exact class, its stable code, and a message that
-// names the wrong thing and says what to do. A bad call never loses what is cached.
+// Bad input to the API (Task and Pipeline options, execute() options, calls by task name) gives a
+// clear error: the exact class, its stable code, and a message that names the wrong thing and says
+// what to do. A bad call never loses what is cached.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   DuplicateTaskError,
   ExpiryPolicyError,
   InvalidOptionError,
-  LittlepipesError,
-  NoFreshResultError,
   Pipeline,
-  PipelineRunError,
-  RunReport,
   Task,
   TaskDefinitionError,
-  UncacheableResultError,
-  UndeclaredDependencyError,
   UnknownTaskError,
   expire,
-  type AnyTask,
-} from '../lib/index.js';
-import { temporaryFolder, testPipeline } from './helpers.js';
+} from '../../lib/index.js';
+import { temporaryFolder, testPipeline } from '../helpers.js';
+import { assertStillCached, cachedPipeline, rejectsWith, run, throwsError } from './helpers.js';
 
-type ErrorClass<E> = new (...args: any[]) => E;
-type Fragment = string | RegExp;
+/** One pipeline with results cached, shared by the tests of definitions: a bad Task is offered to it, and it keeps its results. */
+const shared = await cachedPipeline('Shared');
 
-function checkError<E extends LittlepipesError>(error: unknown, Class: ErrorClass<E>, code: string, fragments: Fragment[]): E {
-  assert.ok(error instanceof Class, `expected ${Class.name}, got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
-  assert.equal(error.code, code);
-  for (const fragment of fragments) {
-    if (typeof fragment === 'string') assert.ok(error.message.includes(fragment), `message "${error.message}" lacks ${JSON.stringify(fragment)}`);
-    else assert.match(error.message, fragment);
-  }
-  return error;
+/** Defines a task with `options` for the shared pipeline; the definition is expected to throw. */
+function defineFor(name: string, options: unknown): () => unknown {
+  return () => shared.add(new Task(name, options as never).process('run', () => 1));
 }
 
-/** Asserts `fn` throws an instance of `Class` with `code` and a message containing every fragment. */
-function throwsError<E extends LittlepipesError>(fn: () => unknown, Class: ErrorClass<E>, code: string, ...fragments: Fragment[]): E {
-  let caught: E | undefined;
-  assert.throws(fn, (error: unknown) => {
-    caught = checkError(error, Class, code, fragments);
-    return true;
-  });
-  return caught!;
-}
+// ================================================================ Task names
 
-/** Asserts `promise` rejects with an instance of `Class` with `code` and a message containing every fragment. */
-async function rejectsWith<E extends LittlepipesError>(promise: Promise<unknown>, Class: ErrorClass<E>, code: string, ...fragments: Fragment[]): Promise<E> {
-  let caught: E | undefined;
-  await assert.rejects(promise, (error: unknown) => {
-    caught = checkError(error, Class, code, fragments);
-    return true;
-  });
-  return caught!;
-}
-
-/** Asserts the run rejects with PipelineRunError and returns its report. */
-async function failedRun(promise: Promise<unknown>): Promise<RunReport> {
-  const error = await rejectsWith(promise, PipelineRunError, 'ERR_RUN_FAILED');
-  assert.ok(error.report instanceof RunReport, 'PipelineRunError carries the RunReport');
-  return error.report;
-}
-
-function run(name: string, value: unknown, dependencies: string[] = []): AnyTask {
-  return new Task(name, { dependencies }).process('run', () => value);
-}
-
-/** A pipeline with Load -> Report already run, so that later bad calls can be checked not to lose it. */
-async function cachedPipeline(name: string) {
-  const pipeline = testPipeline(name).add(run('Load', [1, 2, 3]), run('Report', 'ok', ['Load']));
-  await pipeline.execute({ progress: false });
-  return pipeline;
-}
-
-/** The results cached before a bad call are still served after it. */
-async function assertStillCached(pipeline: Pipeline): Promise<void> {
-  assert.deepEqual(await pipeline.getResult('Load'), [1, 2, 3]);
-  assert.equal(await pipeline.getResult('Report'), 'ok');
-}
-
-// ================================================================ Task
-
-test('a Task with an empty name is a TaskDefinitionError that asks for a short name', () => {
+test('a Task with an empty name is a TaskDefinitionError that asks for a short name', async () => {
   for (const name of ['', '   ']) {
-    throwsError(() => new Task(name), TaskDefinitionError, 'ERR_TASK_DEFINITION', 'Task name: the name is empty', 'Use a short name');
+    throwsError(() => shared.add(new Task(name)), TaskDefinitionError, 'ERR_TASK_DEFINITION', 'Task name: the name is empty', 'Use a short name');
   }
+  await assertStillCached(shared);
 });
 
 test('a Task whose name is not a string is a TaskDefinitionError that says what it got', () => {
@@ -93,16 +40,17 @@ test('a Task whose name is not a string is a TaskDefinitionError that says what 
   throwsError(() => new Task(undefined), TaskDefinitionError, 'ERR_TASK_DEFINITION', 'expected a string, got undefined');
 });
 
-for (const name of ['raw/sales', 'raw\\sales', 'Say "hi"']) {
-  test(`a Task name with a path separator or quote (${JSON.stringify(name)}) is a TaskDefinitionError naming it`, () => {
+for (const name of ['raw/sales', 'raw\\sales', 'Say "hi"', 'two\nlines']) {
+  test(`a Task name with a path separator, quote or control character (${JSON.stringify(name)}) is a TaskDefinitionError naming it`, async () => {
     const error = throwsError(
-      () => new Task(name),
+      () => shared.add(new Task(name)),
       TaskDefinitionError,
       'ERR_TASK_DEFINITION',
       `"${name}" contains a path separator, quote, backslash or control character`,
       'Use a short name such as "LoadSales"',
     );
     assert.equal(error.task, name);
+    await assertStillCached(shared);
   });
 }
 
@@ -111,10 +59,28 @@ test('a Task named ".." (or ".") is a TaskDefinitionError, since names become fi
   throwsError(() => new Task('.'), TaskDefinitionError, 'ERR_TASK_DEFINITION', '"." is not allowed');
 });
 
-test('an unknown Task option is an InvalidOptionError with a did-you-mean (dependecies -> dependencies)', () => {
-  // @ts-expect-error misspelled option
-  const error = throwsError(() => new Task('Sum', { dependecies: ['A'] }), InvalidOptionError, 'ERR_INVALID_OPTION', 'Task "Sum": unknown option "dependecies".', 'Did you mean "dependencies"?');
+test('a Task name over 200 characters is a TaskDefinitionError giving its length', () => {
+  throwsError(() => new Task('x'.repeat(201)), TaskDefinitionError, 'ERR_TASK_DEFINITION', 'the name is 201 characters long; the limit is 200');
+});
+
+// ================================================================ Task options
+
+test('Task options that are not an object are a TaskDefinitionError that says what they are', async () => {
+  for (const [options, shown] of [[null, 'got null'], [[], 'got an array'], ['fast', 'got "fast" (string)']] as const) {
+    throwsError(defineFor('Sum', options), TaskDefinitionError, 'ERR_TASK_DEFINITION', 'Task "Sum": options must be an object', shown);
+  }
+  await assertStillCached(shared);
+});
+
+test('an unknown Task option is an InvalidOptionError with a did-you-mean (dependecies -> dependencies)', async () => {
+  const error = throwsError(defineFor('Sum', { dependecies: ['A'] }), InvalidOptionError, 'ERR_INVALID_OPTION', 'Task "Sum": unknown option "dependecies".', 'Did you mean "dependencies"?');
   assert.equal(error.option, 'dependecies');
+  await assertStillCached(shared);
+});
+
+test('an unknown Task option far from any is an InvalidOptionError listing the valid ones', () => {
+  const error = throwsError(defineFor('Sum', { colour: 'red' }), InvalidOptionError, 'ERR_INVALID_OPTION', 'unknown option "colour"', 'Valid options are: dependencies, expire, inputs');
+  assert.equal(error.option, 'colour');
 });
 
 test('Task dependencies that are not an array are an InvalidOptionError naming `dependencies`', () => {
@@ -136,6 +102,93 @@ test('Task dependencies containing a non-string are an InvalidOptionError naming
   );
   assert.equal(error.option, 'dependencies');
 });
+
+test('a dependency that cannot be a task name (empty, with a slash) is an InvalidOptionError naming it', async () => {
+  for (const [dependency, problem] of [['', 'the name is empty'], ['raw/sales', 'contains a path separator']] as const) {
+    const error = throwsError(defineFor('Sum', { dependencies: ['Load', dependency] }), InvalidOptionError, 'ERR_INVALID_OPTION', `Task "Sum": dependency ${JSON.stringify(dependency)} cannot be a task name`, problem);
+    assert.equal(error.option, 'dependencies');
+  }
+  await assertStillCached(shared);
+});
+
+/** A wrong value for each Task option, and what the message must say; `field` is the error's `option` when it is not the option itself. */
+const WRONG_TASK_OPTIONS: { option: string; value: unknown; fragments: string[]; field?: string }[] = [
+  { option: 'inputs', value: 5, fragments: ['Task "Sum": inputs must be a path or an array of paths', 'got 5 (number)'] },
+  { option: 'inputs', value: ['data.csv', ''], fragments: ['inputs must be a path or an array of paths (non-empty strings)'] },
+  { option: 'allowEmptyInputs', value: 'yes', fragments: ['Task "Sum": allowEmptyInputs must be true or false, got "yes" (string)'] },
+  { option: 'outputs', value: { file: 'out.csv' }, fragments: ['Task "Sum": outputs must be a path or an array of paths', 'got an object (Object)'] },
+  { option: 'outputs', value: '../elsewhere.csv', fragments: ['Task "Sum": output ../elsewhere.csv is outside the project', 'write outputs inside it'] },
+  { option: 'params', value: [1, 2], fragments: ['Task "Sum": params must be a plain object of JSON values, got an array'] },
+  { option: 'params', value: 'minimum=2', fragments: ['params must be a plain object of JSON values, got "minimum=2" (string)'] },
+  { option: 'description', value: 42, fragments: ['Task "Sum": description must be a string, got 42 (number)'] },
+  { option: 'retries', value: '3', fragments: ['Task "Sum": retries must be a number of retries or { count, delayMs, factor, maxDelayMs, when }, got "3" (string)'] },
+  { option: 'retries', value: -1, fragments: ['the retry count must be a whole number from 0 up, got -1 (number)'] },
+  { option: 'retries', value: { cont: 3 }, fragments: ['Task "Sum": retries: unknown option "cont".', 'Did you mean "count"?'], field: 'cont' },
+  { option: 'retries', value: { count: 2, factor: 0.5 }, fragments: ['retries.factor must be a number from 1 up, got 0.5 (number)'] },
+  { option: 'timeout', value: 0, fragments: ['Task "Sum": timeout must be a number of milliseconds above 0, got 0 (number)'] },
+  { option: 'timeout', value: '30s', fragments: ['timeout must be a number of milliseconds above 0, got "30s" (string)'] },
+];
+
+for (const { option, value, fragments, field = option } of WRONG_TASK_OPTIONS) {
+  test(`Task option ${option}: ${JSON.stringify(value)} is an InvalidOptionError on \`${field}\`, and the cache is kept`, async () => {
+    const error = throwsError(defineFor('Sum', { [option]: value }), InvalidOptionError, 'ERR_INVALID_OPTION', ...fragments);
+    assert.equal(error.option, field);
+    await assertStillCached(shared);
+  });
+}
+
+test("a Task with expire: 'daily' (a string) is an ExpiryPolicyError naming the task and the `expire` option", () => {
+  throwsError(
+    // @ts-expect-error a string is not an expiry policy
+    () => new Task('Prices', { expire: 'daily' }),
+    ExpiryPolicyError,
+    'ERR_EXPIRY_POLICY',
+    '"daily"',
+    'expire.atMidnight()',
+    'Prices',
+    // The option as the user wrote it, not only inside an example such as expire.atMidnight().
+    /\bexpire\b(?!\.)/,
+  );
+});
+
+test('a Task with expire: 24 (hours, meant) or an object is an ExpiryPolicyError showing the value', () => {
+  throwsError(defineFor('Prices', { expire: 24 }), ExpiryPolicyError, 'ERR_EXPIRY_POLICY', 'Task "Prices": the expire option: got 24', 'expire.atMidnight()');
+  throwsError(defineFor('Prices', { expire: { hours: 24 } }), ExpiryPolicyError, 'ERR_EXPIRY_POLICY', 'got {"hours":24}');
+});
+
+test("expire.weekly('Mnday') is an ExpiryPolicyError naming the bad day and the valid ones", () => {
+  throwsError(() => expire.weekly('Mnday'), ExpiryPolicyError, 'ERR_EXPIRY_POLICY', 'expire.weekly: "Mnday" is not a weekday', 'Monday');
+});
+
+// ================================================================ params that are not JSON
+
+class Model {
+  weights = [0.5, 0.25];
+}
+
+const circular: Record<string, unknown> = { minimum: 2 };
+circular.self = circular;
+
+const NOT_JSON: { label: string; params: Record<string, unknown>; fragments: string[] }[] = [
+  { label: 'a Date', params: { since: new Date(0) }, fragments: ['params.since is an object (Date)'] },
+  { label: 'NaN', params: { threshold: Number.NaN }, fragments: ['params.threshold is NaN'] },
+  { label: 'Infinity, in an array', params: { limits: [1, Number.POSITIVE_INFINITY] }, fragments: ['params.limits[1] is Infinity'] },
+  { label: 'a function', params: { score: (row: number) => row * 2 }, fragments: ['params.score is a function'] },
+  { label: 'a class instance', params: { model: new Model() }, fragments: ['params.model is an object (Model)'] },
+  { label: 'undefined', params: { region: undefined }, fragments: ['params.region is undefined'] },
+  { label: 'a BigInt, nested', params: { range: { from: 1n } }, fragments: ['params.range.from is 1 (bigint)'] },
+  { label: 'a circular reference', params: circular, fragments: ['params contain a circular reference'] },
+];
+
+for (const { label, params, fragments } of NOT_JSON) {
+  test(`params holding ${label} are an InvalidOptionError naming where, and the cache is kept`, async () => {
+    const error = throwsError(defineFor('Filter', { params }), InvalidOptionError, 'ERR_INVALID_OPTION', 'Task "Filter": ', ...fragments, 'params must be plain JSON');
+    assert.equal(error.option, 'params');
+    await assertStillCached(shared);
+  });
+}
+
+// ================================================================ processes
 
 for (const reserved of ['name', 'log', 'signal', 'result', 'params', 'pipeline']) {
   test(`a process cannot be named "${reserved}", a member of the task context`, () => {
@@ -164,6 +217,7 @@ test('an anonymous function in the statement form is a TaskDefinitionError that 
     "task.process('run', fn)",
     'named function',
   );
+  throwsError(() => new Task('Clean').process('', () => 1), TaskDefinitionError, 'ERR_TASK_DEFINITION', 'a process needs a name');
 });
 
 test('registering the same process name twice is a TaskDefinitionError that points to pipeline.replace', () => {
@@ -182,9 +236,10 @@ test('a process that is not a function is a TaskDefinitionError naming the proce
 
 // ================================================================ Pipeline
 
-test('a bad Pipeline name is an InvalidOptionError on `name`', () => {
-  for (const [name, fragment] of [['', 'the name is empty'], ['a/b', 'contains a path separator'], ['..', '".." is not allowed']] as const) {
-    const error = throwsError(() => new Pipeline(name), InvalidOptionError, 'ERR_INVALID_OPTION', `Pipeline name: `, fragment, 'Use a short name such as "Sales"');
+test('a bad Pipeline name (empty, with a slash, a backslash or a quote, "..") is an InvalidOptionError on `name`', () => {
+  const names = [['', 'the name is empty'], ['a/b', 'contains a path separator'], ['a\\b', 'contains a path separator'], ['Say "hi"', 'quote'], ['..', '".." is not allowed']] as const;
+  for (const [name, fragment] of names) {
+    const error = throwsError(() => new Pipeline(name), InvalidOptionError, 'ERR_INVALID_OPTION', 'Pipeline name: ', fragment, 'Use a short name such as "Sales"');
     assert.equal(error.option, 'name');
   }
   // @ts-expect-error a number is not a pipeline name
@@ -198,12 +253,45 @@ test('an unknown Pipeline option is an InvalidOptionError with a did-you-mean (c
   assert.equal(error.option, 'cachedir');
 });
 
-test('adding a different task under a taken name is a DuplicateTaskError that points to replace', () => {
-  const original = run('Load', 1);
-  const pipeline = testPipeline('Duplicate').add(original);
+test('Pipeline options that are not an object (null, an array, a string) are an InvalidOptionError on `options`', () => {
+  for (const [options, shown] of [[null, 'got null'], [[], 'got an array'], ['.cache', 'got ".cache" (string)']] as const) {
+    const error = throwsError(() => new Pipeline('Sales', options as never), InvalidOptionError, 'ERR_INVALID_OPTION', 'Pipeline "Sales": options must be an object', shown);
+    assert.equal(error.option, 'options');
+  }
+});
+
+const WRONG_PIPELINE_OPTIONS: { option: string; value: unknown; fragments: string[] }[] = [
+  { option: 'cacheDir', value: 5, fragments: ['Pipeline "Sales": cacheDir must be a folder path, got 5 (number)'] },
+  { option: 'cacheDir', value: '', fragments: ['cacheDir must be a folder path, got "" (string)'] },
+  { option: 'store', value: 'redis://localhost:6379', fragments: ['Pipeline "Sales": store must be a Keyv instance, a Keyv store adapter', 'got "redis://localhost:6379" (string)', 'For a URL, pass its adapter'] },
+  { option: 'store', value: 6379, fragments: ['store must be a Keyv instance', 'got 6379 (number)'] },
+  { option: 'store', value: { get: () => undefined }, fragments: ['a Keyv store adapter (with get, set, delete and clear)', 'got an object (Object)'] },
+  { option: 'logLevel', value: 'verbose', fragments: ['Pipeline "Sales": logLevel must be one of trace, debug, info, warn, error, fatal, silent, got "verbose" (string)'] },
+  { option: 'logLevel', value: 30, fragments: ['logLevel must be one of', 'got 30 (number)'] },
+];
+
+for (const { option, value, fragments } of WRONG_PIPELINE_OPTIONS) {
+  test(`Pipeline option ${option}: ${JSON.stringify(value) ?? 'an object'} is an InvalidOptionError on \`${option}\``, () => {
+    const error = throwsError(() => new Pipeline('Sales', { [option]: value } as never), InvalidOptionError, 'ERR_INVALID_OPTION', ...fragments);
+    assert.equal(error.option, option);
+  });
+}
+
+test('setting pipeline.logLevel to an unknown level is an InvalidOptionError, and the level is kept', async () => {
+  const pipeline = await cachedPipeline('LogLevelSetter');
+  pipeline.logLevel = 'warn';
+  throwsError(() => (pipeline.logLevel = 'loud'), InvalidOptionError, 'ERR_INVALID_OPTION', 'logLevel must be one of', 'got "loud" (string)');
+  assert.equal(pipeline.logLevel, 'warn');
+  await assertStillCached(pipeline);
+});
+
+test('adding a different task under a taken name is a DuplicateTaskError that points to replace, and the cache is kept', async () => {
+  const pipeline = await cachedPipeline('Duplicate');
+  const original = pipeline.getTask('Load');
   const error = throwsError(() => pipeline.add(run('Load', 2)), DuplicateTaskError, 'ERR_DUPLICATE_TASK', 'already has a different task named "Load"', 'pipeline.replace(task)');
   assert.equal(error.task, 'Load');
   assert.equal(pipeline.getTask('Load'), original, 'the first task is kept');
+  await assertStillCached(pipeline);
 });
 
 test('an add() that throws adds none of its tasks', () => {
@@ -256,12 +344,20 @@ test('an unknown execute() option is an InvalidOptionError with a did-you-mean, 
   await assertStillCached(pipeline);
 });
 
-for (const [label, concurrency] of [['0', 0], ['-1', -1], ['1.5', 1.5], ["'2'", '2']] as const) {
+test('execute() options that are not an object (null, an array, a string) are an InvalidOptionError, and the cache is kept', async () => {
+  const pipeline = await cachedPipeline('ExecNotObject');
+  for (const [options, shown] of [[null, 'got null'], [[], 'got an array'], ['fast', 'got "fast" (string)']] as const) {
+    const error = await rejectsWith(pipeline.execute(options as never), InvalidOptionError, 'ERR_INVALID_OPTION', 'execute(): options must be an object', shown);
+    assert.equal(error.option, 'options');
+  }
+  await assertStillCached(pipeline);
+});
+
+for (const [label, concurrency] of [['0', 0], ['-1', -1], ['1.5', 1.5], ["'2'", '2'], ['NaN', Number.NaN], ['Infinity', Number.POSITIVE_INFINITY]] as const) {
   test(`execute({ concurrency: ${label} }) is an InvalidOptionError asking for a whole number from 1, and the cache is kept`, async () => {
     const pipeline = await cachedPipeline(`Concurrency${label.replace(/\W/g, '_')}`);
     const error = await rejectsWith(
-      // @ts-expect-error the cast admits the string '2'; the numbers type-check, their value is what is wrong
-      pipeline.execute({ progress: false, concurrency: concurrency as number | string }),
+      pipeline.execute({ progress: false, concurrency: concurrency as never }),
       InvalidOptionError,
       'ERR_INVALID_OPTION',
       'execute(): concurrency must be a whole number from 1 up',
@@ -272,13 +368,30 @@ for (const [label, concurrency] of [['0', 0], ['-1', -1], ['1.5', 1.5], ["'2'", 
   });
 }
 
-test('execute({ force: "Load" }) (a string) is an InvalidOptionError that says to use an array, and the cache is kept', async () => {
-  const pipeline = await cachedPipeline('ForceString');
-  // @ts-expect-error a string instead of an array of names
-  const error = await rejectsWith(pipeline.execute({ progress: false, force: 'Load' }), InvalidOptionError, 'ERR_INVALID_OPTION', 'force must be true, false or an array of task names', 'got "Load" (string)');
-  assert.equal(error.option, 'force');
-  await assertStillCached(pipeline);
-});
+/** Wrong values for execute()'s options other than concurrency, and what the message must say; `field` as above. */
+const WRONG_EXECUTE_OPTIONS: { option: string; value: unknown; fragments: string[]; field?: string }[] = [
+  { option: 'force', value: 'Load', fragments: ['execute(): force must be true, false or an array of task names', 'got "Load" (string)'] },
+  { option: 'force', value: [1], fragments: ['execute(): `force` must be an array of task names, but item 0 is 1 (number)'] },
+  { option: 'only', value: 'Report', fragments: ['execute(): `only` must be an array of task names', 'got "Report" (string)'] },
+  { option: 'only', value: true, fragments: ['`only` must be an array of task names', 'got true (boolean)'] },
+  { option: 'skip', value: null, fragments: ['execute(): `skip` must be an array of task names', 'got null'] },
+  { option: 'signal', value: new AbortController(), fragments: ['execute(): signal must be an AbortSignal', 'got an object (AbortController)'] },
+  { option: 'progress', value: 'false', fragments: ['execute(): progress must be true or false', 'got "false" (string)'] },
+  { option: 'events', value: () => {}, fragments: ['execute(): events must be an object of functions (taskStarted, taskFinished, runFinished)', 'got a function'] },
+  { option: 'events', value: [], fragments: ['events must be an object of functions', 'got an array'] },
+  { option: 'events', value: { taskStrated: () => {} }, fragments: ['execute(): events: unknown option "taskStrated".', 'Did you mean "taskStarted"?'], field: 'taskStrated' },
+  { option: 'events', value: { taskFinished: 'log' }, fragments: ['execute(): events.taskFinished must be a function, got "log" (string)'] },
+];
+
+for (const { option, value, fragments, field = option } of WRONG_EXECUTE_OPTIONS) {
+  const shown = typeof value === 'function' ? 'a function' : value instanceof AbortController ? 'an AbortController' : JSON.stringify(value);
+  test(`execute({ ${option}: ${shown} }) is an InvalidOptionError, and the cache is kept`, async () => {
+    const pipeline = await cachedPipeline(`Exec_${option}_${shown.replace(/\W/g, '')}`);
+    const error = await rejectsWith(pipeline.execute({ progress: false, [option]: value }), InvalidOptionError, 'ERR_INVALID_OPTION', ...fragments);
+    assert.equal(error.option, field);
+    await assertStillCached(pipeline);
+  });
+}
 
 for (const option of ['only', 'force', 'skip'] as const) {
   test(`an unknown task in execute({ ${option} }) is an UnknownTaskError with a suggestion, and the cache is kept`, async () => {
@@ -302,20 +415,12 @@ test('an unknown task differing only in case is suggested with its right case', 
   await assertStillCached(pipeline);
 });
 
-test('execute({ signal }) that is not an AbortSignal is an InvalidOptionError, and the cache is kept', async () => {
-  const pipeline = await cachedPipeline('BadSignal');
-  const controller = new AbortController();
-  // @ts-expect-error the controller, not its signal
-  const error = await rejectsWith(pipeline.execute({ progress: false, signal: controller }), InvalidOptionError, 'ERR_INVALID_OPTION', 'execute(): signal must be an AbortSignal', 'got an object (AbortController)');
-  assert.equal(error.option, 'signal');
-  await assertStillCached(pipeline);
-});
-
-test('execute({ progress }) that is not a boolean is an InvalidOptionError, and the cache is kept', async () => {
-  const pipeline = await cachedPipeline('BadProgress');
-  // @ts-expect-error a string instead of a boolean
-  const error = await rejectsWith(pipeline.execute({ progress: 'false' }), InvalidOptionError, 'ERR_INVALID_OPTION', 'execute(): progress must be true or false', 'got "false" (string)');
-  assert.equal(error.option, 'progress');
+test('plan(), verify() and explain() check their options as execute() does, naming the method', async () => {
+  const pipeline = await cachedPipeline('PlanOptions');
+  await rejectsWith(pipeline.plan({ only: ['Lod'] }), UnknownTaskError, 'ERR_UNKNOWN_TASK', 'plan({ only }): there is no task named "Lod".', 'Did you mean "Load"?');
+  await rejectsWith(pipeline.verify({ concurrency: 0 }), InvalidOptionError, 'ERR_INVALID_OPTION', 'verify(): concurrency must be a whole number');
+  await rejectsWith(pipeline.explain('Report', { skip: 'Load' } as never), InvalidOptionError, 'ERR_INVALID_OPTION', 'explain(): `skip` must be an array of task names');
+  await rejectsWith(pipeline.explain('Reprt'), UnknownTaskError, 'ERR_UNKNOWN_TASK', 'pipeline.explain(): there is no task named "Reprt".', 'Did you mean "Report"?');
   await assertStillCached(pipeline);
 });
 
@@ -329,7 +434,7 @@ test('a rejected execute() runs nothing and leaves the pipeline usable', async (
   assert.equal(calls, 1);
 });
 
-// ================================================================ getResult / getTask / clear
+// ================================================================ calls by task name
 
 test('getResult() of an unknown name is an UnknownTaskError with a suggestion', async () => {
   const pipeline = await cachedPipeline('GetResultUnknown');
@@ -338,10 +443,16 @@ test('getResult() of an unknown name is an UnknownTaskError with a suggestion', 
   await assertStillCached(pipeline);
 });
 
-test('getTask() of an unknown name is an UnknownTaskError with a suggestion', () => {
+test('getTask() of an unknown name is an UnknownTaskError with a suggestion, or a hint when nothing is close', () => {
   const pipeline = testPipeline('GetTaskUnknown').add(run('Load', 1), run('Report', 2));
   throwsError(() => pipeline.getTask('Reprt'), UnknownTaskError, 'ERR_UNKNOWN_TASK', 'pipeline.getTask(): there is no task named "Reprt".', 'Did you mean "Report"?');
   throwsError(() => pipeline.getTask('Zzzzzzzz'), UnknownTaskError, 'ERR_UNKNOWN_TASK', 'no task named "Zzzzzzzz"', 'Check the spelling against pipeline.tasks');
+});
+
+test('logFile() of an unknown name is an UnknownTaskError with a suggestion', async () => {
+  const pipeline = await cachedPipeline('LogFileUnknown');
+  throwsError(() => pipeline.logFile('Reprot'), UnknownTaskError, 'ERR_UNKNOWN_TASK', 'pipeline.logFile(): there is no task named "Reprot".', 'Did you mean "Report"?');
+  await assertStillCached(pipeline);
 });
 
 test('clear() of an unknown name is an UnknownTaskError with a suggestion, and clears nothing', async () => {
@@ -350,138 +461,16 @@ test('clear() of an unknown name is an UnknownTaskError with a suggestion, and c
   await assertStillCached(pipeline);
 });
 
-// ================================================================ t.result()
-
-test('t.result() of a task that is not a declared dependency fails the task with UndeclaredDependencyError', async () => {
-  const pipeline = testPipeline('Undeclared').add(
-    run('Load', 1),
-    run('Prices', 2),
-    new Task('Report', { dependencies: ['Load'] }).process('run', (t) => t.result<number>('Load') + t.result<number>('Prices')),
-  );
-  const report = await failedRun(pipeline.execute({ progress: false }));
-  const failed = report.task('Report');
-  assert.equal(failed?.status, 'failed');
-  const error = checkError(
-    failed?.error,
-    UndeclaredDependencyError,
-    'ERR_UNDECLARED_DEPENDENCY',
-    [
-      'Report asked for the result of "Prices", which is not one of its dependencies.',
-      'Add "Prices" to the dependencies of Report',
-    ],
-  );
-  assert.equal(error.task, 'Report');
-  assert.equal(error.requested, 'Prices');
-  assert.deepEqual([report.task('Load')?.status, report.task('Prices')?.status], ['ran', 'ran']);
+test('clear("Load") (a string, not an array) is an InvalidOptionError, and clears nothing', async () => {
+  const pipeline = await cachedPipeline('ClearString');
+  await rejectsWith(pipeline.clear('Load' as never), InvalidOptionError, 'ERR_INVALID_OPTION', 'pipeline.clear(): `names` must be an array of task names, got "Load" (string)');
+  await assertStillCached(pipeline);
 });
 
-// ================================================================ uncacheable results
-
-class Model {
-  weights = [0.5, 0.25];
-}
-
-const UNCACHEABLE: { label: string; task: string; value: () => unknown; prefix: string }[] = [
-  { label: 'a function', task: 'ReturnsFunction', value: () => () => 1, prefix: 'ReturnsFunction: result is a function' },
-  { label: 'a class instance', task: 'ReturnsModel', value: () => new Model(), prefix: 'ReturnsModel: result is an instance of Model, which would come back as a plain object' },
-  { label: 'a Promise inside an object', task: 'HoldsPromise', value: () => ({ rows: Promise.resolve([1]) }), prefix: 'HoldsPromise: result.rows is a Promise (await it before returning)' },
-  { label: 'a symbol', task: 'ReturnsSymbol', value: () => Symbol('done'), prefix: 'ReturnsSymbol: result is a symbol' },
-  { label: 'an object with a function at result.model.predict', task: 'Fit', value: () => ({ model: { weights: [1, 2], predict: (x: number) => x * 2 } }), prefix: 'Fit: result.model.predict is a function' },
-];
-
-for (const { label, task, value, prefix } of UNCACHEABLE) {
-  test(`a task returning ${label} fails with UncacheableResultError; the other tasks still run and are cached`, async () => {
-    const pipeline = testPipeline(`Uncacheable_${task}`).add(
-      run('Before', 'before'),
-      new Task(task, { dependencies: ['Before'] }).process('run', () => value()),
-      run('Independent', { ok: true }),
-      run('Dependent', 'never', [task]),
-    );
-    const report = await failedRun(pipeline.execute({ progress: false }));
-    const failed = report.task(task);
-    assert.equal(failed?.status, 'failed');
-    const error = checkError(failed?.error, UncacheableResultError, 'ERR_UNCACHEABLE_RESULT', ['Results must survive a round trip through the cache', 'return plain data']);
-    assert.ok(error.message.startsWith(prefix), `"${error.message}" should start with "${prefix}"`);
-    assert.equal(error.task, task);
-    assert.deepEqual(report.failed.map((t) => t.name), [task]);
-    assert.equal(report.task('Before')?.status, 'ran');
-    assert.equal(report.task('Independent')?.status, 'ran');
-    assert.equal(report.task('Dependent')?.status, 'blocked');
-    assert.equal(await pipeline.getResult('Before'), 'before');
-    assert.deepEqual(await pipeline.getResult('Independent'), { ok: true });
-    await rejectsWith(pipeline.getResult(task), NoFreshResultError, 'ERR_NO_FRESH_RESULT', `${task} has no fresh result`, 'its last run failed');
-  });
-}
-
-test('the nested-function message is exactly prefixed "<Task>: result.model.predict is a function"', async () => {
-  const pipeline = testPipeline('NestedFunction').add(new Task('Train').process('run', () => ({ model: { predict: () => 0 } })));
-  const report = await failedRun(pipeline.execute({ progress: false }));
-  const error = checkError(report.task('Train')?.error, UncacheableResultError, 'ERR_UNCACHEABLE_RESULT', []);
-  assert.equal(error.path, 'result.model.predict');
-  assert.equal(error.problem, 'is a function');
-  assert.ok(error.message.startsWith('Train: result.model.predict is a function. '), error.message);
-});
-
-// ================================================================ throwing tasks
-
-test('a task that throws synchronously fails with its error, its dependents are blocked, the rest runs', async () => {
-  const boom = new Error('boom');
-  const pipeline = testPipeline('SyncThrow').add(
-    new Task('Explode').process('run', () => {
-      throw boom;
-    }),
-    run('After', 'never', ['Explode']),
-    run('Independent', 'fine'),
-  );
-  const error = await rejectsWith(pipeline.execute({ progress: false }), PipelineRunError, 'ERR_RUN_FAILED', '1 task failed: Explode.', 'Explode: boom');
-  assert.ok(error.report instanceof RunReport);
-  const report = error.report;
-  assert.equal(report.task('Explode')?.status, 'failed');
-  assert.equal(report.task('Explode')?.error, boom);
-  assert.equal(error.cause, boom);
-  assert.equal(report.task('After')?.status, 'blocked');
-  assert.match(report.task('After')!.reason, /upstream Explode failed/);
-  assert.equal(report.task('Independent')?.status, 'ran');
-  assert.equal(await pipeline.getResult('Independent'), 'fine');
-});
-
-for (const [label, thrown, shown] of [['a string', 'disk full', '"disk full" (string)'], ['undefined', undefined, 'undefined']] as const) {
-  test(`a task that rejects with ${label} fails with an Error naming the task, and its dependents are blocked`, async () => {
-    const pipeline = testPipeline(`Rejects_${label.replace(/\W/g, '_')}`).add(
-      new Task('Fetch').process('run', () => Promise.reject(thrown)),
-      run('Parse', 'never', ['Fetch']),
-      run('Independent', 'fine'),
-    );
-    const report = await failedRun(pipeline.execute({ progress: false }));
-    const failed = report.task('Fetch');
-    assert.equal(failed?.status, 'failed');
-    assert.ok(failed?.error instanceof Error, `expected an Error, got ${String(failed?.error)}`);
-    assert.match(failed.error.message, /\bFetch\b/);
-    assert.match(failed.error.message, /not an Error/);
-    assert.ok(failed.error.message.includes(shown), `"${failed.error.message}" lacks ${shown}`);
-    assert.equal(report.task('Parse')?.status, 'blocked');
-    assert.match(report.task('Parse')!.reason, /upstream Fetch failed/);
-    assert.equal(report.task('Independent')?.status, 'ran');
-    await rejectsWith(pipeline.getResult('Fetch'), NoFreshResultError, 'ERR_NO_FRESH_RESULT', 'its last run failed', 'Fetch');
-  });
-}
-
-// ================================================================ expiry
-
-test("expire.weekly('Mnday') is an ExpiryPolicyError naming the bad day and the valid ones", () => {
-  throwsError(() => expire.weekly('Mnday'), ExpiryPolicyError, 'ERR_EXPIRY_POLICY', 'expire.weekly: "Mnday" is not a weekday', 'Monday');
-});
-
-test("a Task with expire: 'daily' (a string) is an error naming the task and the `expire` option", () => {
-  throwsError(
-    // @ts-expect-error a string is not an expiry policy
-    () => new Task('Prices', { expire: 'daily' }),
-    ExpiryPolicyError,
-    'ERR_EXPIRY_POLICY',
-    '"daily"',
-    'expire.atMidnight()',
-    'Prices',
-    // The option as the user wrote it, not only inside an example such as expire.atMidnight().
-    /\bexpire\b(?!\.)/,
-  );
+test('history() and listCache() options: an unknown one, or a limit below 1, is an InvalidOptionError', async () => {
+  const pipeline = await cachedPipeline('ListingOptions');
+  await rejectsWith(pipeline.history({ limit: 0 }), InvalidOptionError, 'ERR_INVALID_OPTION', 'history(): limit must be a whole number from 1 up, got 0 (number)');
+  await rejectsWith(pipeline.history({ lmit: 3 } as never), InvalidOptionError, 'ERR_INVALID_OPTION', 'history(): unknown option "lmit".', 'Did you mean "limit"?');
+  await rejectsWith(pipeline.listCache({ al: true } as never), InvalidOptionError, 'ERR_INVALID_OPTION', 'listCache(): unknown option "al".', 'Did you mean "all"?');
+  await assertStillCached(pipeline);
 });
