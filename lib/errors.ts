@@ -208,3 +208,10 @@ export class ResourceError extends LittlepipesError {
     super('ERR_RESOURCE', message, options);
   }
 }
+
+/** littlepipes.yaml is not valid: the message names the file, the line and the key, with a suggestion for a typo. */
+export class ConfigError extends LittlepipesError {
+  constructor(readonly file: string, message: string) {
+    super('ERR_CONFIG', message);
+  }
+}

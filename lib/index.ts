@@ -1,4 +1,6 @@
 export { Task, tasksIn, RESERVED_PROCESS_NAMES } from './task.js';
+export { anyOf, AnyOf } from './graph/composition.js';
+export type { Profile } from './run/selection.js';
 export type { TaskOptions, RetryOptions, RetryPolicy, TaskContext, TaskContextBase, LooseTaskContext, ProcessMap, AnyTask, ResultOf } from './task.js';
 export { Pipeline, DEFAULT_CONCURRENCY } from './pipeline.js';
 export type { PipelineOptions, ExecuteOptions, CacheListing } from './pipeline.js';
@@ -26,6 +28,7 @@ export {
   TaskTimeoutError,
   ResultTooLargeError,
   ResourceError,
+  ConfigError,
   CodeAnalysisError,
   InputFileError,
   OutputFileError,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type Keyv from 'keyv';
 import type { KeyvStoreAdapter } from 'keyv';
 import { HISTORY_LENGTH, ResultStore } from './cache/store.js';
-import { DuplicateTaskError, InvalidOptionError, NoFreshResultError, PipelineRunError, RunCancelledError, TaskDefinitionError, UnknownTaskError } from './errors.js';
+import { ConfigError, DuplicateTaskError, InvalidOptionError, NoFreshResultError, PipelineRunError, RunCancelledError, TaskDefinitionError, UnknownTaskError } from './errors.js';
 import { type PipelineGraph, buildGraph } from './graph/graph.js';
 import { TaskLogs } from './logs/task-logs.js';
 import { describeValue, nameProblem, rejectUnknownOptions, stringList, suggest } from './names.js';
@@ -18,6 +18,8 @@ import { type Plan, planRun } from './run/plan.js';
 import { INTERRUPTED_EXIT_CODE, interruptOnCtrlC } from './run/interrupt.js';
 import { type ResourceFactory, RunResources } from './run/resources.js';
 import { Run, type RunSettings } from './run/runner.js';
+import { type Profile, needsSelection, selectRun } from './run/selection.js';
+import { CONFIG_FILE, type ProjectConfig, loadProjectConfig, parseProjectConfig, projectRoot, resolveProfile } from './config/project-config.js';
 import { type AnyTask, type ResultOf, Task } from './task.js';
 
 /** Options of a pipeline. */
@@ -44,6 +46,11 @@ export interface PipelineOptions {
    * @example new Pipeline('Billing', { redact: ['password', 'headers.authorization', 'customers[*].email'] })
    */
   redact?: readonly string[];
+  /**
+   * The project's configuration file (profiles and settings).
+   * @default littlepipes.yaml at the project root (the folder of the nearest package.json)
+   */
+  config?: string;
   /**
    * The project's name, which namespaces the pipeline's keys in a shared `store`, so that two
    * projects with a pipeline of the same name never see each other's results.
@@ -76,6 +83,12 @@ export interface ExecuteOptions {
    * @default 4
    */
   concurrency?: number;
+  /**
+   * A profile: which branch of each stage runs, which optional groups are on, params for tasks,
+   * and where the run starts and stops. A name looks it up in littlepipes.yaml; an object is used as it is.
+   * @example pipeline.execute({ profile: 'sample' })
+   */
+  profile?: string | Profile;
   /** Cancels the run: no new task starts, running tasks see `t.signal` abort, nothing half-done is cached. */
   signal?: AbortSignal;
   /**
@@ -114,8 +127,8 @@ export interface CacheListing {
 
 /** The default number of tasks run at once. */
 export const DEFAULT_CONCURRENCY = 4;
-const PIPELINE_OPTIONS = ['cacheDir', 'store', 'logLevel', 'redact', 'project'] as const;
-const EXECUTE_OPTIONS = ['force', 'only', 'skip', 'concurrency', 'signal', 'progress', 'events'] as const;
+const PIPELINE_OPTIONS = ['cacheDir', 'store', 'logLevel', 'redact', 'project', 'config'] as const;
+const EXECUTE_OPTIONS = ['force', 'only', 'skip', 'concurrency', 'signal', 'progress', 'events', 'profile'] as const;
 const EVENT_NAMES = ['taskStarted', 'taskFinished', 'runFinished'] as const;
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
@@ -142,6 +155,10 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
   #store: ResultStore | undefined;
   #logs: TaskLogs | undefined;
   #currentRun: Run | undefined;
+  /** The profile of the last execute(), which getResult() uses by default. */
+  #lastProfile: Profile | undefined;
+  /** littlepipes.yaml, once read (null: not read yet). */
+  #config: ProjectConfig | undefined | null = null;
   readonly #resources = new Map<string, ResourceFactory>();
   #logLevel: string | undefined;
   #queue: Promise<unknown> = Promise.resolve();
@@ -168,9 +185,13 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     if (options.project !== undefined && (typeof options.project !== 'string' || options.project.trim() === '')) {
       throw new InvalidOptionError('project', `Pipeline "${name}": project must be a non-empty name, got ${describeValue(options.project)}.`);
     }
+    if (options.config !== undefined && (typeof options.config !== 'string' || options.config === '')) {
+      throw new InvalidOptionError('config', `Pipeline "${name}": config must be the path of a littlepipes.yaml, got ${describeValue(options.config)}.`);
+    }
     this.name = name;
-    this.cacheDir = path.resolve(options.cacheDir ?? process.env.LITTLEPIPES_DIR ?? '.littlepipes');
     this.#options = options;
+    const settings = this.#projectConfig()?.settings;
+    this.cacheDir = path.resolve(options.cacheDir ?? process.env.LITTLEPIPES_DIR ?? settings?.cacheDir ?? '.littlepipes');
     this.#logLevel = options.logLevel;
   }
 
@@ -277,10 +298,31 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
   }
 
   #plan(options: ExecuteOptions, method: 'plan' | 'explain' | 'verify'): Promise<Plan> {
-    const settings = this.#runSettings(options, method);
-    const graph = this.#validGraph();
+    // The same selection as execute(): the same profile, gates and groups decide the same tasks.
+    const { tasks, graph, settings } = this.#select(this.#runSettings(options, method));
     refreshCodeAnalysis(); // As execute() does: see the source files as they are now.
-    return planRun({ pipeline: this.name, tasks: this.#tasks, graph, store: this.#openStore() }, settings);
+    return planRun({ pipeline: this.name, tasks, graph, store: this.#openStore() }, settings);
+  }
+
+  /**
+   * The tasks and graph a run works with: the pipeline's own, or, when it uses anyOf gates,
+   * stages or optional groups, or a profile is given, those the selection derives (see selectRun).
+   */
+  #select(settings: RunSettings & { profile?: Profile }): { tasks: ReadonlyMap<string, AnyTask>; graph: PipelineGraph; settings: RunSettings } {
+    const graph = this.#validGraph();
+    const { profile, ...rest } = settings;
+    if (!needsSelection(this.#tasks, profile)) return { tasks: this.#tasks, graph, settings: rest };
+    const selection = selectRun(this.#tasks, graph, profile, settings.only);
+    return {
+      tasks: selection.tasks,
+      graph: buildGraph(this.name, selection.tasks),
+      settings: {
+        ...rest,
+        only: undefined,
+        excluded: selection.excluded,
+        force: rest.force === true ? true : new Set([...rest.force, ...selection.forced]),
+      },
+    };
   }
 
   /**
@@ -316,15 +358,16 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
   }
 
   async #execute(options: ExecuteOptions): Promise<RunReport> {
-    const settings = this.#runSettings(options);
-    const graph = this.#validGraph();
+    const requested = this.#runSettings(options);
+    this.#lastProfile = requested.profile;
+    const { tasks, graph, settings } = this.#select(requested);
     const interrupt = settings.signal === undefined ? interruptOnCtrlC() : undefined;
     if (interrupt) settings.signal = interrupt.signal;
     refreshCodeAnalysis(); // See the source files as they are now.
     const display = options.progress === false ? silentProgress : (notebookProgress(graph.order.length) ?? terminalProgress(graph.order.length));
     const progress = options.events ? alsoTell(display, options.events) : display;
     const run = new Run(
-      { pipeline: this, tasks: this.#tasks, graph, store: this.#openStore(), logs: this.#taskLogs(), progress, resources: new RunResources(this.#resources) },
+      { pipeline: this, tasks, graph, store: this.#openStore(), logs: this.#taskLogs(), progress, resources: new RunResources(this.#resources) },
       settings,
     );
     this.#currentRun = run;
@@ -351,8 +394,16 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
    * no fresh result (never ran, failed last run, expired, out of date) is a NoFreshResultError
    * that says which.
    */
-  async getResult<N extends string>(name: N): Promise<N extends keyof Results ? Results[N] : unknown> {
-    const task = this.#knownTask(name, 'pipeline.getResult()');
+  async getResult<N extends string>(name: N, options: { profile?: string | Profile } = {}): Promise<N extends keyof Results ? Results[N] : unknown> {
+    this.#knownTask(name, 'pipeline.getResult()');
+    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', `getResult(): options must be an object, got ${describeValue(options)}.`);
+    rejectUnknownOptions('getResult()', options, ['profile']);
+    // The task as the run that computed it saw it: with the profile of this pipeline's last run, unless told.
+    const profile = options.profile === undefined ? this.#lastProfile : this.#profile(options.profile, 'getResult');
+    // Reading a result needs no valid graph, unless gates, groups or a profile shape the task.
+    const task = needsSelection(this.#tasks, profile)
+      ? this.#select({ force: new Set(), only: undefined, skip: new Set(), concurrency: 1, signal: undefined, profile }).tasks.get(name)!
+      : this.#tasks.get(name)!;
     refreshCodeAnalysis();
     const store = this.#openStore();
     const entries = await store.readEntries([name, ...task.dependencies]);
@@ -496,7 +547,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
   }
 
   /** Validates `execute()` options (also taken by `method`), naming the option and the task that is wrong. */
-  #runSettings(options: ExecuteOptions, method: 'execute' | 'plan' | 'explain' | 'verify' = 'execute'): RunSettings {
+  #runSettings(options: ExecuteOptions, method: 'execute' | 'plan' | 'explain' | 'verify' = 'execute'): RunSettings & { profile?: Profile } {
     if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidOptionError('options', `${method}(): options must be an object, got ${describeValue(options)}.`);
     rejectUnknownOptions(`${method}()`, options, EXECUTE_OPTIONS);
     const names = (option: 'force' | 'only' | 'skip', value: unknown) => {
@@ -504,7 +555,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
       for (const name of list) this.#knownTask(name, `${method}({ ${option} })`);
       return new Set(list);
     };
-    const { force = false, only, skip = [], concurrency = DEFAULT_CONCURRENCY, signal, progress } = options;
+    const { force = false, only, skip = [], concurrency = this.#projectConfig()?.settings.concurrency ?? DEFAULT_CONCURRENCY, signal, progress } = options;
     if (!Number.isInteger(concurrency) || concurrency < 1) {
       throw new InvalidOptionError('concurrency', `${method}(): concurrency must be a whole number from 1 up, got ${describeValue(concurrency)}. Try ${Math.max(2, os.availableParallelism())}.`);
     }
@@ -526,7 +577,44 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
       skip: names('skip', skip),
       concurrency,
       signal,
+      profile: this.#profile(options.profile, method),
     };
+  }
+
+  /** The profile a run uses: by name from littlepipes.yaml, or as given. */
+  #profile(profile: unknown, method: string): Profile | undefined {
+    if (profile === undefined) return undefined;
+    if (typeof profile === 'string') {
+      const config = this.#projectConfig();
+      if (!config) throw new InvalidOptionError('profile', `${method}(): profile "${profile}" needs a ${CONFIG_FILE} at the project root (${projectRoot(process.cwd())}), and there is none. Create it with a profiles: section.`);
+      return resolveProfile(config, profile, this.#tasks);
+    }
+    if (typeof profile !== 'object' || profile === null || Array.isArray(profile)) {
+      throw new InvalidOptionError('profile', `${method}(): profile must be a profile name or a profile object, got ${describeValue(profile)}.`);
+    }
+    // A profile given as an object is checked as if it were written in the file.
+    const written = profile as Profile;
+    const name = typeof written.name === 'string' ? written.name : 'given';
+    const { name: _ignored, ...body } = written as Profile & Record<string, unknown>;
+    const config = parseProjectConfig(`${method}({ profile })`, JSON.stringify({ profiles: { [name]: body } }));
+    return resolveProfile(config, name, this.#tasks);
+  }
+
+  #projectConfig(): ProjectConfig | undefined {
+    if (this.#config === null) {
+      const file = this.#options.config;
+      if (file === undefined) this.#config = loadProjectConfig();
+      else {
+        let text: string;
+        try {
+          text = fs.readFileSync(file, 'utf8');
+        } catch (error) {
+          throw new ConfigError(file, `Cannot read the configuration ${file} (the config option): ${(error as Error).message}.`);
+        }
+        this.#config = parseProjectConfig(path.resolve(file), text);
+      }
+    }
+    return this.#config;
   }
 }
 

@@ -6,6 +6,7 @@ import { type CallSite, recordCallSite } from './fingerprint/call-site.js';
 import { type JsonValue, plainParams } from './fingerprint/params.js';
 import { describeValue, nameProblem, rejectUnknownOptions, stringList } from './names.js';
 import type { Pipeline } from './pipeline.js';
+import { type AnyOf, type Gate, splitDependencyList } from './graph/composition.js';
 
 /** Options of a task. */
 export interface TaskOptions {
@@ -15,7 +16,36 @@ export interface TaskOptions {
    * @default []
    * @example new Task('Sum', { dependencies: ['TaskOne', 'TaskTwo'] })
    */
-  dependencies?: readonly string[];
+  dependencies?: readonly (string | AnyOf)[];
+  /**
+   * Tasks that must run before this one, whose results it does not read: prerequisites with
+   * side effects (an index built, a table loaded). A run that selects this task pulls them in,
+   * once however many tasks require them; their results are not part of this task's fingerprint.
+   * `anyOf(...)` gates work here too.
+   * @example new Task('Query', { requires: ['BuildIndex'] })
+   */
+  requires?: readonly (string | AnyOf)[];
+  /**
+   * The stage this task is one branch of: a profile chooses which branches of a stage run
+   * (all of them when no profile chooses). Pair with `anyOf` in the tasks downstream.
+   * @example new Task('LoadSample', { stage: 'datasets' })
+   */
+  stage?: string;
+  /**
+   * The optional group this task belongs to: a profile switches the group off or on (on when no
+   * profile says). A task switched off is routed around: what depends on it runs after its own
+   * dependencies instead.
+   * @example new Task('CheckDuplicates', { optional: 'qa_checks' })
+   */
+  optional?: string;
+  /**
+   * Run the task once per item of an upstream result (an array, or a path into it such as
+   * 'ListFiles.files'), `concurrency` items at once; `run` receives the item and its index.
+   * Each item is cached on its own, by its content: a changed or added item runs alone, and a
+   * removed one is dropped. The task's result is the array of item results, in order.
+   * @example new Task('Parse', { map: { over: 'ListFiles' } }).process('run', (t, file: string) => parse(file))
+   */
+  map?: { over: string; concurrency?: number };
   /**
    * When the cached result expires. See `expire` for the policies.
    * @default expire.never()
@@ -113,7 +143,7 @@ export interface RetryPolicy {
   when: ((error: Error) => boolean) | undefined;
 }
 
-const KNOWN_OPTIONS = ['dependencies', 'expire', 'inputs', 'allowEmptyInputs', 'outputs', 'params', 'description', 'retries', 'timeout', 'uses', 'sources'] as const;
+const KNOWN_OPTIONS = ['dependencies', 'expire', 'inputs', 'allowEmptyInputs', 'outputs', 'params', 'description', 'retries', 'timeout', 'uses', 'sources', 'requires', 'stage', 'optional', 'map'] as const;
 const RETRY_OPTIONS = ['count', 'delayMs', 'factor', 'maxDelayMs', 'when'] as const;
 
 /**
@@ -138,6 +168,11 @@ export interface TaskContextBase {
   /** Which attempt this is: 1, then 2 on the first retry (see the `retries` option). */
   readonly attempt: number;
   /**
+   * Whether a dependency's result is there to read in this run: false for a member of an
+   * `anyOf` gate that is not in the run, or a task switched off by a profile.
+   */
+  has(name: string): boolean;
+  /**
    * A resource the pipeline provides and the task declares in `uses`.
    * @example const db = t.use<DuckDBConnection>('db');
    */
@@ -151,7 +186,7 @@ export interface TaskContextBase {
 
 /** Names a process cannot have: the context's own members, and names that would confuse JavaScript. */
 export const RESERVED_PROCESS_NAMES: ReadonlySet<string> = new Set([
-  'name', 'log', 'signal', 'params', 'pipeline', 'result', 'attempt',
+  'name', 'log', 'signal', 'params', 'pipeline', 'result', 'attempt', 'has',
   // Reserved for inputs, outputs and resources, which later versions add to the context.
   'inputs', 'outputs', 'use',
   // A process named `then` would make the context look like a promise to `await`.
@@ -203,6 +238,17 @@ export class Task<Name extends string = string, Processes extends ProcessMap = {
   readonly timeout: number | undefined;
   /** The resources it uses. */
   readonly uses: readonly string[];
+  /** Tasks that run before it, whose results it does not read. */
+  readonly requires: readonly string[];
+  /** Its anyOf gates, among its dependencies and its requires. */
+  readonly gates: readonly Gate[];
+  /** The stage it is a branch of. */
+  readonly stage: string | undefined;
+  /** The optional group it belongs to. */
+  readonly optional: string | undefined;
+  /** What it maps over: the upstream task, and the path into its result. */
+  readonly map: MapSpec | undefined;
+  readonly #options: TaskOptions;
   /** Files whose content is part of its code (scripts, SQL). */
   readonly sources: readonly string[];
   readonly #processes = new Map<string, ProcessFunction>();
@@ -217,10 +263,17 @@ export class Task<Name extends string = string, Processes extends ProcessMap = {
     }
     rejectUnknownOptions(`Task "${name}"`, options, KNOWN_OPTIONS);
     this.name = name;
-    this.dependencies = Object.freeze(stringList(`Task "${name}"`, 'dependencies', options.dependencies ?? []));
-    for (const dependency of this.dependencies) {
-      const wrong = nameProblem(dependency);
-      if (wrong) throw new InvalidOptionError('dependencies', `Task "${name}": dependency ${JSON.stringify(dependency)} cannot be a task name: ${wrong}.`);
+    this.#options = options;
+    const dependencies = splitDependencyList(name, 'dependencies', options.dependencies);
+    const requires = splitDependencyList(name, 'requires', options.requires);
+    this.dependencies = Object.freeze(dependencies.names);
+    this.requires = Object.freeze(requires.names.filter((required) => !dependencies.names.includes(required)));
+    this.gates = Object.freeze([...dependencies.gates, ...requires.gates]);
+    this.stage = groupName(name, 'stage', options.stage);
+    this.optional = groupName(name, 'optional', options.optional);
+    this.map = mapSpec(name, options.map);
+    if (this.map && !this.dependencies.includes(this.map.over)) {
+      throw new InvalidOptionError('map', `Task "${name}": it maps over ${this.map.over}, so ${this.map.over} must be one of its dependencies. Add it to dependencies.`);
     }
     try {
       this.expire = toExpiryPolicy(options.expire);
@@ -300,6 +353,25 @@ export class Task<Name extends string = string, Processes extends ProcessMap = {
     return this;
   }
 
+  /**
+   * The same task with some options changed, sharing its processes and where they were
+   * registered (so its code fingerprint is the same work): how a run applies a profile's params
+   * and resolves anyOf gates and optional groups, without touching the task it was given.
+   */
+  derive(changes: { dependencies?: readonly string[]; requires?: readonly string[]; params?: Record<string, unknown> }): AnyTask {
+    const copy = new Task(this.name, {
+      ...this.#options,
+      dependencies: changes.dependencies ?? this.#options.dependencies,
+      requires: changes.requires ?? this.#options.requires,
+      params: changes.params ?? this.#options.params,
+    });
+    for (const [name, fn] of this.#processes) {
+      copy.#processes.set(name, fn);
+      copy.#sites.set(name, this.#sites.get(name)!);
+    }
+    return copy;
+  }
+
   /** Where the process `name` was registered (the `.process(...)` call), when that can be known. */
   siteOf(name: string): CallSite | undefined {
     return this.#sites.get(name)?.();
@@ -309,6 +381,37 @@ export class Task<Name extends string = string, Processes extends ProcessMap = {
   get processes(): ReadonlyMap<string, ProcessFunction> {
     return this.#processes;
   }
+}
+
+/** What a mapped task maps over. */
+export interface MapSpec {
+  /** The upstream task whose result holds the items. */
+  over: string;
+  /** The path into that result, e.g. ['files'] for 'ListFiles.files'. */
+  path: readonly string[];
+  /** How many items run at once. */
+  concurrency: number;
+}
+
+function mapSpec(task: string, value: unknown): MapSpec | undefined {
+  if (value === undefined) return undefined;
+  const spec = value as { over?: unknown; concurrency?: unknown };
+  if (typeof spec !== 'object' || spec === null || typeof spec.over !== 'string' || spec.over === '') {
+    throw new InvalidOptionError('map', `Task "${task}": map must be { over: 'TaskName' } or { over: 'TaskName.path.to.list', concurrency }, got ${describeValue(value)}.`);
+  }
+  rejectUnknownOptions(`Task "${task}": map`, spec, ['over', 'concurrency']);
+  const concurrency = spec.concurrency ?? 4;
+  if (!Number.isInteger(concurrency) || (concurrency as number) < 1) {
+    throw new InvalidOptionError('map', `Task "${task}": map.concurrency must be a whole number from 1 up, got ${describeValue(spec.concurrency)}.`);
+  }
+  const [over, ...path] = spec.over.split('.');
+  return { over: over!, path, concurrency: concurrency as number };
+}
+
+function groupName(task: string, option: 'stage' | 'optional', value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.trim() === '') throw new InvalidOptionError(option, `Task "${task}": ${option} must be a group name, got ${describeValue(value)}.`);
+  return value;
 }
 
 /** The `retries` option as a complete policy, checked. */

@@ -11,7 +11,7 @@ import type { AnyTask } from '../task.js';
 export interface PipelineGraph {
   /** Task names, every dependency before its dependents; ties keep the order tasks were added. */
   readonly order: readonly string[];
-  /** For each task, the tasks that depend on it directly. */
+  /** For each task, the tasks that depend on it directly (by dependencies, requires or anyOf). */
   readonly dependents: ReadonlyMap<string, readonly string[]>;
   /** The names of `roots` and of every task they need, transitively. */
   closure(roots: Iterable<string>): Set<string>;
@@ -36,7 +36,9 @@ export function buildGraph(pipeline: string, tasks: ReadonlyMap<string, AnyTask>
     if (!task.processes.has('run')) {
       problems.push({ task: name, kind: 'missing-run', message: `${name} has no "run" process. Add one with .process('run', (t) => ...).` });
     }
-    for (const dependency of task.dependencies) {
+    // Requirements and anyOf members order the task like dependencies do; a run resolves the gates.
+    const upstream = new Set([...task.dependencies, ...task.requires, ...task.gates.flatMap((gate) => gate.anyOf)]);
+    for (const dependency of upstream) {
       if (dependency === name) {
         problems.push({ task: name, kind: 'self-dependency', message: `${name} depends on itself. Remove "${name}" from its dependencies.` });
       } else if (!tasks.has(dependency)) {

@@ -43,6 +43,9 @@ export function createContext(task: AnyTask, inputs: ContextInputs): TaskContext
       }
       return inputs.resources.get(name) as T;
     },
+    has(name: string): boolean {
+      return task.dependencies.includes(name) && inputs.upstream.has(name);
+    },
     result<T>(name: string): T {
       if (!task.dependencies.includes(name)) throw new UndeclaredDependencyError(task.name, name);
       return inputs.upstream.get(name) as T;

@@ -35,6 +35,11 @@ export interface TaskPlan {
   waitsOn?: string[];
   /** The resources the task uses (its `uses` option), when it has any. */
   uses?: string[];
+  /**
+   * Why a skipped task is not in the run at all: a profile's stage chose another branch, its
+   * optional group is switched off, it comes after stopAfter, or none of an anyOf gate's tasks is in the run.
+   */
+  why?: string;
 }
 
 /**
@@ -113,14 +118,20 @@ function planOf(decision: Decision, waitsOn: string[], served: Outlook): [Omit<T
  */
 export async function planRun(parts: PlanParts, settings: RunSettings): Promise<Plan> {
   const { graph, tasks, store } = parts;
+  const { excluded } = settings;
   const selected = settings.only ? graph.closure(settings.only) : undefined;
-  const names = selected ? graph.order.filter((name) => selected.has(name)) : graph.order;
+  const names = graph.order.filter((name) => (!selected || selected.has(name)) && !excluded?.has(name));
   const entries = await store.readEntries(names);
   const now = Date.now();
   const outlooks = new Map<string, Outlook>();
   const plans: TaskPlan[] = [];
 
   for (const name of graph.order) {
+    const why = excluded?.get(name);
+    if (why !== undefined) {
+      plans.push({ name, action: 'skipped', reasons: [], why });
+      continue;
+    }
     if (selected && !selected.has(name)) {
       plans.push({ name, action: 'skipped', reasons: [] });
       continue;
@@ -137,6 +148,8 @@ export async function planRun(parts: PlanParts, settings: RunSettings): Promise<
       }
       if (outlook === PENDING) waitsOn.push(dependency);
     }
+    // A required task orders and gates this one; its result is not part of this one's fingerprint.
+    if (task.requires.some((required) => outlooks.get(required) === NONE)) blocked = true;
     if (blocked) {
       outlooks.set(name, NONE);
       plans.push({ name, action: 'blocked', reasons: [] });

@@ -30,6 +30,8 @@ export interface RunSettings {
   force: true | ReadonlySet<string>;
   /** When set, only these tasks and what they need are part of the run. */
   only: ReadonlySet<string> | undefined;
+  /** Tasks left out of the run (a profile's stages, optional groups, stopAfter, anyOf gates), with why. */
+  excluded?: ReadonlyMap<string, string>;
   /** Tasks not to execute; their fresh cached results still serve their dependents. */
   skip: ReadonlySet<string>;
   concurrency: number;
@@ -112,9 +114,15 @@ export class Run {
   /** Runs the pipeline; resolves to the report once every result is stored. */
   async execute(): Promise<RunReport> {
     const { graph, store, tasks } = this.#parts;
-    // Without `only`, every task is in the run: no set to build, no filtering per task.
+    // Without `only` or exclusions, every task is in the run: no set to build, no filtering per task.
+    const { excluded } = this.#settings;
     const selected = this.#settings.only ? graph.closure(this.#settings.only) : undefined;
-    const names = selected ? graph.order.filter((name) => selected.has(name)) : graph.order;
+    const names = selected || excluded
+      ? graph.order.filter((name) => (!selected || selected.has(name)) && !excluded?.has(name))
+      : graph.order;
+    const inRun = selected || excluded ? new Set(names) : undefined;
+    // A task required (not depended on) by another is not read by it: it need not stay in memory for it.
+    const requiring = [...tasks.values()].some((task) => task.requires.length > 0);
     const { leases } = store;
     if (leases) {
       leases.onOthers = () => this.#leaseRunning(leases);
@@ -124,9 +132,12 @@ export class Run {
     for (const name of names) {
       const task = tasks.get(name)!;
       const dependents = graph.dependents.get(name)!;
-      const holders = selected ? dependents.filter((dependent) => selected.has(dependent)).length : dependents.length;
-      this.#states.set(name, { task, entry: entries.get(name), waiting: task.dependencies.length, holders, hash: undefined, value: undefined, written: undefined, files: undefined, attempts: 1, report: undefined });
-      if (task.dependencies.length === 0) this.#ready.push(name);
+      const holders = inRun || requiring
+        ? dependents.filter((dependent) => (!inRun || inRun.has(dependent)) && tasks.get(dependent)!.dependencies.includes(name)).length
+        : dependents.length;
+      const waiting = task.dependencies.length + task.requires.length;
+      this.#states.set(name, { task, entry: entries.get(name), waiting, holders, hash: undefined, value: undefined, written: undefined, files: undefined, attempts: 1, report: undefined });
+      if (waiting === 0) this.#ready.push(name);
     }
     this.#remaining = names.length;
 
@@ -176,7 +187,7 @@ export class Run {
   #decide(name: string): void {
     const state = this.#states.get(name)!;
     const { task, entry } = state;
-    for (const dependency of task.dependencies) {
+    for (const dependency of task.requires.length > 0 ? [...task.dependencies, ...task.requires] : task.dependencies) {
       const upstream = this.#states.get(dependency)!;
       if (upstream.hash === undefined) {
         this.#settleUnrun(state, 'blocked', blockedReason(dependency, upstream.report!));
@@ -508,7 +519,7 @@ export class Run {
       if (task.expire.scope === 'run' && written) store.put(task.name, { ...written, state: 'expired', value: undefined }, written);
     }
     const tasks = graph.order.map(
-      (name) => this.#states.get(name)?.report ?? { name, status: 'skipped' as const, reason: 'not selected by `only`', ms: 0, processes: [] },
+      (name) => this.#states.get(name)?.report ?? { name, status: 'skipped' as const, reason: this.#settings.excluded?.get(name) ?? 'not selected by `only`', ms: 0, processes: [] },
     );
     const report = new RunReport(this.#parts.pipeline.name, this.#startedAt, performance.now() - this.#start, tasks);
     try {
