@@ -38,6 +38,8 @@ export interface CacheEntry {
   value?: StoredValue;
   /** How long the run took, in milliseconds. */
   durationMs: number;
+  /** For a mapped task: the content hash of each item it ran over, in order (each cached as `<task>/<hash>`). */
+  items?: string[];
   /** The error of a failed run. */
   error?: { message: string; stack?: string };
 }

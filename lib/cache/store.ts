@@ -220,7 +220,8 @@ export class ResultStore {
       // Synchronous on purpose: most results are small, and a run of thousands should not pay a promise each.
       return { hash: hashResult(bytes), value: { inline: bytes.toString('base64') } };
     }
-    return this.#writeBlob(task, bytes, this.#blobDir);
+    // A mapped task's items are stored as `<task>/<item hash>`: a '/' no task name has, but no file name either.
+    return this.#writeBlob(task.replaceAll('/', '~'), bytes, this.#blobDir);
   }
 
   async #writeBlob(task: string, bytes: Buffer, blobDir: string): Promise<{ hash: string; value: StoredValue }> {
@@ -292,14 +293,16 @@ export class ResultStore {
           `SELECT key, value FROM ${table} WHERE substr(key, 1, length(?)) = ?`, prefix, prefix);
         for (const row of rows) {
           const value = (JSON.parse(row.value) as { value?: unknown }).value;
-          if (isCacheEntry(value)) entries.set(row.key.slice(prefix.length), value);
+          const name = row.key.slice(prefix.length);
+          // Items of mapped tasks (`<task>/<hash>`) belong to their task's entry, not the listing.
+          if (isCacheEntry(value) && !name.includes('/')) entries.set(name, value);
         }
         return entries;
       }
       if (typeof this.#keyv.iterator === 'function' && typeof (this.#keyv.store as KeyvStoreAdapter).iterator === 'function') {
         for await (const [rawKey, value] of this.#keyv.iterator(undefined)) {
           const key = typeof rawKey === 'string' && rawKey.startsWith(`${namespace}:`) ? rawKey.slice(namespace!.length + 1) : rawKey;
-          if (typeof key === 'string' && key.startsWith('task:') && isCacheEntry(value)) entries.set(key.slice('task:'.length), value);
+          if (typeof key === 'string' && key.startsWith('task:') && !key.includes('/') && isCacheEntry(value)) entries.set(key.slice('task:'.length), value);
         }
         return entries;
       }

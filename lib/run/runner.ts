@@ -17,6 +17,7 @@ import type { ProgressListener } from '../report/progress.js';
 import { type ProcessTiming, RunReport, type TaskReport, type TaskStatus } from '../report/run-report.js';
 import type { AnyTask, RetryPolicy } from '../task.js';
 import { createContext } from './context.js';
+import { type MappedRun, itemsOf, runMapped } from './map.js';
 import type { RunResources } from './resources.js';
 import { type CurrentFiles, type Decision, type StaleReason, currentFiles, decide, describeReason } from './freshness.js';
 import { SESSION_ID } from './session.js';
@@ -69,6 +70,8 @@ interface TaskState {
   files: CurrentFiles | undefined;
   /** Attempts made at running it in this run (more than 1 when it was retried). */
   attempts: number;
+  /** For a mapped task, what its run did with its items. */
+  mapped?: MappedRun;
   report: TaskReport | undefined;
 }
 
@@ -282,8 +285,20 @@ export class Run {
       const upstream = loading instanceof Promise ? await loading : loading;
       if (task.uses.length > 0) await this.#parts.resources.prepare(task.name, task.uses);
       const inputs = state.files ? Object.keys(state.files.inputs) : NO_INPUTS;
-      const attempt = (number: number, signal: AbortSignal) =>
-        (createContext(task, { pipeline, log, signal, upstream, timings, inputs, attempt: number, resources: this.#parts.resources }).run as () => unknown)();
+      const context = (number: number, signal: AbortSignal) =>
+        createContext(task, { pipeline, log, signal, upstream, timings, inputs, attempt: number, resources: this.#parts.resources });
+      const attempt = task.map
+        ? async (number: number, signal: AbortSignal) => {
+          // A mapped task runs once per item; each item is cached on its own.
+          const mapped = await runMapped(
+            { task, store, previous: state.entry, definition, runId: this.id, signal, forced: stale.kind === 'forced' },
+            itemsOf(task, upstream.get(task.map!.over)),
+            (item, index) => (context(number, signal).run as (item: unknown, index: number) => unknown)(item, index),
+          );
+          state.mapped = mapped;
+          return mapped.results;
+        }
+        : (number: number, signal: AbortSignal) => (context(number, signal).run as () => unknown)();
       const returned = task.retry || task.timeout ? this.#attempts(state, log, attempt) : attempt(1, this.#controller.signal);
       const result = returned instanceof Promise ? await returned : returned;
       if (this.#cancelled) throw this.#controller.signal.reason;
@@ -310,6 +325,7 @@ export class Run {
         scope: task.expire.scope === 'session' ? { kind: 'session', id: SESSION_ID } : task.expire.scope === 'run' ? { kind: 'run', id: this.id } : undefined,
         value: stored.value,
         durationMs: performance.now() - this.#start - startMs,
+        ...(state.mapped ? { items: state.mapped.items } : {}),
       };
       store.put(task.name, state.written, state.entry);
       state.hash = stored.hash;
@@ -353,7 +369,9 @@ export class Run {
     this.#settle(state, {
       name: task.name,
       status,
-      reason: status === 'failed' ? `failed${attempts}: ${error!.message}` : `${reason}${state.attempts > 1 ? `; ${state.attempts} attempts` : ''}`,
+      reason: status === 'failed'
+        ? `failed${attempts}: ${error!.message}`
+        : `${reason}${state.attempts > 1 ? `; ${state.attempts} attempts` : ''}${state.mapped ? `; ${state.mapped.ran} of ${state.mapped.items.length} items ran, ${state.mapped.cached} cached` : ''}`,
       ms: endMs - startMs,
       startMs,
       endMs,

@@ -1,0 +1,100 @@
+import { encodeValue, findUncacheable } from '../cache/codec.js';
+import { type CacheEntry, ENTRY_FORMAT } from '../cache/entry.js';
+import type { ResultStore } from '../cache/store.js';
+import { InvalidOptionError, UncacheableResultError } from '../errors.js';
+import type { DefinitionFingerprint } from '../fingerprint/definition.js';
+import { hashResult } from '../fingerprint/hash.js';
+import { describeValue } from '../names.js';
+import type { AnyTask } from '../task.js';
+import { entryStaleness } from './freshness.js';
+
+/** What a mapped task's run did with its items. */
+export interface MappedRun {
+  /** The item results, in the order of the items. */
+  results: unknown[];
+  /** Each item's content hash, in order: kept in the task's entry. */
+  items: string[];
+  ran: number;
+  cached: number;
+}
+
+/** The items a mapped task runs over: its `map.over` result, followed down `map.path`; an array, or a clear error. */
+export function itemsOf(task: AnyTask, upstreamValue: unknown): unknown[] {
+  const { over, path } = task.map!;
+  let value = upstreamValue;
+  for (const key of path) value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+  if (!Array.isArray(value)) {
+    const where = [over, ...path].join('.');
+    throw new InvalidOptionError('map', `${task.name} maps over ${where}, which is ${describeValue(value)}, not an array. Return an array there, or point map.over at one (e.g. '${over}.files').`);
+  }
+  return value;
+}
+
+/**
+ * Runs a mapped task over its items: each item is cached on its own, under its content hash,
+ * so an item whose result is fresh (same code, params and expiry rules) is served, a changed or
+ * added one runs, and the items no longer there are dropped. Up to `map.concurrency` at once.
+ */
+export async function runMapped(
+  parts: { task: AnyTask; store: ResultStore; previous: CacheEntry | undefined; definition: DefinitionFingerprint; runId: string; signal: AbortSignal; forced: boolean },
+  list: readonly unknown[],
+  runItem: (item: unknown, index: number) => unknown,
+): Promise<MappedRun> {
+  const { task, store, previous, definition, runId, signal, forced } = parts;
+  const items = list.map((item) => hashResult(encodeValue(item)));
+  const nameOf = (hash: string) => `${task.name}/${hash}`;
+  const unique = [...new Set(items)];
+  const existing = await store.readEntries(unique.map(nameOf));
+  const now = Date.now();
+  const outcomes = new Map<string, Promise<unknown>>();
+  const toRun: number[] = [];
+  let cached = 0;
+  list.forEach((_, index) => {
+    const hash = items[index]!;
+    if (outcomes.has(hash) || toRun.some((other) => items[other] === hash)) return;
+    const entry = existing.get(nameOf(hash));
+    // Forcing the task forces its items: `force` means run again, whatever is cached.
+    if (!forced && entry && entry.value && !entryStaleness(task, entry, now, runId)) {
+      cached++;
+      outcomes.set(hash, store.loadValue(nameOf(hash), entry.value));
+    } else toRun.push(index);
+  });
+
+  let next = 0;
+  const worker = async () => {
+    while (next < toRun.length) {
+      if (signal.aborted) throw signal.reason;
+      const index = toRun[next++]!;
+      const hash = items[index]!;
+      const started = performance.now();
+      const running = Promise.resolve().then(() => runItem(list[index], index));
+      outcomes.set(hash, running);
+      const result = await running;
+      const problem = findUncacheable(result);
+      if (problem) throw new UncacheableResultError(task.name, `${problem.path}[item ${index}]`, problem.problem);
+      const storing = store.storeValue(nameOf(hash), encodeValue(result));
+      const stored = storing instanceof Promise ? await storing : storing;
+      const storedAt = Date.now();
+      const entry: CacheEntry = {
+        format: ENTRY_FORMAT,
+        state: 'ok',
+        definition,
+        upstream: {},
+        resultHash: stored.hash,
+        storedAt,
+        expiresAt: task.expire.expiresAt(new Date(storedAt))?.getTime(),
+        expiry: task.expire.description,
+        value: stored.value,
+        durationMs: performance.now() - started,
+      };
+      store.put(nameOf(hash), entry, existing.get(nameOf(hash)));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(task.map!.concurrency, Math.max(1, toRun.length)) }, worker));
+  const results = await Promise.all(items.map((hash) => outcomes.get(hash)!));
+
+  // Items no longer in the list are dropped, with their files.
+  const gone = (previous?.items ?? []).filter((hash) => !unique.includes(hash));
+  if (gone.length > 0) store.remove(await store.readEntries([...new Set(gone)].map(nameOf)));
+  return { results, items, ran: toRun.length, cached };
+}
