@@ -240,3 +240,21 @@ export const pipeline = new Pipeline('Big').add(new Task('Numbers').process('run
   assert.match(full.stdout, /499/);
   assert.doesNotMatch(full.stdout, /more items/);
 });
+
+test('--profile runs, plans and shows with a profile from littlepipes.yaml; a bad profile is a usage error naming the file and line', async () => {
+  const project = makeProject(`import { Pipeline, Task, anyOf } from 'littlepipes';
+export const pipeline = new Pipeline('Staged').add(
+  new Task('LoadFull', { stage: 'datasets' }).process('run', () => [1, 2, 3, 4]),
+  new Task('LoadSample', { stage: 'datasets' }).process('run', () => [1]),
+  new Task('Count', { dependencies: [anyOf('LoadFull', 'LoadSample')] }).process('run', (t) => t.result<number[]>(t.has('LoadFull') ? 'LoadFull' : 'LoadSample').length),
+);`, { 'littlepipes.yaml': 'profiles:\n  sample:\n    stages:\n      datasets: [LoadSample]\n' });
+  const plan = await cli(project, 'plan', '--profile', 'sample', '--json');
+  const actions = Object.fromEntries((JSON.parse(plan.stdout) as { tasks: { name: string; action: string }[] }).tasks.map((task) => [task.name, task.action]));
+  assert.deepEqual(actions, { LoadFull: 'skipped', LoadSample: 'run', Count: 'run' });
+  const run = await cli(project, 'run', '--profile', 'sample', '--json');
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal((await cli(project, 'show', 'Count', '--profile', 'sample')).stdout.trim().split('\n').at(-1), '1');
+  const bad = await cli(project, 'run', '--profile', 'smaple');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /littlepipes: littlepipes\.yaml:1: there is no profile "smaple"\. Did you mean "sample"\?/);
+});

@@ -13,7 +13,7 @@ import { showCommand } from './commands/show.js';
 import { watchCommand } from './commands/watch.js';
 
 /** Errors that mean the command or the pipeline is wrong, not that a task failed: exit 2. */
-const USAGE_ERRORS = new Set(['ERR_PIPELINE_LOAD', 'ERR_PIPELINE_INVALID', 'ERR_UNKNOWN_TASK', 'ERR_INVALID_OPTION', 'ERR_DUPLICATE_TASK', 'ERR_TASK_DEFINITION', 'ERR_EXPIRY_POLICY']);
+const USAGE_ERRORS = new Set(['ERR_PIPELINE_LOAD', 'ERR_PIPELINE_INVALID', 'ERR_UNKNOWN_TASK', 'ERR_INVALID_OPTION', 'ERR_DUPLICATE_TASK', 'ERR_TASK_DEFINITION', 'ERR_EXPIRY_POLICY', 'ERR_CONFIG']);
 
 /**
  * Runs the command line with `argv` (as in `process.argv`) and resolves to the exit code.

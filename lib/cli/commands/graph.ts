@@ -7,6 +7,7 @@ interface GraphFlags {
   format: 'ascii' | 'mermaid' | 'dot';
   html?: string;
   timeline?: boolean;
+  profile?: string;
 }
 
 /** `littlepipes graph`: the DAG coloured by what `run` would do, and the timeline of the last run. */
@@ -16,6 +17,7 @@ export function graphCommand(program: Command, context: CommandContext): void {
     .description('draw the task graph, coloured by state; and the timeline of the last run')
     .addOption(new Option('--format <format>', 'how to draw it').choices(['ascii', 'mermaid', 'dot']).default('ascii'))
     .option('--timeline', 'the last run as a timeline instead (Mermaid gantt)')
+    .option('--profile <name>', 'colour the graph for a profile from littlepipes.yaml')
     .option('--html <file>', 'write one self-contained HTML page with the graph and the last run')
     .addHelpText('after', `
 Examples:
@@ -45,7 +47,7 @@ Examples:
         context.output.out(mermaidTimeline(lastRun, graphViewFromRun(pipeline.tasks, lastRun)));
         return;
       }
-      const view = graphViewFromPlan(pipeline.tasks, await pipeline.plan());
+      const view = graphViewFromPlan(pipeline.tasks, await pipeline.plan(flags.profile ? { profile: flags.profile } : {}));
       if (flags.html) {
         const file = path.resolve(flags.html);
         await fs.promises.writeFile(file, htmlPage({ graph: view, run: lastRun, title: pipeline.name }));

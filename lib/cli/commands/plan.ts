@@ -9,6 +9,7 @@ interface PlanFlags {
   json?: boolean;
   check?: boolean;
   all?: boolean;
+  profile?: string;
 }
 
 /** `littlepipes plan [tasks...]` (alias `status`): what `run` would do, and why. */
@@ -19,6 +20,7 @@ export function planCommand(program: Command, context: CommandContext): void {
     .description('say what `run` would do and why, without running anything')
     .argument('[tasks...]', 'plan only for these tasks and what they need')
     .option('--explain [task]', 'explain in sentences: one task, or every task that would run')
+    .option('--profile <name>', 'plan for a profile from littlepipes.yaml')
     .option('--json', 'print the plan as JSON on stdout')
     .option('--check', 'exit 1 when anything would run (a CI gate)')
     .option('--all', 'list cached and skipped tasks too')
@@ -31,7 +33,7 @@ Examples:
     .action(async (targets: string[], flags: PlanFlags) => {
       const { pipeline } = await context.load();
       const only = taskNames(targets);
-      const options = only.length > 0 ? { only } : {};
+      const options = { ...(only.length > 0 ? { only } : {}), ...(flags.profile ? { profile: flags.profile } : {}) };
       const plan = await pipeline.plan(options);
       const pending = plan.tasks.filter((task) => task.action === 'run' || task.action === 'wait' || task.action === 'blocked');
       if (flags.json) {

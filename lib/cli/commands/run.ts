@@ -13,6 +13,7 @@ interface RunFlags {
   concurrency?: string;
   json?: boolean;
   html?: string;
+  profile?: string;
 }
 
 /** `littlepipes run [tasks...]`: runs what is not fresh. */
@@ -25,6 +26,7 @@ export function runCommand(program: Command, context: CommandContext): void {
     .option('--only <tasks...>', 'run just these tasks; their dependencies are served from the cache')
     .option('--skip <tasks...>', 'do not run these tasks; their cached results still serve dependents')
     .option('--concurrency <n>', 'how many tasks may run at once', '4')
+    .option('--profile <name>', 'a profile from littlepipes.yaml: stages, optional groups, params, startFrom, stopAfter')
     .option('--json', 'print the run report as JSON on stdout (no progress display)')
     .option('--html <file>', 'write a picture of the run (graph and timeline), updated while it runs')
     .addHelpText('after', `
@@ -79,6 +81,7 @@ Exit codes: 0 all ran or were fresh, 1 a task failed, 2 bad usage or an invalid 
       // "--only X" means just X: everything else is skipped, and serves X from the cache.
       skip: [...taskNames(flags.skip), ...(only.length > 0 ? allTaskNames(pipeline).filter((name) => !only.includes(name) && !named.includes(name)) : [])],
       concurrency: Number.isFinite(concurrency) ? concurrency : (flags.concurrency as never),
+      ...(flags.profile ? { profile: flags.profile } : {}),
     };
   }
 }

@@ -11,15 +11,16 @@ export function showCommand(program: Command, context: CommandContext): void {
     .description("print a task's cached result (large values summarised)")
     .argument('<task>', 'the task')
     .option('--full', 'print all of it, however large')
+    .option('--profile <name>', 'the result as the run with this profile computed it')
     .addHelpText('after', `
 Examples:
   $ littlepipes show Clean          the first rows of a table, the start of a long array
   $ littlepipes show Clean --full   every item`)
-    .action(async (task: string, flags: { full?: boolean }) => {
+    .action(async (task: string, flags: { full?: boolean; profile?: string }) => {
       const { pipeline } = await context.load();
       let value: unknown;
       try {
-        value = await pipeline.getResult(task);
+        value = await pipeline.getResult(task, flags.profile ? { profile: flags.profile } : {});
       } catch (error) {
         // Checked by code: the pipeline module may use another copy of littlepipes than the command's.
         if ((error as { code?: unknown })?.code !== 'ERR_NO_FRESH_RESULT') throw error;

@@ -13,6 +13,7 @@ interface WatchFlags {
   debounce: string;
   only?: string[];
   watch?: string[];
+  profile?: string;
 }
 
 /**
@@ -30,6 +31,7 @@ export function watchCommand(program: Command, context: CommandContext): void {
     .argument('[tasks...]', 'run only these tasks and what they need')
     .option('--debounce <ms>', 'wait this long after the last change before running', '300')
     .option('--watch <paths...>', 'also watch these files or folders (inputs outside the project)')
+    .option('--profile <name>', 'run with a profile from littlepipes.yaml')
     .addHelpText('after', `
 Examples:
   $ littlepipes watch                 re-run what your edits make stale
@@ -47,7 +49,7 @@ Ctrl-C stops watching.`)
       const globals = context.globals();
       const { file, projectRoot } = findPipelineFile(globals.pipeline);
       const cacheFolder = path.resolve(process.env.LITTLEPIPES_DIR ?? '.littlepipes');
-      const runArguments = [cliEntry(), 'run', ...targets, '--pipeline', file, ...(globals.verbose ? ['--verbose'] : [])];
+      const runArguments = [cliEntry(), 'run', ...targets, '--pipeline', file, ...(flags.profile ? ['--profile', flags.profile] : []), ...(globals.verbose ? ['--verbose'] : [])];
       await new Promise<void>((resolve) => {
         let child: ChildProcess | undefined;
         let timer: NodeJS.Timeout | undefined;
