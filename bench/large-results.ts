@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
-import { Pipeline, Task } from '../lib/index.js';
+import { Pipeline, Task } from '../dist/index.js';
 import { type Figure, fmt, list, median, removeFolder, temporaryFolder, timeMs } from './util.js';
 
 const BENCH = 'large';

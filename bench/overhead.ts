@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { type AnyTask, Pipeline, type RunReport, Task } from '../lib/index.js';
+import { type AnyTask, Pipeline, type RunReport, Task } from '../dist/index.js';
 import { type Figure, fmt, list, median, min, removeFolder, temporaryFolder, timeMs } from './util.js';
 
 const SIZES = [1_000, 10_000] as const;
