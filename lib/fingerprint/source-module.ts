@@ -70,7 +70,8 @@ export class SourceModule {
   hashOf(node: SyntaxNode): string {
     let hash = this.#hashes.get(node);
     if (hash === undefined) {
-      hash = hashBytes(JSON.stringify(node, (key, value) => (key === 'start' || key === 'end' || TYPE_KEYS.has(key) ? undefined : value)));
+      // A BigInt literal's value is a bigint, which JSON cannot write: its text stands for it.
+      hash = hashBytes(JSON.stringify(node, (key, value) => (key === 'start' || key === 'end' || TYPE_KEYS.has(key) ? undefined : typeof value === 'bigint' ? `${value}n` : value)));
       this.#hashes.set(node, hash);
     }
     return hash;

@@ -11,7 +11,7 @@ import { type DefinitionFingerprint, definitionFingerprint } from '../fingerprin
 import { recordOutputs } from '../fingerprint/files.js';
 import type { PipelineGraph } from '../graph/graph.js';
 import type { TaskLogs } from '../logs/task-logs.js';
-import { describeValue } from '../names.js';
+import { describeValue, suggest } from '../names.js';
 import type { Pipeline } from '../pipeline.js';
 import type { ProgressListener } from '../report/progress.js';
 import { type ProcessTiming, RunReport, type TaskReport, type TaskStatus } from '../report/run-report.js';
@@ -336,7 +336,7 @@ export class Run {
         status = 'cancelled';
       } else {
         status = 'failed';
-        error = asError(task.name, thrown);
+        error = withProcessSuggestion(task, asError(task.name, thrown));
         log.error({ err: error }, 'failed');
         // Its older result must not be served any more: the failure replaces it. (Without a
         // definition, its code could not be read; then nothing is served until it can be.)
@@ -580,6 +580,18 @@ function blockedReason(dependency: string, upstream: TaskReport): string {
 function asError(task: string, thrown: unknown): Error {
   if (thrown instanceof Error) return thrown;
   return new Error(`${task} threw a value that is not an Error: ${describeValue(thrown)}`);
+}
+
+/**
+ * A misspelt process (`t.hlper()`) is a TypeError from JavaScript itself; this adds which
+ * process was meant, as the rest of littlepipes suggests names.
+ */
+function withProcessSuggestion(task: AnyTask, error: Error): Error {
+  const called = error instanceof TypeError ? /^t\.(\w+) is not a function$/.exec(error.message)?.[1] : undefined;
+  if (!called) return error;
+  const guess = suggest(called, task.processes.keys());
+  error.message = `${error.message}: ${task.name} has no process "${called}"${guess ? `. Did you mean t.${guess}()?` : `; its processes are ${[...task.processes.keys()].join(', ')}.`}`;
+  return error;
 }
 
 /** Whether another attempt may fix `error`: the task's own rule, else anything but a mistake in the pipeline's definition. */

@@ -17,6 +17,7 @@ import {
   type LittlepipesError,
 } from '../../lib/index.js';
 import { type ErrorClass, assertStillCached, cachedPipeline, checkError, failedRun, rejectsWith, run } from './helpers.js';
+import { testPipeline } from '../helpers.js';
 
 // ================================================================ graphs that cannot run
 
@@ -253,3 +254,22 @@ for (const { label, task, Class, code, fragments } of RUN_TIME_FAILURES) {
     await assertStillCached(pipeline);
   });
 }
+
+test('a misspelt process is a TypeError that says which process was meant', async () => {
+  const pipeline = testPipeline('Misspelt').add(
+    new Task('Clean')
+      .process('helper', (t, n: number) => n + 1)
+      .process('run', (t) => (t as unknown as { hlper: (n: number) => number }).hlper(1)),
+  );
+  const error = await pipeline.execute({ progress: false }).then(() => assert.fail('should fail'), (thrown: unknown) => thrown as PipelineRunError);
+  const failure = error.report.task('Clean')!.error!;
+  assert.ok(failure instanceof TypeError);
+  assert.equal(failure.message, 't.hlper is not a function: Clean has no process "hlper". Did you mean t.helper()?');
+});
+
+test('a task whose code has a BigInt literal is fingerprinted like any other', async () => {
+  const pipeline = testPipeline('BigIntLiteral').add(new Task('Big').process('run', () => 10n ** 20n));
+  await pipeline.execute({ progress: false });
+  assert.equal(await pipeline.getResult('Big'), 100000000000000000000n);
+  assert.equal((await pipeline.plan()).task('Big')?.action, 'cached');
+});
