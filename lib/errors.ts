@@ -215,3 +215,80 @@ export class ConfigError extends LittlepipesError {
     super('ERR_CONFIG', message);
   }
 }
+
+/**
+ * A command task's program (see `commandTask`, `rTask`) exited with a code other than 0, or was
+ * killed by a signal littlepipes did not send (the kernel's out-of-memory killer, say). Its result
+ * is not cached. The message ends with the last lines of its stderr; its log has every line.
+ */
+export class CommandFailedError extends LittlepipesError {
+  constructor(
+    readonly task: string,
+    readonly command: readonly string[],
+    /** The exit code, or null when a signal ended the program. */
+    readonly exitCode: number | null,
+    /** The signal that ended the program, or null when it exited. */
+    readonly signal: NodeJS.Signals | null,
+    /** The last lines the program wrote to stderr (up to 20). */
+    readonly stderrTail: string,
+  ) {
+    super(
+      'ERR_COMMAND_FAILED',
+      `${task}: ${commandLine(command)} ${exitCode === null ? `was killed by ${signal}` : `exited with code ${exitCode}`}. ` +
+        (stderrTail === '' ? 'It wrote nothing to stderr; its stdout is in the task\'s log.' : `The last lines of its stderr:\n${stderrTail}`),
+    );
+  }
+}
+
+/** A command task's program could not be started: it is not installed, not executable, or its working directory is missing. */
+export class CommandStartError extends LittlepipesError {
+  constructor(readonly task: string, readonly program: string, detail: string, options?: { cause?: unknown }) {
+    super('ERR_COMMAND_START', `${task}: cannot start ${program}: ${detail}`, options);
+  }
+}
+
+/** A command task whose `result` is `'json'` printed something on stdout that is not JSON. Its result is not cached. */
+export class CommandOutputError extends LittlepipesError {
+  constructor(readonly task: string, readonly command: readonly string[], readonly stdoutStart: string, options?: { cause?: unknown }) {
+    super(
+      'ERR_COMMAND_OUTPUT',
+      `${task}: ${commandLine(command)} ${stdoutStart.trim() === '' ? 'printed nothing on stdout' : 'printed stdout that is not JSON'}, and its result option is 'json'. ` +
+        'Print only the JSON on stdout (messages go to stderr), or use result: \'stdout\'.' +
+        (stdoutStart.trim() === '' ? '' : ` Its stdout starts:\n${stdoutStart}`),
+      options,
+    );
+  }
+}
+
+/** A command as a shell would show it: arguments with spaces or quotes are quoted. */
+export function commandLine(command: readonly string[]): string {
+  return command.map((word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`)).join(' ');
+}
+
+/**
+ * A statement of a SQL task's file failed (see `sqlTask`). The message names the file, the
+ * statement's number and line, how it starts, and DuckDB's own message, whose `LINE` is counted
+ * in the file. The statements before it ran; nothing of the task is cached.
+ */
+export class SqlStatementError extends LittlepipesError {
+  constructor(
+    readonly task: string,
+    readonly file: string,
+    /** Which statement of the file failed, from 1. */
+    readonly statement: number,
+    /** The line of the file where the statement starts, from 1. */
+    readonly line: number,
+    /** The statement's text. */
+    readonly sql: string,
+    /** DuckDB's message. */
+    readonly detail: string,
+    options?: { cause?: unknown },
+  ) {
+    const start = sql.replace(/\s+/g, ' ').trim();
+    super(
+      'ERR_SQL_STATEMENT',
+      `${task}: statement ${statement} of ${file} (line ${line}), ${start.length > 60 ? `${start.slice(0, 60)}…` : start}, failed: ${detail}`,
+      options,
+    );
+  }
+}
