@@ -1,34 +1,43 @@
 #!/usr/bin/env bash
 # What the test suite needs beyond `npm ci`: Debian packages (Chromium for pictures, tmux for
-# the shell, Jupyter's nbconvert and ipykernel for the notebook), the tslab kernel in .tools/,
-# and its kernelspec in .tools/jupyter/ (tests point JUPYTER_PATH there, so the user's own
-# Jupyter setup is neither read nor changed). `npm test` runs it first, as its pretest.
-# Each step checks before it acts, so a run with everything present takes about 60 ms.
+# the shell, Jupyter's nbconvert and ipykernel for the notebook, python3 and R with jsonlite for
+# command tasks), the tslab kernel in .tools/, and its kernelspec in .tools/jupyter/ (tests point
+# JUPYTER_PATH there, so the user's own Jupyter setup is neither read nor changed). `npm test`
+# runs it first, as its pretest. Each step checks before it acts, so a run with everything
+# present takes about 30 ms.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TSLAB_VERSION=1.0.22
-PACKAGES=(chromium tmux jupyter-nbconvert python3-ipykernel)
+PACKAGES=(chromium tmux jupyter-nbconvert python3-ipykernel python3)
+# R for the tests of rTask, without the packages R recommends: with them apt brings some 600
+# packages (compilers, fonts, a hundred R libraries) where these two need about 100.
+R_PACKAGES=(r-base-core r-cran-jsonlite)
 
-missing=()
-if command -v dpkg-query >/dev/null; then
-  for package in "${PACKAGES[@]}"; do
-    status=$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)
-    [ "$status" = installed ] || missing+=("$package")
-  done
-else
-  echo "setup-test-tools: this script installs with apt (Debian, Ubuntu). Elsewhere, install the equivalents of: ${PACKAGES[*]}." >&2
+if ! command -v dpkg-query >/dev/null; then
+  echo "setup-test-tools: this script installs with apt (Debian, Ubuntu). Elsewhere, install the equivalents of: ${PACKAGES[*]} ${R_PACKAGES[*]}." >&2
   exit 1
 fi
-if [ ${#missing[@]} -gt 0 ]; then
+# One dpkg-query for every package: each call costs about 15 ms.
+installed=$'\n'$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${PACKAGES[@]}" "${R_PACKAGES[@]}" 2>/dev/null || true)$'\n'
+missing=()
+missing_r=()
+for package in "${PACKAGES[@]}"; do
+  [[ $installed == *$'\n'"$package installed"$'\n'* ]] || missing+=("$package")
+done
+for package in "${R_PACKAGES[@]}"; do
+  [[ $installed == *$'\n'"$package installed"$'\n'* ]] || missing_r+=("$package")
+done
+if [ $((${#missing[@]} + ${#missing_r[@]})) -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
-    echo "setup-test-tools: the tests need these Debian packages: ${missing[*]}. Install them, then run npm test again:" >&2
-    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    echo "setup-test-tools: the tests need these Debian packages: ${missing[*]} ${missing_r[*]}. Install them, then run npm test again:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]} ${missing_r[*]}" >&2
     exit 1
   fi
-  echo "setup-test-tools: installing ${missing[*]}" >&2
+  echo "setup-test-tools: installing ${missing[*]} ${missing_r[*]}" >&2
   apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+  if [ ${#missing[@]} -gt 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"; fi
+  if [ ${#missing_r[@]} -gt 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing_r[@]}"; fi
 fi
 
 # tslab stays out of the project's node_modules: it brings its own TypeScript, whose tsc would
