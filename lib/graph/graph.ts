@@ -37,7 +37,10 @@ export function buildGraph(pipeline: string, tasks: ReadonlyMap<string, AnyTask>
       problems.push({ task: name, kind: 'missing-run', message: `${name} has no "run" process. Add one with .process('run', (t) => ...).` });
     }
     // Requirements and anyOf members order the task like dependencies do; a run resolves the gates.
-    const upstream = new Set([...task.dependencies, ...task.requires, ...task.gates.flatMap((gate) => gate.anyOf)]);
+    // A Set only when there is more than dependencies: most tasks have only those (and no repeats).
+    const upstream = task.requires.length === 0 && task.gates.length === 0
+      ? task.dependencies
+      : new Set([...task.dependencies, ...task.requires, ...task.gates.flatMap((gate) => gate.anyOf)]);
     for (const dependency of upstream) {
       if (dependency === name) {
         problems.push({ task: name, kind: 'self-dependency', message: `${name} depends on itself. Remove "${name}" from its dependencies.` });
