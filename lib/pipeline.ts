@@ -373,10 +373,11 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     this.#currentRun = run;
     try {
       const report = await run.execute();
-      await this.#openStore().recordRun(report.toJSON());
+      this.#openStore().recordRun(report.toJSON());
       if (interrupt?.interrupted()) {
         // What Ctrl-C would have done, once the run has stopped cleanly, its results are
         // committed (the run's end waits for that) and its report is shown.
+        await this.#store?.flush().catch(() => {});
         await this.#logs?.flush();
         process.exit(INTERRUPTED_EXIT_CODE);
       }

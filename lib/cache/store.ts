@@ -65,6 +65,8 @@ export class ResultStore {
   /** Symbol tables by code hash: read or written by this store (see #attachSymbols). */
   readonly #symbolTables = new Map<string, Record<string, string>>();
   readonly #writtenTables = new Set<string>();
+  /** The run history being written (see recordRun). */
+  #recording: Promise<void> = Promise.resolve();
   /** Called when the next batch commits (see afterCommit). */
   #commitWaiters: (() => void)[] = [];
 
@@ -312,10 +314,19 @@ export class ResultStore {
     return this.readEntries(known);
   }
 
-  /** Adds a run to the history (the newest first), dropping runs beyond HISTORY_LENGTH. */
-  async recordRun(run: RunRecord): Promise<void> {
+  /**
+   * Adds a run to the history (the newest first), dropping runs beyond HISTORY_LENGTH. Written
+   * behind the run, like entries: `history()`, `flush()` and `close()` wait for it.
+   */
+  recordRun(run: RunRecord): void {
     // Stacks stay in the task logs; the history keeps what a person reads in a list.
     const record: RunRecord = { ...run, tasks: run.tasks.map(({ error, ...task }) => (error ? { ...task, error: { message: error.message } } : task)) };
+    this.#recording = this.#recording.then(() => this.#record(record)).catch((error: unknown) => {
+      this.#backgroundFailure = error;
+    });
+  }
+
+  async #record(record: RunRecord): Promise<void> {
     try {
       await this.#ready;
       const index = ((await this.#keyv.get<string[]>('runs')) ?? []).filter((id) => typeof id === 'string');
@@ -332,6 +343,7 @@ export class ResultStore {
 
   /** Past runs, the newest first. */
   async history(limit = HISTORY_LENGTH): Promise<RunRecord[]> {
+    await this.#recording;
     try {
       await this.#ready;
       const index = ((await this.#keyv.get<string[]>('runs')) ?? []).slice(0, limit);
@@ -373,6 +385,7 @@ export class ResultStore {
   async flush(): Promise<void> {
     this.#flushing = this.#flushing.then(() => this.#writeQueued());
     await this.#flushing;
+    await this.#recording;
     if (this.#backgroundFailure !== undefined) {
       const failure = this.#backgroundFailure;
       this.#backgroundFailure = undefined;
