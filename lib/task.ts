@@ -4,6 +4,7 @@ import { ExpiryPolicyError, InvalidOptionError, TaskDefinitionError } from './er
 import { type ExpiryOption, type ExpiryPolicy, toExpiryPolicy } from './cache/expiry.js';
 import { type CallSite, recordCallSite } from './fingerprint/call-site.js';
 import { type JsonValue, plainParams } from './fingerprint/params.js';
+import { type TableOutput, isTableOutput, tableOutputKey } from './fingerprint/files.js';
 import { describeValue, nameProblem, rejectUnknownOptions, stringList } from './names.js';
 import type { Pipeline } from './pipeline.js';
 import { type AnyOf, type Gate, splitDependencyList } from './graph/composition.js';
@@ -65,11 +66,12 @@ export interface TaskOptions {
    */
   allowEmptyInputs?: boolean;
   /**
-   * Files or folders the task writes, inside the project. After it runs they must all exist; if
-   * one is later deleted or modified, the task runs again.
+   * Files or folders the task writes, inside the project, and database tables (see TableOutput).
+   * After it runs they must all exist; if one is later deleted or modified, the task runs again.
    * @example new Task('Export', { outputs: ['out/report.csv'] })
+   * @example new Task('Clean', { uses: ['db'], outputs: [{ table: 'sales_clean' }] })
    */
-  outputs?: string | readonly string[];
+  outputs?: string | TableOutput | readonly (string | TableOutput)[];
   /**
    * Plain JSON values the task reads as `t.params`. They are part of its fingerprint: a changed
    * param re-runs the task, and plans name the key with its old and new value.
@@ -161,7 +163,7 @@ export interface TaskContextBase {
   readonly params: Readonly<Record<string, JsonValue>>;
   /** The files the task's `inputs` name, as found for this run (relative to the working directory). */
   readonly inputs: readonly string[];
-  /** The outputs the task declares, as given. */
+  /** The outputs the task declares, as given; tables as `db:<table>` (see TableOutput). */
   readonly outputs: readonly string[];
   /** The pipeline running this task. */
   readonly pipeline: Pipeline<any>;
@@ -288,8 +290,9 @@ export class Task<Name extends string = string, Processes extends ProcessMap = {
       throw new InvalidOptionError('params', `Task "${name}": params contain a circular reference (an object inside itself), or nest too deeply; params must be plain JSON.`);
     }
     this.inputs = Object.freeze(pathList(name, 'inputs', options.inputs));
-    this.outputs = Object.freeze(pathList(name, 'outputs', options.outputs));
+    this.outputs = Object.freeze(outputList(name, options.outputs));
     for (const output of this.outputs) {
+      if (isTableOutput(output)) continue;
       const inside = path.relative(process.cwd(), path.resolve(output));
       if (inside === '' || inside.startsWith('..') || path.isAbsolute(inside)) {
         throw new InvalidOptionError('outputs', `Task "${name}": output ${output} is outside the project (${process.cwd()}); write outputs inside it.`);
@@ -433,8 +436,22 @@ function retryPolicy(task: string, value: unknown): RetryPolicy | undefined {
   return count === 0 ? undefined : { attempts: count + 1, delayMs, factor, maxDelayMs, when };
 }
 
+/** The outputs option as a list: paths as given, tables named as tableOutputKey says. */
+function outputList(task: string, value: unknown): string[] {
+  if (value === undefined) return [];
+  const list: unknown[] = Array.isArray(value) ? value : [value];
+  return [...new Set(list.map((output) => {
+    if (typeof output === 'string' && output.trim() !== '') return isTableOutput(output) ? tableOutputKey(task, output) : output;
+    if (typeof output === 'object' && output !== null && !Array.isArray(output) && 'table' in output) {
+      rejectUnknownOptions(`Task "${task}": an output table`, output, ['table', 'db']);
+      return tableOutputKey(task, output as TableOutput);
+    }
+    throw new InvalidOptionError('outputs', `Task "${task}": outputs must be a path or an array of paths (non-empty strings) and tables such as { table: 'sales_clean' }, got ${describeValue(value)}.`);
+  }))];
+}
+
 /** A path option as a list: one path, or an array of non-empty strings. */
-function pathList(task: string, option: 'inputs' | 'outputs' | 'sources', value: unknown): string[] {
+function pathList(task: string, option: 'inputs' | 'sources', value: unknown): string[] {
   if (value === undefined) return [];
   const list = typeof value === 'string' ? [value] : value;
   if (!Array.isArray(list) || list.some((item) => typeof item !== 'string' || item.trim() === '')) {

@@ -1,5 +1,5 @@
 import type { CacheEntry } from '../cache/entry.js';
-import { type FileChange, type FileRecords, existingOutputs, expandInputs, fileChanges, recordFiles } from '../fingerprint/files.js';
+import { type FileChange, type FileRecords, type OutputResources, existingOutputs, expandInputs, fileChanges, recordFiles, recordTables } from '../fingerprint/files.js';
 import { type ParamChange, paramChanges } from '../fingerprint/params.js';
 import { currentCodeAnalysis, definitionFingerprint } from '../fingerprint/definition.js';
 import type { AnyTask } from '../task.js';
@@ -16,13 +16,15 @@ export interface CurrentFiles {
 /**
  * The input and output files of a task as they are now, reading only files whose size or mtime
  * changed since its entry recorded them; undefined when it declares none. An input that is
- * missing is an InputFileError.
+ * missing is an InputFileError. Its output tables are hashed on the connections `resources` give
+ * (a run's); without them they are taken as recorded (see recordTables).
  */
-export async function currentFiles(task: AnyTask, entry: CacheEntry | undefined): Promise<CurrentFiles | undefined> {
+export async function currentFiles(task: AnyTask, entry: CacheEntry | undefined, resources?: OutputResources): Promise<CurrentFiles | undefined> {
   if (task.inputs.length === 0 && task.outputs.length === 0) return undefined;
   const inputs = await recordFiles(expandInputs(task.name, task.inputs, task.allowEmptyInputs), entry?.inputs);
   const { files, missing } = existingOutputs(task.outputs);
-  return { inputs, outputs: await recordFiles(files, entry?.outputs), missingOutputs: missing };
+  const tables = await recordTables(task.name, task.outputs, entry?.outputs, resources);
+  return { inputs, outputs: { ...(await recordFiles(files, entry?.outputs)), ...tables.records }, missingOutputs: [...missing, ...tables.missing] };
 }
 
 /** Why the files of a cached result no longer match: an input changed, an output is missing or was modified. */

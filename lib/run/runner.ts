@@ -220,7 +220,7 @@ export class Run {
 
   async #decideWithFiles(state: TaskState): Promise<void> {
     try {
-      state.files = await currentFiles(state.task, state.entry);
+      state.files = await currentFiles(state.task, state.entry, this.#parts.resources);
       if (this.#finished) return;
       this.#apply(state, this.#decision(state, state.files));
     } catch (thrown) {
@@ -304,7 +304,7 @@ export class Run {
       if (this.#cancelled) throw this.#controller.signal.reason;
       const problem = findUncacheable(result);
       if (problem) throw new UncacheableResultError(task.name, problem.path, problem.problem);
-      const outputs = task.outputs.length > 0 ? await recordOutputs(task.name, task.outputs, state.entry?.outputs) : undefined;
+      const outputs = task.outputs.length > 0 ? await recordOutputs(task.name, task.outputs, state.entry?.outputs, this.#parts.resources) : undefined;
       const storing = store.storeValue(task.name, encodeValue(result));
       const stored = storing instanceof Promise ? await storing : storing;
       if (this.#cancelled) throw this.#controller.signal.reason;
@@ -405,7 +405,7 @@ export class Run {
       // Decided on the entry read when the run started: another process may have stored the
       // task since, holding the lease or before this one took it. Look again.
       state.entry = (await this.#parts.store.readEntries([task.name])).get(task.name);
-      if (task.inputs.length > 0 || task.outputs.length > 0) state.files = await currentFiles(task, state.entry);
+      if (task.inputs.length > 0 || task.outputs.length > 0) state.files = await currentFiles(task, state.entry, this.#parts.resources);
       const decision = this.#decision(state, state.files);
       if (decision.action === 'run') {
         if (leased) return decision.reason;
