@@ -15,6 +15,7 @@ export type { Plan, TaskPlan, PlanReason, PlanAction } from './run/plan.js';
 export { commandTask, type CommandTaskOptions, type CommandResult, type CommandTaskResult } from './tasks/command-task.js';
 export { rTask, type RTaskOptions } from './tasks/r-task.js';
 export { CommandFailedError, CommandStartError, CommandOutputError } from './errors.js';
+export { sqlTask, SqlStatementError, type SqlTaskOptions, type SqlResult, type SqlTaskResult, type SqlRow, type SqlValue, type TableOutput } from './tasks/sql-task.js';
 export {
   LittlepipesError,
   TaskDefinitionError,
