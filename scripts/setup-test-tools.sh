@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # What the test suite needs beyond `npm ci`: Debian packages (Chromium for pictures, tmux for
 # the shell, Jupyter's nbconvert and ipykernel for the notebook, python3 and R with jsonlite for
-# command tasks), the tslab kernel in .tools/, and its kernelspec in .tools/jupyter/ (tests point
-# JUPYTER_PATH there, so the user's own Jupyter setup is neither read nor changed). `npm test`
+# command tasks, redis-server and postgresql for shared stores and distributed runs: the tests
+# start private servers of their own, see test/servers.ts), the tslab kernel in .tools/, and its
+# kernelspec in .tools/jupyter/ (tests point JUPYTER_PATH there, so the user's own Jupyter setup is neither read nor changed). `npm test`
 # runs it first, as its pretest. Each step checks before it acts, so a run with everything
 # present takes about 30 ms.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TSLAB_VERSION=1.0.22
-PACKAGES=(chromium tmux jupyter-nbconvert python3-ipykernel python3)
+PACKAGES=(chromium tmux jupyter-nbconvert python3-ipykernel python3 redis-server postgresql)
 # R for the tests of rTask, without the packages R recommends: with them apt brings some 600
 # packages (compilers, fonts, a hundred R libraries) where these two need about 100.
 R_PACKAGES=(r-base-core r-cran-jsonlite)
