@@ -59,3 +59,42 @@ export const pipeline = new Pipeline('Slow').add(
   const actions = Object.fromEntries((JSON.parse(plan.stdout) as { tasks: { name: string; action: string }[] }).tasks.map((task) => [task.name, task.action]));
   assert.deepEqual(actions, { Quick: 'cached', Slow: 'run' });
 });
+
+test('watch ignores what runs write to a cache folder of their own, re-runs the task whose input changed, and survives a failing task', async () => {
+  const project = makeProject(`import fs from 'node:fs';
+import { Pipeline, Task } from 'littlepipes';
+export const pipeline = new Pipeline('Inputs', { cacheDir: 'cache' }).add(
+  new Task('Read', { inputs: 'data/rows.txt' }).process('run', () => {
+    const text = fs.readFileSync('data/rows.txt', 'utf8');
+    if (text.includes('bad')) throw new Error('a bad row');
+    return text.trim().split('\\n').length;
+  }),
+  new Task('Other').process('run', () => 1),
+);`, { 'data/rows.txt': 'a\nb\n' });
+  const watch = start(project, 'watch', '--debounce', '100');
+  try {
+    let at = await watch.waitFor('Watching for changes');
+    assert.match(watch.output(), /Inputs: 2 ran/);
+    // The run wrote cache/cache.sqlite and cache/logs/: none of that may start another run.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    assert.doesNotMatch(watch.output().slice(at), /Changed:/, 'the cache folder written by the run started another run');
+
+    fs.writeFileSync(path.join(project, 'data/rows.txt'), 'a\nb\nc\n');
+    at = await watch.waitFor('Watching for changes', at);
+    const edited = watch.output().slice(watch.output().lastIndexOf('Changed:'));
+    assert.match(edited, /Changed: data\/rows\.txt\n/);
+    assert.match(edited, /Read +│ ran \(input changed/);
+    assert.match(edited, /Other +│ cached/);
+
+    fs.writeFileSync(path.join(project, 'data/rows.txt'), 'bad\n');
+    at = await watch.waitFor(/Run ended with exit code 1\. Watching for changes/, at);
+    fs.writeFileSync(path.join(project, 'data/rows.txt'), 'a\n');
+    at = await watch.waitFor('Watching for changes', at);
+    assert.match(watch.output().slice(watch.output().lastIndexOf('Changed:')), /Read +│ ran/);
+
+    watch.child.kill('SIGINT');
+    assert.equal(await exited(watch.child), 0);
+  } finally {
+    watch.child.kill('SIGKILL');
+  }
+});

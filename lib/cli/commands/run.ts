@@ -5,6 +5,7 @@ import type { ExecuteOptions } from '../../pipeline.js';
 import type { RunRecord, TaskReport } from '../../report/run-report.js';
 import { EXIT, type CommandContext, allTaskNames, htmlFolderProblem, taskNames } from '../context.js';
 import { PipelineRunError, RunCancelledError } from '../../errors.js';
+import { reportCacheFolder } from './watch.js';
 
 interface RunFlags {
   force?: boolean | string[];
@@ -47,6 +48,7 @@ Exit codes: 0 all ran or were fresh, 1 a task failed, 2 bad usage or an invalid 
         return;
       }
       const { pipeline } = await context.load();
+      reportCacheFolder(pipeline.cacheDir);
       const options = executeOptions(pipeline, targets, flags);
       const controller = new AbortController();
       const onInterrupt = () => {

@@ -11,7 +11,6 @@ const IGNORED_FOLDERS = new Set(['node_modules', '.git', 'dist', '.littlepipes',
 
 interface WatchFlags {
   debounce: string;
-  only?: string[];
   watch?: string[];
   profile?: string;
 }
@@ -48,40 +47,48 @@ Ctrl-C stops watching.`)
       }
       const globals = context.globals();
       const { file, projectRoot } = findPipelineFile(globals.pipeline);
-      const cacheFolder = path.resolve(process.env.LITTLEPIPES_DIR ?? '.littlepipes');
+      // Runs write to the pipeline's cache folder, which its module or littlepipes.yaml may put
+      // anywhere in the project: each run reports it (see reportCacheFolder), and changes there are
+      // not edits. Without that, every run would start the next.
+      const cacheFolders = new Set([path.resolve(process.env.LITTLEPIPES_DIR ?? '.littlepipes')]);
+      const inCacheFolder = (entry: string) => [...cacheFolders].some((folder) => path.resolve(entry).startsWith(folder + path.sep) || path.resolve(entry) === folder);
       const runArguments = [cliEntry(), 'run', ...targets, '--pipeline', file, ...(flags.profile ? ['--profile', flags.profile] : []), ...(globals.verbose ? ['--verbose'] : [])];
       await new Promise<void>((resolve) => {
         let child: ChildProcess | undefined;
         let timer: NodeJS.Timeout | undefined;
-        let again = false;
         let stopping = false;
+        let first = true;
         const changed = new Set<string>();
+        const dropCacheChanges = () => {
+          for (const entry of changed) if (inCacheFolder(entry)) changed.delete(entry);
+        };
 
         const startRun = () => {
-          if (stopping) return;
-          if (child) {
-            again = true; // A change during a run: run once more when it ends.
-            return;
-          }
+          // A change during a run is kept in `changed`: the run's end starts the next.
+          if (stopping || child) return;
+          dropCacheChanges();
+          if (!first && changed.size === 0) return;
+          first = false;
           if (changed.size > 0) context.output.err(`\nChanged: ${[...changed].map((name) => path.relative(process.cwd(), name) || name).slice(0, 5).join(', ')}${changed.size > 5 ? ` and ${changed.size - 5} more` : ''}`);
           changed.clear();
-          child = spawn(process.execPath, runArguments, { stdio: 'inherit' });
+          child = spawn(process.execPath, runArguments, { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env: { ...process.env, [WATCH_CHANNEL]: '1' } });
+          child.on('message', (message: { cacheDir?: unknown }) => {
+            if (typeof message?.cacheDir === 'string') cacheFolders.add(path.resolve(message.cacheDir));
+          });
           child.on('exit', (code) => {
             child = undefined;
             if (stopping) return resolve();
             context.output.err(code === 0 ? 'Watching for changes (Ctrl-C to stop)…' : `Run ended with exit code ${code}. Watching for changes (Ctrl-C to stop)…`);
-            if (again) {
-              again = false;
-              startRun();
-            }
+            startRun();
           });
         };
 
         const watcher = chokidar.watch([projectRoot, file, ...(flags.watch ?? []).map((entry) => path.resolve(entry))], {
           ignoreInitial: true,
-          ignored: (entry) => path.resolve(entry).startsWith(cacheFolder + path.sep) || entry.split(path.sep).some((part) => IGNORED_FOLDERS.has(part)),
+          ignored: (entry) => inCacheFolder(entry) || entry.split(path.sep).some((part) => IGNORED_FOLDERS.has(part)),
         });
         watcher.on('all', (_event, entry) => {
+          if (inCacheFolder(entry)) return;
           changed.add(entry);
           clearTimeout(timer);
           timer = setTimeout(startRun, debounce);
@@ -108,6 +115,14 @@ Ctrl-C stops watching.`)
         });
       });
     });
+}
+
+/** Set for the runs `watch` starts, which then report their cache folder on their IPC channel. */
+const WATCH_CHANNEL = 'LITTLEPIPES_WATCH_CHANNEL';
+
+/** In a run started by `watch`: tells the watch which folder the run writes its cache to. */
+export function reportCacheFolder(cacheDir: string): void {
+  if (process.env[WATCH_CHANNEL] === '1' && process.send) process.send({ cacheDir });
 }
 
 /** This command line's own entry file, to run `littlepipes run` in a child process. */
