@@ -616,6 +616,9 @@ export const pipeline = new Pipeline('Cycle', { cacheDir: '.cache' }).add(
     assert.match(await terminal.enter('peek Totals'), /object with 2 keys\n\{ north: 17, south: 5 \}/);
     await terminal.press('C-d');
     assert.equal(await terminal.exitStatus(), 0);
+    // What was typed can hold secrets (a password in a custom command): owner only, as the cache.
+    assert.equal(fs.statSync(path.join(folder, '.littlepipes', 'shell-history-Sales')).mode & 0o777, 0o600);
+    assert.equal(fs.statSync(path.join(folder, '.littlepipes')).mode & 0o777, 0o700);
 
     const again = await Terminal.start(folder, `node ${CLI} shell`);
     await again.press('Up');

@@ -428,8 +428,9 @@ export class Shell {
   #appendHistory(line: string): void {
     if (!this.#historyFile) return;
     try {
-      fs.mkdirSync(path.dirname(this.#historyFile), { recursive: true });
-      fs.appendFileSync(this.#historyFile, `${line}\n`);
+      // What is typed can hold secrets: owner only, like the cache folder it usually sits in.
+      fs.mkdirSync(path.dirname(this.#historyFile), { recursive: true, mode: 0o700 });
+      fs.appendFileSync(this.#historyFile, `${line}\n`, { mode: 0o600 });
     } catch (error) {
       // Losing history is not worth stopping the command the user typed.
       this.print(this.paint('dim', `(history not saved: ${(error as Error).message})`));
