@@ -57,14 +57,17 @@ export function rejectUnknownOptions(where: string, options: object, known: read
   }
 }
 
-/** Checks that `value` is an array of strings; returns it with duplicates removed. */
-export function stringList(where: string, option: string, value: unknown): string[] {
+/**
+ * Checks that `value` is an array of strings (`items` says of what, for the message; `nonEmpty`
+ * refuses empty ones, for names); returns it with duplicates removed.
+ */
+export function stringList(where: string, option: string, value: unknown, items = 'task names', nonEmpty = false): string[] {
   if (!Array.isArray(value)) {
-    throw new InvalidOptionError(option, `${where}: \`${option}\` must be an array of task names, got ${describeValue(value)}.`);
+    throw new InvalidOptionError(option, `${where}: \`${option}\` must be an array of ${items}, got ${describeValue(value)}.`);
   }
-  const index = value.findIndex((item) => typeof item !== 'string');
+  const index = value.findIndex((item) => typeof item !== 'string' || (nonEmpty && item.trim() === ''));
   if (index >= 0) {
-    throw new InvalidOptionError(option, `${where}: \`${option}\` must be an array of task names, but item ${index} is ${describeValue(value[index])}.`);
+    throw new InvalidOptionError(option, `${where}: \`${option}\` must be an array of ${items}, but item ${index} is ${describeValue(value[index])}.`);
   }
   return [...new Set(value as string[])];
 }

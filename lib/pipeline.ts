@@ -181,7 +181,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     if (options.logLevel !== undefined && !LOG_LEVELS.includes(options.logLevel)) {
       throw new InvalidOptionError('logLevel', `Pipeline "${name}": logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${describeValue(options.logLevel)}.`);
     }
-    if (options.redact !== undefined) stringList(`Pipeline "${name}"`, 'redact', options.redact);
+    if (options.redact !== undefined) stringList(`Pipeline "${name}"`, 'redact', options.redact, 'field paths', true);
     if (options.project !== undefined && (typeof options.project !== 'string' || options.project.trim() === '')) {
       throw new InvalidOptionError('project', `Pipeline "${name}": project must be a non-empty name, got ${describeValue(options.project)}.`);
     }

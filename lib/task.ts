@@ -311,7 +311,7 @@ export class Task<Name extends string = string, Processes extends ProcessMap = {
       throw new InvalidOptionError('timeout', `Task "${name}": timeout must be a number of milliseconds above 0, got ${describeValue(options.timeout)}.`);
     }
     this.timeout = options.timeout;
-    this.uses = Object.freeze(stringList(`Task "${name}"`, 'uses', options.uses ?? []));
+    this.uses = Object.freeze(stringList(`Task "${name}"`, 'uses', options.uses ?? [], 'resource names', true));
     this.sources = Object.freeze(pathList(name, 'sources', options.sources));
   }
 

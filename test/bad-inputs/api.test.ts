@@ -127,6 +127,15 @@ const WRONG_TASK_OPTIONS: { option: string; value: unknown; fragments: string[];
   { option: 'retries', value: { count: 2, factor: 0.5 }, fragments: ['retries.factor must be a number from 1 up, got 0.5 (number)'] },
   { option: 'timeout', value: 0, fragments: ['Task "Sum": timeout must be a number of milliseconds above 0, got 0 (number)'] },
   { option: 'timeout', value: '30s', fragments: ['timeout must be a number of milliseconds above 0, got "30s" (string)'] },
+  { option: 'uses', value: 'db', fragments: ['Task "Sum": `uses` must be an array of resource names, got "db" (string)'] },
+  { option: 'uses', value: [''], fragments: ['Task "Sum": `uses` must be an array of resource names, but item 0 is "" (string)'] },
+  { option: 'requires', value: 'BuildIndex', fragments: ['Task "Sum": `requires` must be an array of task names (or anyOf(...) gates), got "BuildIndex" (string)'] },
+  { option: 'requires', value: ['raw/index'], fragments: ['Task "Sum": required task "raw/index" cannot be a task name', 'path separator'] },
+  { option: 'stage', value: 5, fragments: ['Task "Sum": stage must be a group name, got 5 (number)'] },
+  { option: 'optional', value: true, fragments: ['Task "Sum": optional must be a group name, got true (boolean)'] },
+  { option: 'map', value: 'Load', fragments: ['Task "Sum": map must be { over: \'TaskName\' }', 'got "Load" (string)'] },
+  { option: 'map', value: { over: 'Load', concurrency: 0 }, fragments: ['Task "Sum": map.concurrency must be a whole number from 1 up, got 0 (number)'] },
+  { option: 'sources', value: 5, fragments: ['Task "Sum": sources must be a path or an array of paths', 'got 5 (number)'] },
 ];
 
 for (const { option, value, fragments, field = option } of WRONG_TASK_OPTIONS) {
@@ -268,6 +277,10 @@ const WRONG_PIPELINE_OPTIONS: { option: string; value: unknown; fragments: strin
   { option: 'store', value: { get: () => undefined }, fragments: ['a Keyv store adapter (with get, set, delete and clear)', 'got an object (Object)'] },
   { option: 'logLevel', value: 'verbose', fragments: ['Pipeline "Sales": logLevel must be one of trace, debug, info, warn, error, fatal, silent, got "verbose" (string)'] },
   { option: 'logLevel', value: 30, fragments: ['logLevel must be one of', 'got 30 (number)'] },
+  { option: 'redact', value: 'password', fragments: ['Pipeline "Sales": `redact` must be an array of field paths, got "password" (string)'] },
+  { option: 'redact', value: ['password', ''], fragments: ['Pipeline "Sales": `redact` must be an array of field paths, but item 1 is "" (string)'] },
+  { option: 'project', value: '', fragments: ['Pipeline "Sales": project must be a non-empty name, got "" (string)'] },
+  { option: 'project', value: 7, fragments: ['project must be a non-empty name, got 7 (number)'] },
 ];
 
 for (const { option, value, fragments } of WRONG_PIPELINE_OPTIONS) {
