@@ -239,3 +239,43 @@ profiles:
   assert.equal(await pipeline.getResult('Count'), '{"add":10,"left":true}');
   await pipeline.close();
 });
+
+test('requires is transitive: a prerequisite\'s own prerequisites are pulled in and ordered before it', async () => {
+  const order: string[] = [];
+  const task = (name: string, requires: string[] = []) => new Task(name, { requires }).process('run', () => {
+    order.push(name);
+    return name;
+  });
+  const { pipeline } = project(undefined, (p) => p.add(task('Query', ['Index']), task('Index', ['Schema']), task('Schema'), task('Unrelated')));
+  const report = await pipeline.execute({ ...quiet, only: ['Query'] });
+  assert.deepEqual(statuses(report), { Schema: 'ran', Index: 'ran', Query: 'ran', Unrelated: 'skipped' });
+  assert.deepEqual(order, ['Schema', 'Index', 'Query']);
+  await pipeline.close();
+});
+
+test('with no profile choosing, every branch of a stage runs, and the gate sees them all', async () => {
+  const { pipeline } = project(DATASETS_YAML, (p) => p.add(
+    new Task('LoadFull', { stage: 'datasets' }).process('run', () => [1, 2, 3]),
+    new Task('LoadSample', { stage: 'datasets' }).process('run', () => [1]),
+    new Task('Sources', { dependencies: [anyOf('LoadFull', 'LoadSample')] }).process('run', (t) => ['LoadFull', 'LoadSample'].filter((name) => t.has(name))),
+  ));
+  const report = await pipeline.execute(quiet);
+  assert.deepEqual(statuses(report), { LoadFull: 'ran', LoadSample: 'ran', Sources: 'ran' });
+  assert.deepEqual(await pipeline.getResult('Sources'), ['LoadFull', 'LoadSample']);
+  await pipeline.close();
+});
+
+test('startFrom: the task it names gets its resource though the tasks before it, served from the cache, never made it', async () => {
+  let made = 0;
+  const yaml = 'profiles:\n  late:\n    startFrom: Transform\n';
+  const { pipeline } = project(yaml, (p) => p.provide('db', () => ({ rows: 7 + made++ })).add(
+    new Task('Extract', { uses: ['db'] }).process('run', (t) => t.use<{ rows: number }>('db').rows),
+    new Task('Transform', { dependencies: ['Extract'], uses: ['db'] }).process('run', (t) => t.use<{ rows: number }>('db').rows * 100 + t.result<number>('Extract')),
+  ));
+  await pipeline.execute(quiet);
+  const late = await pipeline.execute({ ...quiet, profile: 'late' });
+  assert.deepEqual(statuses(late), { Extract: 'cached', Transform: 'ran' });
+  assert.equal(made, 2, 'one resource per run');
+  assert.equal(await pipeline.getResult('Transform', { profile: 'late' }), 807);
+  await pipeline.close();
+});
