@@ -210,7 +210,7 @@ test('--help works for the program and every command, with examples', async () =
   const main = await cli(project, '--help');
   assert.equal(main.code, 0);
   for (const command of ['run', 'plan', 'graph', 'show', 'clear', 'history', 'logs', 'watch', 'shell']) assert.match(main.stdout, new RegExp(`\\n  ${command}`));
-  for (const command of ['run', 'plan', 'graph', 'show', 'clear', 'history', 'logs', 'watch']) {
+  for (const command of ['run', 'plan', 'graph', 'show', 'clear', 'history', 'logs', 'watch', 'shell']) {
     const help = await cli(project, command, '--help');
     assert.equal(help.code, 0, command);
     assert.match(help.stdout, /Examples:\n  \$ littlepipes/, `${command} --help has examples`);

@@ -56,6 +56,11 @@ The pipeline module exports \`pipeline\`: export const pipeline = new Pipeline('
   program
     .command('shell')
     .description('an interactive shell: list tasks, peek at results, run, plan, clear (type help inside)')
+    .addHelpText('after', `
+Examples:
+  $ littlepipes shell                     then: list-tasks, peek Report, execute, help
+  $ littlepipes shell --pipeline etl.ts   a shell on another pipeline module
+  $ echo execute | littlepipes shell      commands piped in run in order, then it exits`)
     .action(async () => {
       const { pipeline, verbose, color } = program.opts<GlobalOptions>();
       const { runShell } = await import('./commands/shell.js');
