@@ -143,6 +143,35 @@ await pipeline.close();
   assert.doesNotMatch(full.stdout + full.stderr, /^\s+at .+:\d+:\d+/m);
 });
 
+test('a cache file that cannot grow (a full disk or a quota, as SQLite sees it) is a clear error saying what to do, and keeps what was cached', () => {
+  const cacheDir = temporaryFolder();
+  const script = path.join(cacheDir, 'grow.mjs');
+  fs.writeFileSync(script, `
+import { Pipeline, Task } from ${JSON.stringify(path.join(REPO, 'dist', 'index.js'))};
+const many = process.argv[2] === 'many';
+const pipeline = new Pipeline('Disk', { cacheDir: ${JSON.stringify(cacheDir)}, logLevel: 'silent' }).add(new Task('Small').process('run', () => 'kept'));
+// Results under 64 KiB go into the SQLite file itself, not into files beside it.
+for (let i = 0; i < (many ? 40 : 0); i++) pipeline.add(new Task('Row' + i).process('run', () => 'x'.repeat(50_000) + i));
+try {
+  await pipeline.execute({ progress: false });
+  console.log('ran');
+} catch (error) {
+  console.log(error.constructor.name + ': ' + error.message);
+}
+console.log('Small: ' + await pipeline.getResult('Small'));
+await pipeline.close().catch(() => {});
+`);
+  const first = spawnSync(process.execPath, [script, 'few'], { encoding: 'utf8' });
+  assert.match(first.stdout, /ran\nSmall: kept/, first.stderr);
+  // Past a file size limit, SQLite's writes fail with EFBIG, which it reports as SQLITE_IOERR (a
+  // quota, EDQUOT, does the same; only ENOSPC becomes SQLITE_FULL, whose advice is tested above).
+  const full = spawnSync('bash', ['-c', `trap '' XFSZ; ulimit -f 600; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(script)} many`], { encoding: 'utf8' });
+  assert.match(full.stdout, /^CacheStoreError: Cannot write the cache at .*cache\.sqlite: SQLITE_IOERR: disk I\/O error\. The disk may be full or over a quota, or failing: free some space, or move the cache to another disk/m, full.stdout + full.stderr);
+  assert.doesNotMatch(full.stdout + full.stderr, /^\s+at .+:\d+:\d+/m);
+  const after = spawnSync(process.execPath, [script, 'few'], { encoding: 'utf8' });
+  assert.match(after.stdout, /Small: kept/, after.stderr);
+});
+
 test('the cache folder, the cache file, large results and logs are readable by their owner only', async () => {
   const cacheDir = path.join(temporaryFolder(), 'private');
   const pipeline = new Pipeline('Private', { cacheDir }).add(

@@ -503,6 +503,10 @@ function adviceFor(message: string): string {
   if (/SQLITE_BUSY|locked/i.test(message)) {
     return ' Another process held the cache for too long; run again.';
   }
+  // SQLite reports only ENOSPC as SQLITE_FULL; a quota (EDQUOT) or a file size limit (EFBIG) comes back as this.
+  if (/SQLITE_IOERR|disk I\/O error/i.test(message)) {
+    return ' The disk may be full or over a quota, or failing: free some space, or move the cache to another disk with the cacheDir option or LITTLEPIPES_DIR. Results already cached are kept.';
+  }
   return '';
 }
 
