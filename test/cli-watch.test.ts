@@ -98,3 +98,23 @@ export const pipeline = new Pipeline('Inputs', { cacheDir: 'cache' }).add(
     watch.child.kill('SIGKILL');
   }
 });
+
+test('a second Ctrl-C during run quits at once, even when a task ignores its signal', async () => {
+  const project = makeProject(`import { setTimeout as sleep } from 'node:timers/promises';
+import { Pipeline, Task } from 'littlepipes';
+export const pipeline = new Pipeline('Stubborn').add(
+  new Task('Stubborn').process('run', async () => { await sleep(60_000); return 1; }),
+);`);
+  const run = start(project, 'run');
+  try {
+    let at = await run.waitFor('▶ Stubborn started');
+    run.child.kill('SIGINT');
+    at = await run.waitFor('Interrupted: stopping the running tasks', at);
+    const sent = Date.now();
+    run.child.kill('SIGINT');
+    assert.equal(await exited(run.child), 130);
+    assert.ok(Date.now() - sent < 10_000, 'it did not wait for the task');
+  } finally {
+    run.child.kill('SIGKILL');
+  }
+});
