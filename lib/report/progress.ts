@@ -58,7 +58,10 @@ export function terminalProgress(total: number, stream: NodeJS.WriteStream = pro
     taskStarted(name) {
       running.add(name);
       if (interactive) {
-        spinner ??= ora({ stream, color: color ? 'cyan' : false, isEnabled: true }).start();
+        // discardStdin would put the terminal in raw mode, where Ctrl-C is a byte, not SIGINT; ora
+        // means to re-signal it, but never reads stdin (it listens without resuming it), so Ctrl-C
+        // was lost for the whole run.
+        spinner ??= ora({ stream, color: color ? 'cyan' : false, isEnabled: true, discardStdin: false }).start();
         spinner.text = spinnerText();
       } else {
         print(`▶ ${name} started`);

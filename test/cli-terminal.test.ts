@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { promisify } from 'node:util';
+import { CLI, makeProject } from './cli/project.js';
+import { temporaryFolder } from './helpers.js';
+
+// Ctrl-C typed in a terminal is not `kill -INT`: the terminal turns it into SIGINT only while it is
+// not in raw mode, which a spinner may put it in. So these tests type it, in tmux.
+const run = promisify(execFile);
+const socket = path.join(temporaryFolder('littlepipes-terminal-'), 'tmux');
+const tmux = (...args: string[]) => run('tmux', ['-S', socket, ...args]);
+after(() => tmux('kill-server').catch(() => undefined));
+
+const SLOW_PIPELINE = `import { setTimeout as sleep } from 'node:timers/promises';
+import { Pipeline, Task } from 'littlepipes';
+export const pipeline = new Pipeline('Slow').add(
+  new Task('Quick').process('run', () => 1),
+  new Task('Slow', { dependencies: ['Quick'] }).process('run', async (t) => { await sleep(60_000, undefined, { signal: t.signal }); return 2; }),
+);`;
+
+let sessions = 0;
+
+/** Runs `littlepipes ...args` in a new 120×40 terminal, with a spinner (no CI, no NO_COLOR). */
+async function terminal(cwd: string, ...args: string[]) {
+  const session = `cli-${++sessions}`;
+  const command = `env -u CI -u NO_COLOR ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} ${args.join(' ')}; echo "[exit status $?]"; read _`;
+  await tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '40', '-c', cwd, '-e', 'TERM=xterm-256color', command);
+  const screen = async () => (await tmux('capture-pane', '-p', '-J', '-S', '-', '-t', session)).stdout;
+  return {
+    screen,
+    press: (key: string) => tmux('send-keys', '-t', session, key),
+    async waitFor(pattern: RegExp, ms = 30_000): Promise<string> {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const shown = await screen();
+        if (pattern.test(shown)) return shown;
+        if (Date.now() > deadline) assert.fail(`Timed out waiting for ${pattern}. The terminal shows:\n${shown}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+  };
+}
+
+test('Ctrl-C typed in a terminal stops littlepipes run while its spinner spins: the report so far, exit 130', async () => {
+  const shell = await terminal(makeProject(SLOW_PIPELINE), 'run');
+  await shell.waitFor(/running Slow/);
+  await shell.press('C-c');
+  const screen = await shell.waitFor(/^\[exit status \d+\]$/m, 15_000);
+  assert.match(screen, /^\[exit status 130\]$/m);
+  assert.match(screen, /Slow +│ cancelled/);
+  assert.match(screen, /The run was cancelled/);
+});
+
+test('Ctrl-C typed in a terminal stops littlepipes watch and the run it started', async () => {
+  const shell = await terminal(makeProject(SLOW_PIPELINE), 'watch');
+  await shell.waitFor(/running Slow/);
+  await shell.press('C-c');
+  const screen = await shell.waitFor(/^\[exit status \d+\]$/m, 15_000);
+  assert.match(screen, /Stopped watching\./);
+  assert.match(screen, /^\[exit status 0\]$/m);
+});
