@@ -90,3 +90,18 @@ test('provide() checks its arguments', () => {
   assert.throws(() => pipeline.provide('db', 'duckdb://x' as never), (error: unknown) => error instanceof InvalidOptionError && /must be a function that makes the resource, got "duckdb:\/\/x" \(string\)/.test(error.message));
   assert.throws(() => pipeline.provide('', () => 1), InvalidOptionError);
 });
+
+test('a resource with dispose() instead of close() is disposed when the run ends, also when a task failed', async () => {
+  const disposed: string[] = [];
+  const pipeline = testPipeline('Disposed')
+    .provide('client', () => ({ dispose: () => { disposed.push('client'); } }))
+    .add(
+      new Task('Uses', { uses: ['client'] }).process('run', (t) => typeof t.use('client')),
+      new Task('Fails', { uses: ['client'] }).process('run', () => {
+        throw new Error('query failed');
+      }),
+    );
+  await assert.rejects(pipeline.execute(quiet), PipelineRunError);
+  assert.deepEqual(disposed, ['client'], 'disposed once, after the run that failed');
+  assert.equal(await pipeline.getResult('Uses'), 'object');
+});
