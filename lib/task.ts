@@ -170,8 +170,8 @@ export interface TaskContextBase {
   /** Which attempt this is: 1, then 2 on the first retry (see the `retries` option). */
   readonly attempt: number;
   /**
-   * Whether a dependency's result is there to read in this run: false for a member of an
-   * `anyOf` gate that is not in the run, or a task switched off by a profile.
+   * Whether a dependency's result is there to read in this run, or a required task is in the run:
+   * false for a member of an `anyOf` gate that is not in the run, or a task switched off by a profile.
    */
   has(name: string): boolean;
   /**

@@ -279,3 +279,15 @@ test('startFrom: the task it names gets its resource though the tasks before it,
   assert.equal(await pipeline.getResult('Transform', { profile: 'late' }), 807);
   await pipeline.close();
 });
+
+test('an anyOf gate in requires: t.has tells which prerequisite is in the run, though none passes its result', async () => {
+  const { pipeline } = project(undefined, (p) => p.add(
+    new Task('IndexByDate').process('run', () => 'built'),
+    new Task('IndexByRegion').process('run', () => 'built'),
+    new Task('Query', { requires: [anyOf('IndexByDate', 'IndexByRegion')] }).process('run', (t) => ['IndexByDate', 'IndexByRegion'].filter((name) => t.has(name))),
+  ));
+  const byRegion = await pipeline.execute({ ...quiet, only: ['Query', 'IndexByRegion'] });
+  assert.deepEqual(statuses(byRegion), { IndexByDate: 'skipped', IndexByRegion: 'ran', Query: 'ran' });
+  assert.deepEqual(await pipeline.getResult('Query'), ['IndexByRegion']);
+  await pipeline.close();
+});

@@ -44,7 +44,13 @@ export function createContext(task: AnyTask, inputs: ContextInputs): TaskContext
       return inputs.resources.get(name) as T;
     },
     has(name: string): boolean {
-      return task.dependencies.includes(name) && inputs.upstream.has(name);
+      if (task.dependencies.includes(name)) return inputs.upstream.has(name);
+      // A required task passes no result, but which member of a requires gate ran (which index was
+      // built) is what the task needs to know. Every task in the running task's requires is in the
+      // run; the declared task tells a prerequisite it asked for from one a profile routed in.
+      if (!task.requires.includes(name)) return false;
+      const declared = inputs.pipeline.getTask(task.name);
+      return declared.requires.includes(name) || declared.gates.some((gate) => !gate.passesResults && gate.anyOf.includes(name));
     },
     result<T>(name: string): T {
       if (!task.dependencies.includes(name)) throw new UndeclaredDependencyError(task.name, name);
