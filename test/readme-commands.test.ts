@@ -78,6 +78,19 @@ test('run --skip keeps a task from running, its cached result serving its depend
   assert.ok(!overlaps(serial), `one at a time: ${JSON.stringify(serial)}`);
 });
 
+test('littlepipes run takes its concurrency from littlepipes.yaml\'s settings, unless --concurrency says otherwise', async () => {
+  const project = makeProject(fs.readFileSync(path.join(REPO, 'samples', 'pipeline.ts'), 'utf8'), { 'littlepipes.yaml': 'settings:\n  concurrency: 1\n' });
+  type Timed = { startMs: number; endMs: number };
+  const overlapping = async (...args: string[]) => {
+    const result = await cli(project, 'run', '--force', '--json', ...args);
+    assert.equal(result.code, 0, result.stderr);
+    const tasks = (JSON.parse(result.stdout) as { tasks: Timed[] }).tasks.sort((a, b) => a.startMs - b.startMs);
+    return tasks.some((task, index) => index > 0 && task.startMs < tasks[index - 1]!.endMs);
+  };
+  assert.equal(await overlapping(), false, 'settings.concurrency 1: one task at a time');
+  assert.equal(await overlapping('--concurrency', '4'), true, '--concurrency 4 lets Orders and Rates run at once');
+});
+
 test('plan --all lists the cached tasks too', async () => {
   const project = sampleProject();
   await cli(project, 'run');

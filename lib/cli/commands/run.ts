@@ -26,7 +26,7 @@ export function runCommand(program: Command, context: CommandContext): void {
     .option('--force [tasks...]', 're-run these tasks (all when none are named) even if fresh')
     .option('--only <tasks...>', 'run just these tasks; their dependencies are served from the cache')
     .option('--skip <tasks...>', 'do not run these tasks; their cached results still serve dependents')
-    .option('--concurrency <n>', 'how many tasks may run at once', '4')
+    .option('--concurrency <n>', 'how many tasks may run at once (default: settings.concurrency in littlepipes.yaml, else 4)')
     .option('--profile <name>', 'a profile from littlepipes.yaml: stages, optional groups, params, startFrom, stopAfter')
     .option('--json', 'print the run report as JSON on stdout (no progress display)')
     .option('--html <file>', 'write a picture of the run (graph and timeline), updated while it runs')
@@ -74,6 +74,7 @@ Exit codes: 0 all ran or were fresh, 1 a task failed, 2 bad usage or an invalid 
 
   /** The run as ExecuteOptions, from the command line's words. */
   function executeOptions(pipeline: Parameters<typeof allTaskNames>[0], targets: string[], flags: RunFlags): ExecuteOptions {
+    // No default here: without --concurrency, the pipeline takes littlepipes.yaml's settings.concurrency.
     const concurrency = Number(flags.concurrency);
     const only = taskNames(flags.only);
     const named = taskNames(targets);
@@ -82,7 +83,7 @@ Exit codes: 0 all ran or were fresh, 1 a task failed, 2 bad usage or an invalid 
       only: only.length > 0 ? [...only, ...named] : named.length > 0 ? named : undefined,
       // "--only X" means just X: everything else is skipped, and serves X from the cache.
       skip: [...taskNames(flags.skip), ...(only.length > 0 ? allTaskNames(pipeline).filter((name) => !only.includes(name) && !named.includes(name)) : [])],
-      concurrency: Number.isFinite(concurrency) ? concurrency : (flags.concurrency as never),
+      ...(flags.concurrency === undefined ? {} : { concurrency: Number.isFinite(concurrency) ? concurrency : (flags.concurrency as never) }),
       ...(flags.profile ? { profile: flags.profile } : {}),
     };
   }
