@@ -291,3 +291,23 @@ test('an anyOf gate in requires: t.has tells which prerequisite is in the run, t
   assert.deepEqual(await pipeline.getResult('Query'), ['IndexByRegion']);
   await pipeline.close();
 });
+
+test('extends [right, left] with a shared ancestor applies it once, first: applied again before left, it would undo what right set', async () => {
+  const yaml = `
+profiles:
+  root:
+    params: { Count: { add: 1 } }
+  left:
+    extends: root
+    params: { Count: { left: true } }
+  right:
+    extends: root
+    params: { Count: { add: 10 } }
+  both:
+    extends: [right, left]
+`;
+  const { pipeline } = project(yaml, (p) => p.add(new Task('Count', { params: { add: 0 } }).process('run', (t) => JSON.stringify(t.params))));
+  await pipeline.execute({ ...quiet, profile: 'both' });
+  assert.equal(await pipeline.getResult('Count', { profile: 'both' }), '{"add":10,"left":true}');
+  await pipeline.close();
+});
