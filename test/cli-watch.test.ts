@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { cli, makeProject, SALES_PIPELINE, start } from './cli/project.js';
+import { temporaryFolder } from './helpers.js';
 
 function exited(child: import('node:child_process').ChildProcess): Promise<number | null> {
   return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
@@ -71,7 +72,8 @@ export const pipeline = new Pipeline('Inputs', { cacheDir: 'cache' }).add(
   }),
   new Task('Other').process('run', () => 1),
 );`, { 'data/rows.txt': 'a\nb\n' });
-  const watch = start(project, 'watch', '--debounce', '100');
+  const outside = temporaryFolder('littlepipes-outside-');
+  const watch = start(project, 'watch', '--debounce', '100', '--watch', outside);
   try {
     let at = await watch.waitFor('Watching for changes');
     assert.match(watch.output(), /Inputs: 2 ran/);
@@ -91,6 +93,11 @@ export const pipeline = new Pipeline('Inputs', { cacheDir: 'cache' }).add(
     fs.writeFileSync(path.join(project, 'data/rows.txt'), 'a\n');
     at = await watch.waitFor('Watching for changes', at);
     assert.match(watch.output().slice(watch.output().lastIndexOf('Changed:')), /Read +│ ran/);
+
+    // --watch: a folder outside the project (where an input may live) starts a run too.
+    fs.writeFileSync(path.join(outside, 'lookup.csv'), 'x\n');
+    at = await watch.waitFor('Watching for changes', at);
+    assert.match(watch.output().slice(watch.output().lastIndexOf('Changed:')), /^Changed: .*lookup\.csv\n/);
 
     watch.child.kill('SIGINT');
     assert.equal(await exited(watch.child), 0);
