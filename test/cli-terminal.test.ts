@@ -30,6 +30,8 @@ async function terminal(cwd: string, ...args: string[]) {
   const screen = async () => (await tmux('capture-pane', '-p', '-J', '-S', '-', '-t', session)).stdout;
   return {
     screen,
+    /** The screen with its colours, as escape sequences. */
+    colours: async () => (await tmux('capture-pane', '-p', '-e', '-J', '-S', '-', '-t', session)).stdout,
     press: (key: string) => tmux('send-keys', '-t', session, key),
     async waitFor(pattern: RegExp, ms = 30_000): Promise<string> {
       const deadline = Date.now() + ms;
@@ -60,4 +62,15 @@ test('Ctrl-C typed in a terminal stops littlepipes watch and the run it started'
   const screen = await shell.waitFor(/^\[exit status \d+\]$/m, 15_000);
   assert.match(screen, /Stopped watching\./);
   assert.match(screen, /^\[exit status 0\]$/m);
+});
+
+test('on a terminal, graph is coloured by state; --no-color takes the colours out', async () => {
+  const project = makeProject();
+  const coloured = await terminal(project, 'graph');
+  await coloured.waitFor(/^\[exit status 0\]$/m);
+  assert.match(await coloured.colours(), /\u001b\[[\d;]*m/, 'colours on a terminal');
+  const plain = await terminal(project, '--no-color', 'graph');
+  const screen = await plain.waitFor(/^\[exit status 0\]$/m);
+  assert.match(screen, /Report/);
+  assert.doesNotMatch(await plain.colours(), /\u001b\[[\d;]*m/, '--no-color');
 });
