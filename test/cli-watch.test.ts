@@ -106,21 +106,25 @@ export const pipeline = new Pipeline('Inputs', { cacheDir: 'cache' }).add(
   }
 });
 
-test('a second Ctrl-C during run quits at once, even when a task ignores its signal', async () => {
+test('a second Ctrl-C during run quits at once, while the first is still winding the run down', async () => {
+  // A resource whose close() hangs keeps the first Ctrl-C from ending the process: the run ends
+  // only once its resources are closed. (A task that ignores its signal does not: it is left behind.)
   const project = makeProject(`import { setTimeout as sleep } from 'node:timers/promises';
 import { Pipeline, Task } from 'littlepipes';
-export const pipeline = new Pipeline('Stubborn').add(
-  new Task('Stubborn').process('run', async () => { await sleep(60_000); return 1; }),
-);`);
+export const pipeline = new Pipeline('Stuck')
+  .provide('db', () => ({ close: () => sleep(60_000) }))
+  .add(new Task('Query', { uses: ['db'] }).process('run', async (t) => { t.use('db'); await sleep(60_000, undefined, { signal: t.signal }); return 1; }));`);
   const run = start(project, 'run');
   try {
-    let at = await run.waitFor('▶ Stubborn started');
+    let at = await run.waitFor('▶ Query started');
     run.child.kill('SIGINT');
     at = await run.waitFor('Interrupted: stopping the running tasks', at);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    assert.equal(run.child.exitCode, null, 'the first Ctrl-C waits for the resource to close');
     const sent = Date.now();
     run.child.kill('SIGINT');
     assert.equal(await exited(run.child), 130);
-    assert.ok(Date.now() - sent < 10_000, 'it did not wait for the task');
+    assert.ok(Date.now() - sent < 10_000, 'it did not wait for the resource');
   } finally {
     run.child.kill('SIGKILL');
   }
