@@ -61,14 +61,28 @@ test('Ctrl-C in a script stops the run through the tasks\' signal, shows the rep
   again.child.kill('SIGKILL');
 });
 
-test('a second Ctrl-C quits at once, even when a task ignores its signal', async () => {
+test('a second Ctrl-C quits at once, while the first is still winding the run down', async () => {
+  // A resource whose close() hangs keeps the run from ending after the first Ctrl-C (a task that
+  // ignores its signal does not: the run leaves it behind and the process exits with 130).
   const folder = temporaryFolder();
-  const run = start(script(folder, true));
+  const file = path.join(folder, 'stuck.mjs');
+  fs.writeFileSync(file, `
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pipeline, Task } from ${JSON.stringify(path.join(REPO, 'dist', 'index.js'))};
+const pipeline = new Pipeline('Stuck', { cacheDir: ${JSON.stringify(path.join(folder, 'cache'))} })
+  .provide('db', () => ({ close: () => sleep(60_000) }))
+  .add(new Task('Long', { uses: ['db'] }).process('run', async (t) => { t.use('db'); await sleep(60_000, undefined, { signal: t.signal }); return 2; }));
+await pipeline.execute();
+console.log('not reached');
+`);
+  const run = start(file);
   await run.waitFor('▶ Long started');
   run.child.kill('SIGINT');
   await run.waitFor('Interrupted');
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  assert.equal(run.child.exitCode, null, 'the first Ctrl-C waits for the resource to close');
   const sent = Date.now();
   run.child.kill('SIGINT');
   assert.equal(await run.exited, 130);
-  assert.ok(Date.now() - sent < 5000, 'it did not wait for the task');
+  assert.ok(Date.now() - sent < 5000, 'it did not wait for the resource');
 });
