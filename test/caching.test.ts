@@ -192,6 +192,27 @@ test('skip does not execute a task; its fresh cached result still serves its dep
   assert.equal(upCalls, 1);
 });
 
+test('skip wins over force: with everything forced, a skipped task still serves its fresh cached result', async () => {
+  const pipeline = testPipeline();
+  let upCalls = 0;
+  let downCalls = 0;
+  pipeline.add(
+    new Task('Up').process('run', () => ++upCalls),
+    new Task('Down', { dependencies: ['Up'] }).process('run', (t) => ++downCalls + t.result<number>('Up') * 100),
+  );
+  await pipeline.execute(quiet);
+  const report = await pipeline.execute({ ...quiet, force: true, skip: ['Up'] });
+  assert.deepEqual(statuses(report), { Up: 'skipped', Down: 'ran' });
+  assert.match(report.task('Up')!.reason, /its cached result is used/);
+  assert.equal(await pipeline.getResult('Down'), 102);
+  assert.equal(upCalls, 1);
+  // A skipped task that is stale on its own account still cannot serve, forced or not.
+  pipeline.replace(new Task('Up').process('run', () => -1));
+  const stale = await pipeline.execute({ ...quiet, force: true, skip: ['Up'] });
+  assert.deepEqual(statuses(stale), { Up: 'skipped', Down: 'blocked' });
+  assert.match(stale.task('Up')!.reason, /code changed/);
+});
+
 test('clear drops cached results so the tasks run again', async () => {
   const pipeline = testPipeline();
   pipeline.add(new Task('A').process('run', () => 1), new Task('B').process('run', () => 2));

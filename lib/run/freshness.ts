@@ -100,8 +100,10 @@ export type Decision =
 /**
  * The one rule for whether a task runs, used by the runner and by the plan alike, so that the
  * plan says exactly what execute() does: forced, else its own entry's staleness, else a changed
- * upstream result; a task named in `skip` never runs. `upstreamHash` gives the result hash each
- * dependency has now (the runner) or is expected to have (the plan).
+ * upstream result; a task named in `skip` never runs, and skipping wins over forcing (with
+ * everything forced, a skipped task's result serves when it is fresh on its own account).
+ * `upstreamHash` gives the result hash each dependency has now (the runner) or is expected to
+ * have (the plan).
  */
 export function decide(
   task: AnyTask,
@@ -116,7 +118,7 @@ export function decide(
     files?: CurrentFiles | undefined;
   },
 ): Decision {
-  const reason: StaleReason | undefined = options.forced
+  const reason: StaleReason | undefined = options.forced && !options.skipped
     ? { kind: 'forced' }
     : entryStaleness(task, entry, options.now, options.runId) ?? fileStaleness(entry!, options.files) ?? upstreamChange(task, entry!, options.upstreamHash);
   if (options.skipped) return reason ? { action: 'skipped', reason } : { action: 'skipped' };
