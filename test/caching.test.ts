@@ -70,6 +70,33 @@ test('an upstream that re-runs to the same value leaves its dependents cached (e
   assert.equal(downstreamCalls, 1);
 });
 
+test('early cutoff holds when the same value comes back in another form: passed on from a cached upstream, or held as doubles', async () => {
+  const pipeline = testPipeline();
+  const calls: string[] = [];
+  let scale = 1;
+  pipeline.add(
+    new Task('Raw').process('run', () => ({ rows: [{ id: 1, tags: ['a', 'b'] }, { id: 2, tags: [] }] })),
+    // Returns its upstream's arrays as it gets them: live on the first run, read back from the cache later.
+    new Task('Clean', { dependencies: ['Raw'] }).process('run', (t) => t.result<{ rows: unknown[] }>('Raw').rows),
+    // The same numbers, held by V8 as doubles once `scale` has been a fraction.
+    new Task('Numbers').process('run', () => [2, 4].map((n) => (n * scale) / scale)),
+    new Task('Report', { dependencies: ['Clean', 'Numbers'] }).process('run', (t) => {
+      calls.push('Report');
+      return [t.result<unknown[]>('Clean').length, t.result<number[]>('Numbers')];
+    }),
+  );
+  await pipeline.execute(quiet);
+  scale = 0.1;
+  const report = await pipeline.execute({ ...quiet, force: ['Clean', 'Numbers'] });
+  assert.deepEqual(statuses(report), { Raw: 'cached', Clean: 'ran', Numbers: 'ran', Report: 'cached' });
+  assert.deepEqual(calls, ['Report']);
+  // A value that really changed still reaches its dependents.
+  pipeline.replace(new Task('Numbers').process('run', () => [2, 5]));
+  const changed = await pipeline.execute(quiet);
+  assert.equal(changed.task('Report')!.status, 'ran');
+  assert.deepEqual(await pipeline.getResult('Report'), [2, [2, 5]]);
+});
+
 test('force: true re-runs every task even when all are fresh', async () => {
   const pipeline = testPipeline();
   const calls: string[] = [];

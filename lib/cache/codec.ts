@@ -16,6 +16,23 @@ export function decodeValue(bytes: Uint8Array): unknown {
   return v8.deserialize(bytes);
 }
 
+/**
+ * V8's serializer is not canonical: it writes an equal value in different bytes depending on how
+ * V8 holds it. An array read back from the cache is "holey" and is written in the sparse form,
+ * one built by a task in the dense form; a whole number in an array of doubles is written as a
+ * double, elsewhere as an integer. So a task that re-runs to the same value can hash differently.
+ * A value read back and written again always comes out in the same form (what reading makes of
+ * it), keeping the order of keys, Map and Set entries: the one form to compare or hash by.
+ */
+export function canonicalBytes(bytes: Uint8Array): Buffer {
+  return v8.serialize(v8.deserialize(bytes));
+}
+
+/** The value's bytes in canonical form (see canonicalBytes): for hashes that must not depend on how V8 holds it. */
+export function encodeCanonical(value: unknown): Buffer {
+  return canonicalBytes(v8.serialize(value));
+}
+
 /** Prototypes whose instances survive the round trip with their type intact. */
 const CLONEABLE_PROTOTYPES = new Set<object | null>([
   null,

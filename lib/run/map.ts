@@ -1,4 +1,4 @@
-import { encodeValue, findUncacheable } from '../cache/codec.js';
+import { encodeCanonical, encodeValue, findUncacheable } from '../cache/codec.js';
 import { type CacheEntry, ENTRY_FORMAT } from '../cache/entry.js';
 import type { ResultStore } from '../cache/store.js';
 import { InvalidOptionError, UncacheableResultError } from '../errors.js';
@@ -41,7 +41,8 @@ export async function runMapped(
   runItem: (item: unknown, index: number) => unknown,
 ): Promise<MappedRun> {
   const { task, store, previous, definition, runId, signal, forced } = parts;
-  const items = list.map((item) => hashResult(encodeValue(item)));
+  // Items from a provider read back from the cache must hash as they did when it ran live.
+  const items = list.map((item) => hashResult(encodeCanonical(item)));
   const nameOf = (hash: string) => `${task.name}/${hash}`;
   const unique = [...new Set(items)];
   const existing = await store.readEntries(unique.map(nameOf));

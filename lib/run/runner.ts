@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { findUncacheable, encodeValue } from '../cache/codec.js';
 import type { CacheEntry } from '../cache/entry.js';
 import { ENTRY_FORMAT } from '../cache/entry.js';
+import { cutoffHash } from '../cache/early-cutoff.js';
 import type { Leases } from '../cache/leases.js';
 import type { ResultStore } from '../cache/store.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -305,8 +306,11 @@ export class Run {
       const problem = findUncacheable(result);
       if (problem) throw new UncacheableResultError(task.name, problem.path, problem.problem);
       const outputs = task.outputs.length > 0 ? await recordOutputs(task.name, task.outputs, state.entry?.outputs, this.#parts.resources) : undefined;
-      const storing = store.storeValue(task.name, encodeValue(result));
+      const bytes = encodeValue(result);
+      const storing = store.storeValue(task.name, bytes);
       const stored = storing instanceof Promise ? await storing : storing;
+      const cutoff = cutoffHash(store, task.name, state.entry, bytes, stored.hash);
+      const resultHash = cutoff instanceof Promise ? await cutoff : cutoff;
       if (this.#cancelled) throw this.#controller.signal.reason;
       const storedAt = Date.now();
       // One literal, not a spread of shared fields: this runs once per task.
@@ -318,7 +322,7 @@ export class Run {
         inputs: state.files?.inputs,
         outputs,
         upstream: this.#upstreamHashes(task),
-        resultHash: stored.hash,
+        resultHash,
         storedAt,
         expiresAt: task.expire.expiresAt(new Date(storedAt))?.getTime(),
         expiry: task.expire.description,
@@ -328,7 +332,7 @@ export class Run {
         ...(state.mapped ? { items: state.mapped.items } : {}),
       };
       store.put(task.name, state.written, state.entry);
-      state.hash = stored.hash;
+      state.hash = resultHash;
       if (state.holders > 0) state.value = { value: result };
       status = 'ran';
     } catch (thrown) {
