@@ -1,9 +1,15 @@
 import { createRequire } from 'node:module';
 import type { LeaseBackend } from './leases.js';
-import { type SharedStore, VALUE_CHUNK, chunkCount, loadOptional } from './shared-store.js';
+import { type SharedStore, chunkCount, loadOptional } from './shared-store.js';
 
 const LEASES = 'littlepipes_leases';
 const VALUES = 'littlepipes_values';
+/**
+ * Large values go in rows of this size. A field holds at most 1 GB, and node-postgres reads a
+ * bytea as hex text, which for more than 256 MB is a string longer than V8 allows; rows of a few
+ * MB also read and write faster than rows of 32 MB or more (measured with bench/shared-store.ts).
+ */
+const VALUE_CHUNK = 4 * 1024 * 1024;
 /** PostgreSQL's codes for a table created at the same moment by another connection. */
 const CREATED_CONCURRENTLY = new Set(['23505', '42P07']);
 
@@ -93,7 +99,7 @@ export async function openPostgres(url: string): Promise<SharedStore> {
         try {
           await client.query('BEGIN');
           await client.query(`DELETE FROM ${VALUES} WHERE key = $1`, [key]);
-          for (let index = 0; index < chunkCount(value.length); index++) {
+          for (let index = 0; index < chunkCount(value.length, VALUE_CHUNK); index++) {
             await client.query(`INSERT INTO ${VALUES} (key, chunk, bytes) VALUES ($1, $2, $3)`, [key, index, value.subarray(index * VALUE_CHUNK, (index + 1) * VALUE_CHUNK)]);
           }
           await client.query('COMMIT');
@@ -106,7 +112,7 @@ export async function openPostgres(url: string): Promise<SharedStore> {
       },
       async read(key, size) {
         const rows = await query(`SELECT bytes FROM ${VALUES} WHERE key = $1 ORDER BY chunk`, [key]);
-        if (rows.length !== chunkCount(size)) return undefined;
+        if (rows.length !== chunkCount(size, VALUE_CHUNK)) return undefined;
         return rows.length === 1 ? (rows[0]!.bytes as Buffer) : Buffer.concat(rows.map((row) => row.bytes as Buffer), size);
       },
       async remove(values) {
@@ -118,10 +124,17 @@ export async function openPostgres(url: string): Promise<SharedStore> {
 }
 
 async function createTables(query: Query): Promise<void> {
-  for (const sql of [
-    `CREATE TABLE IF NOT EXISTS ${LEASES} (key TEXT PRIMARY KEY, owner TEXT NOT NULL, expires TIMESTAMPTZ NOT NULL)`,
-    `CREATE TABLE IF NOT EXISTS ${VALUES} (key TEXT NOT NULL, chunk INTEGER NOT NULL, bytes BYTEA NOT NULL, PRIMARY KEY (key, chunk))`,
-  ]) {
+  const [{ exists } = { exists: false }] = await query(`SELECT to_regclass('${VALUES}') IS NOT NULL AS exists`);
+  const statements = [`CREATE TABLE IF NOT EXISTS ${LEASES} (key TEXT PRIMARY KEY, owner TEXT NOT NULL, expires TIMESTAMPTZ NOT NULL)`];
+  if (!exists) {
+    statements.push(
+      `CREATE TABLE IF NOT EXISTS ${VALUES} (key TEXT NOT NULL, chunk INTEGER NOT NULL, bytes BYTEA NOT NULL, PRIMARY KEY (key, chunk))`,
+      // Not compressed: serialized numbers hardly compress, and compressing took most of a write.
+      // Once, when the table is new: ALTER TABLE would wait for every other process using it.
+      `ALTER TABLE ${VALUES} ALTER COLUMN bytes SET STORAGE EXTERNAL`,
+    );
+  }
+  for (const sql of statements) {
     try {
       await query(sql);
     } catch (error) {

@@ -1,11 +1,16 @@
 import type { LeaseBackend } from './leases.js';
-import { type SharedStore, VALUE_CHUNK, chunkCount, loadOptional } from './shared-store.js';
+import { type SharedStore, chunkCount, loadOptional } from './shared-store.js';
 
 /**
  * RESP's marker of a bulk string: mapping it to Buffer makes the client hand values back as bytes
  * rather than as text (part of the protocol, so it does not change with the client's version).
  */
 const BLOB_STRING = 36;
+/**
+ * Large values go in strings of this size: well under Redis's 512 MB for one string, and large
+ * enough that a value of 100 MB takes 4 (measured: smaller ones are no faster).
+ */
+const VALUE_CHUNK = 32 * 1024 * 1024;
 /** Attempts to reconnect before a command fails: about 3 s in all. */
 const RECONNECTS = 5;
 
@@ -66,7 +71,7 @@ export async function openRedis(url: string): Promise<SharedStore> {
   const bytes = client.withTypeMapping({ [BLOB_STRING]: Buffer });
   const leaseKey = (key: string) => `littlepipes:lease:${key}`;
   const presenceKey = (namespace: string) => `littlepipes:presence:${namespace}`;
-  const chunkKeys = (key: string, size: number) => Array.from({ length: chunkCount(size) }, (_, index) => `littlepipes:value:${key}#${index}`);
+  const chunkKeys = (key: string, size: number) => Array.from({ length: chunkCount(size, VALUE_CHUNK) }, (_, index) => `littlepipes:value:${key}#${index}`);
 
   const leases: LeaseBackend = {
     async holder(key) {

@@ -11,15 +11,9 @@ export const STORE_SCHEMES = {
   'postgresql:': '@keyv/postgres',
 } as const;
 
-/**
- * Large values in chunks of this size, each under a key (a row) of its own: small enough for any
- * server's limit on one value (Redis 512 MB, PostgreSQL 1 GB), large enough to take few round trips.
- */
-export const VALUE_CHUNK = 32 * 1024 * 1024;
-
-/** Chunks of a value of `size` bytes. */
-export function chunkCount(size: number): number {
-  return Math.max(1, Math.ceil(size / VALUE_CHUNK));
+/** Chunks of `chunk` bytes that a value of `size` bytes is stored in (each under a key, or a row, of its own). */
+export function chunkCount(size: number, chunk: number): number {
+  return Math.max(1, Math.ceil(size / chunk));
 }
 
 /** Results too large to sit inside their entry, stored as bytes under keys of their own. */
@@ -50,7 +44,7 @@ export function parseStoreUrl(url: string, where: string): { scheme: keyof typeo
     throw new InvalidOptionError('store', `${where}: store must be a URL (${schemes()}) or a Keyv store adapter, got ${describeValue(url)}.`);
   }
   if (!(parsed.protocol in STORE_SCHEMES)) {
-    throw new InvalidOptionError('store', `${where}: store URL ${describeValue(redact(parsed))} has the scheme "${parsed.protocol}", which littlepipes does not know; use one of ${schemes()}, or pass a Keyv store adapter.`);
+    throw new InvalidOptionError('store', `${where}: store URL "${redact(parsed)}" has the scheme "${parsed.protocol}", which littlepipes does not know; use one of ${schemes()}, or pass a Keyv store adapter.`);
   }
   return { scheme: parsed.protocol as keyof typeof STORE_SCHEMES, shown: redact(parsed) };
 }
