@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { REPO } from './cli/project.js';
+import { REPO, cli, makeProject } from './cli/project.js';
 import { temporaryFolder } from './helpers.js';
 import { type TestServer, startPostgres, startRedis } from './servers.js';
 
@@ -117,6 +117,16 @@ for (const [kind, startServer] of Object.entries({ Redis: startRedis, PostgreSQL
       assert.deepEqual((await run(otherProject, server.url)).statuses, ALL_RAN, 'same code and data, but another project');
       assert.deepEqual((await run(alice, server.url, { PIPELINE: 'TeamTwo' })).statuses, ALL_RAN, 'same project, another pipeline name');
       assert.deepEqual((await run(alice, server.url)).statuses, { Load: 'cached', Clean: 'cached', Total: 'cached', Other: 'cached' }, 'and the first is still there');
+    });
+
+    test('the command line uses the store that littlepipes.yaml names: a second copy of the project is served from it', { timeout: 120_000 }, async () => {
+      const config = { 'littlepipes.yaml': `settings:\n  store: ${server.url}\n` };
+      const first = await cli(makeProject(undefined, config), 'run');
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stderr + first.stdout, /Sales: 4 ran/);
+      const second = await cli(makeProject(undefined, config), 'run');
+      assert.equal(second.code, 0, second.stderr);
+      assert.match(second.stderr + second.stdout, /Sales: 4 cached/);
     });
   });
 }
