@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { Pipeline, Task } from '../lib/index.js';
+import { CacheStoreError, Pipeline, Task } from '../lib/index.js';
 import { temporaryFolder } from './helpers.js';
 import { type TestServer, startPostgres, startRedis } from './servers.js';
 
@@ -23,7 +23,7 @@ interface Contents {
 
 const MB = 1024 * 1024;
 /** Each store's chunk size: a few large strings in Redis; rows of a few MB in PostgreSQL, which reads them fastest. */
-const STORES: Record<string, { start: () => Promise<TestServer>; chunk: number; contents: (url: string) => Promise<Contents> }> = {
+const STORES: Record<string, { start: () => Promise<TestServer>; chunk: number; contents: (url: string) => Promise<Contents>; dropValues: (url: string) => Promise<unknown> }> = {
   Redis: {
     start: startRedis,
     chunk: 32 * MB,
@@ -35,6 +35,14 @@ const STORES: Record<string, { start: () => Promise<TestServer>; chunk: number; 
         const entries = keys.filter((key) => key.includes(':task:') && !key.startsWith('littlepipes:'));
         const sizes = await Promise.all(entries.map((key) => redis.strlen(key)));
         return { largestEntryBytes: Math.max(0, ...sizes), valueChunks: values.length };
+      } finally {
+        redis.disconnect();
+      }
+    },
+    async dropValues(url) {
+      const redis = new Redis(url);
+      try {
+        for (const key of await redis.keys('littlepipes:value:*')) await redis.del(key);
       } finally {
         redis.disconnect();
       }
@@ -54,13 +62,22 @@ const STORES: Record<string, { start: () => Promise<TestServer>; chunk: number; 
         await client.end();
       }
     },
+    async dropValues(url) {
+      const client = new Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query('DELETE FROM littlepipes_values');
+      } finally {
+        await client.end();
+      }
+    },
   },
 };
 
 /** 272 MB serialized: above the 256 MB that a result may take inside an entry (STORE_VALUE_LIMIT). */
 const LENGTH = 34_000_000;
 
-for (const [kind, { start, chunk, contents }] of Object.entries(STORES)) {
+for (const [kind, { start, chunk, contents, dropValues }] of Object.entries(STORES)) {
   describe(`large results in a ${kind} store`, () => {
     let server: TestServer;
     before(async () => {
@@ -112,6 +129,23 @@ for (const [kind, { start, chunk, contents }] of Object.entries(STORES)) {
       assert.equal((await contents(server.url)).valueChunks, before + chunks, 'the first value was deleted once the second was committed');
       assert.equal(await pipeline.purge(), 1);
       assert.equal((await contents(server.url)).valueChunks, before);
+      await pipeline.close();
+    });
+
+    test('a large value that went missing from the store (evicted, removed by hand) is a CacheStoreError that says how to recover', { timeout: 60_000 }, async () => {
+      const pipeline = new Pipeline('Evicted', { store: server.url, project: 'values', cacheDir: temporaryFolder() }).add(
+        new Task('Series').process('run', () => new Float64Array(100_000).fill(3)),
+      );
+      await pipeline.execute({ progress: false });
+      await dropValues(server.url);
+      await assert.rejects(pipeline.getResult('Series'), (error: unknown) => {
+        assert.ok(error instanceof CacheStoreError, String(error));
+        assert.match(error.message, /^The cached result of Series is missing from (redis|postgresql):\/\/[^ ]+: another run replaced or removed it meanwhile, or the server evicted it\. Run again; if this comes back, clear it with pipeline\.clear\(\['Series'\]\)/);
+        return true;
+      });
+      await pipeline.clear(['Series']);
+      assert.equal((await pipeline.execute({ progress: false })).task('Series')?.status, 'ran');
+      assert.equal(((await pipeline.getResult('Series')) as Float64Array)[99_999], 3);
       await pipeline.close();
     });
   });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { REPO, cli, makeProject } from './cli/project.js';
+import { Pipeline, Task } from '../lib/index.js';
 import { temporaryFolder } from './helpers.js';
 import { type TestServer, startPostgres, startRedis } from './servers.js';
 
@@ -56,9 +57,11 @@ function machine(project: string): string {
 async function run(folder: string, store: string, env: Record<string, string> = {}): Promise<{ statuses: Record<string, string>; total: number; executed: string[] }> {
   const executions = path.join(folder, 'executions.txt');
   fs.rmSync(executions, { force: true });
+  // Each machine's local folder (its logs) is its own `.littlepipes`.
+  const { LITTLEPIPES_DIR: _ignored, ...inherited } = process.env;
   const { stdout } = await execFileAsync(process.execPath, ['pipeline.mjs'], {
     cwd: folder,
-    env: { ...process.env, CI: '1', NO_COLOR: '1', LITTLEPIPES_DIR: '', LITTLEPIPES_STORE: store, ...env },
+    env: { ...inherited, CI: '1', NO_COLOR: '1', LITTLEPIPES_STORE: store, ...env },
   });
   const printed = JSON.parse(stdout.trim().split('\n').at(-1)!) as { statuses: Record<string, string>; total: number };
   const executed = fs.existsSync(executions) ? fs.readFileSync(executions, 'utf8').trim().split('\n') : [];
@@ -117,6 +120,18 @@ for (const [kind, startServer] of Object.entries({ Redis: startRedis, PostgreSQL
       assert.deepEqual((await run(otherProject, server.url)).statuses, ALL_RAN, 'same code and data, but another project');
       assert.deepEqual((await run(alice, server.url, { PIPELINE: 'TeamTwo' })).statuses, ALL_RAN, 'same project, another pipeline name');
       assert.deepEqual((await run(alice, server.url)).statuses, { Load: 'cached', Clean: 'cached', Total: 'cached', Other: 'cached' }, 'and the first is still there');
+    });
+
+    test('two pipelines of one process on one store close independently', async () => {
+      const make = (name: string) => new Pipeline(name, { store: server.url, project: 'one-process', cacheDir: temporaryFolder() }).add(new Task('Load').process('run', () => name));
+      const first = make('First');
+      const second = make('Second');
+      await first.execute({ progress: false });
+      await second.execute({ progress: false });
+      await first.close();
+      assert.equal(await second.getResult('Load'), 'Second', 'closing one did not close the other\'s connection');
+      assert.equal((await second.execute({ progress: false, force: true })).task('Load')?.status, 'ran');
+      await second.close();
     });
 
     test('the command line uses the store that littlepipes.yaml names: a second copy of the project is served from it', { timeout: 120_000 }, async () => {

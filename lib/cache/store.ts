@@ -51,7 +51,7 @@ export interface ResultStoreOptions {
  * `flush()` makes everything written so far durable, and `execute()` awaits it before it resolves.
  */
 export class ResultStore {
-  /** Where the cache lives, for messages: a file path or "the configured store". */
+  /** Where the cache lives, for messages: a file path, a store's URL without its password, or "the configured Keyv store". */
   readonly location: string;
   /**
    * Coordination between processes running this pipeline on this cache: on the local SQLite
@@ -327,7 +327,10 @@ export class ResultStore {
       throw this.#storeError(`read the result of ${task} from`, error);
     }
     if (!bytes) {
-      throw new CacheStoreError(`The cached result of ${task} is missing from ${this.location}: another run replaced or removed it meanwhile. Run again; it is computed again if needed.`);
+      throw new CacheStoreError(
+        `The cached result of ${task} is missing from ${this.location}: another run replaced or removed it meanwhile, or the server evicted it. ` +
+          `Run again; if this comes back, clear it with pipeline.clear(['${task}']) (or littlepipes clear ${task}) and run again.`,
+      );
     }
     return bytes;
   }
