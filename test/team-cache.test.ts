@@ -134,6 +134,18 @@ for (const [kind, startServer] of Object.entries({ Redis: startRedis, PostgreSQL
       await second.close();
     });
 
+    test('the longest task name, in a project with a long name, is stored and served', async () => {
+      const name = 'T'.repeat(200);
+      const make = () => new Pipeline('Long', { store: server.url, project: `@analytics-team/${'quarterly-'.repeat(6)}report`, cacheDir: temporaryFolder() }).add(new Task(name).process('run', () => 'kept'));
+      const first = make();
+      assert.equal((await first.execute({ progress: false })).task(name)?.status, 'ran');
+      await first.close();
+      const second = make();
+      assert.equal((await second.execute({ progress: false })).task(name)?.status, 'cached');
+      assert.equal(await second.getResult(name), 'kept');
+      await second.close();
+    });
+
     test('the command line uses the store that littlepipes.yaml names: a second copy of the project is served from it', { timeout: 120_000 }, async () => {
       const config = { 'littlepipes.yaml': `settings:\n  store: ${server.url}\n` };
       const first = await cli(makeProject(undefined, config), 'run');

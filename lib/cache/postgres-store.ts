@@ -48,7 +48,10 @@ export async function openPostgres(url: string): Promise<SharedStore> {
       await pool.end();
     }
   }
-  const adapter = new OwnPoolPostgres({ uri: url });
+  // Keys are `<project>/<pipeline>:task:<task>` with task names of up to 200 characters: more
+  // than @keyv/postgres's default of 255 for a new table. Listing entries (listCache({ all }),
+  // purge) pages through them: 1,000 rows a query, not 10.
+  const adapter = new OwnPoolPostgres({ uri: url, keySize: 1024, iterationLimit: 1000 });
   adapter.on('error', () => {}); // Reported through the rejected query instead.
   await adapter.query('SELECT 1');
   await createTables(query);

@@ -23,8 +23,13 @@ if current == false or current == ARGV[1] or current == ARGV[3] then
 end
 return 0`;
 
-/** Renews a presence (a member of a sorted set scored by expiry, on the server's clock) and the leases still held; returns who is present. */
+/**
+ * Renews a presence (a member of a sorted set scored by expiry, on the server's clock) and the
+ * leases still held; returns who is present. (Writing after TIME needs effects replication:
+ * the default since Redis 5, asked for here for older servers.)
+ */
 const BEAT = `
+redis.replicate_commands()
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
