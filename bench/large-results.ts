@@ -19,7 +19,7 @@ import { type Figure, fmt, list, median, removeFolder, temporaryFolder, timeMs }
 const BENCH = 'large';
 const TASK = 'Big';
 
-interface Case {
+export interface Case {
   key: string;
   label: string;
   rounds: number;
@@ -37,7 +37,7 @@ interface Row {
   flag: boolean;
 }
 
-const CASES: Case[] = [
+export const CASES: Case[] = [
   {
     key: 'tiny',
     label: '(ref) tiny result: the number 1',
@@ -103,21 +103,37 @@ const CASES: Case[] = [
   },
 ];
 
-interface Round {
+export interface Round {
   baseStore: number;
   lpStore: number;
   baseLoad: number;
   lpLoad: number;
 }
 
+/** The floor a round compares with: the serialized value written and read back by the plainest means. */
+export interface Baseline {
+  write(bytes: Buffer): Promise<unknown>;
+  read(): Promise<Buffer>;
+  remove(): Promise<unknown>;
+}
+
+/** The baseline of the local cache: a file in the case's folder. */
+function fileBaseline(folder: string, index: number): Baseline {
+  const file = path.join(folder, `baseline-${index}.bin`);
+  return {
+    write: (bytes) => fs.promises.writeFile(file, bytes),
+    read: () => fs.promises.readFile(file),
+    remove: async () => fs.rmSync(file, { force: true }),
+  };
+}
+
 /**
- * One round in `folder`, the case's cache folder, through `pipeline`, opened once per case as a
- * script or a notebook keeps its pipeline open (opening SQLite is a cost per process, not per
- * result): the task has a name of its own in each round, so the store is a run of a task that
- * never ran, and the result is cleared afterwards (untimed), so rounds do not pile up 100 MB files.
+ * One round through `pipeline`, opened once per case as a script or a notebook keeps its
+ * pipeline open (opening a store is a cost per process, not per result): the task has a name of
+ * its own in each round, so the store is a run of a task that never ran, and the result is
+ * cleared afterwards (untimed), so rounds do not pile up 100 MB values.
  */
-async function round(item: Case, value: unknown, baseFirst: boolean, folder: string, index: number, pipeline: Pipeline): Promise<Round> {
-  const baselineFile = path.join(folder, `baseline-${index}.bin`);
+export async function round(item: Case, value: unknown, baseFirst: boolean, baseline: Baseline, index: number, pipeline: Pipeline): Promise<Round> {
   const name = `${TASK}${index}`;
   const task = new Task(name).process('run', () => value);
   pipeline.add(task);
@@ -132,7 +148,7 @@ async function round(item: Case, value: unknown, baseFirst: boolean, folder: str
   };
   try {
     const store = await both(
-      async () => (await timeMs(() => fs.promises.writeFile(baselineFile, v8.serialize(value)))).ms,
+      async () => (await timeMs(() => baseline.write(v8.serialize(value)))).ms,
       async () => {
         const { ms, value: report } = await timeMs(() => pipeline.execute({ progress: false, only: [name] }));
         if (report.task(name)?.status !== 'ran') throw new Error(`${item.key}: the task did not run`);
@@ -141,7 +157,7 @@ async function round(item: Case, value: unknown, baseFirst: boolean, folder: str
     );
     const load = await both(
       async () => {
-        const { ms, value: loaded } = await timeMs(async () => v8.deserialize(await fs.promises.readFile(baselineFile)) as unknown);
+        const { ms, value: loaded } = await timeMs(async () => v8.deserialize(await baseline.read()) as unknown);
         if (!item.same(value, loaded)) throw new Error(`${item.key}: the baseline read back a different value`);
         return ms;
       },
@@ -154,21 +170,38 @@ async function round(item: Case, value: unknown, baseFirst: boolean, folder: str
     );
     return { baseStore: store.baseMs, lpStore: store.lpMs, baseLoad: load.baseMs, lpLoad: load.lpMs };
   } finally {
-    fs.rmSync(baselineFile, { force: true });
+    await baseline.remove();
   }
 }
 
 /**
- * Opens the pipeline of a case in `folder` and creates its cache (SQLite database, log and blob
- * folders) with an untimed run, as any cache that has been used before has them: the rounds then
+ * Opens the pipeline of a case in `folder` (on `store` when given) and creates its cache (SQLite
+ * database or the store's tables, log and blob folders) with an untimed run, as any cache that has been used before has them: the rounds then
  * measure storing a result, not creating a database. (The "tiny" case shows what one execute()
  * costs besides the result.)
  */
-async function prime(folder: string): Promise<Pipeline> {
-  const pipeline: Pipeline = new Pipeline('Large', { cacheDir: folder });
+export async function prime(folder: string, store?: string): Promise<Pipeline> {
+  const pipeline: Pipeline = new Pipeline('Large', { cacheDir: folder, store, project: 'bench' });
   pipeline.add(new Task('Prime').process('run', () => new Float64Array(16_384)));
   await pipeline.execute({ progress: false });
   return pipeline;
+}
+
+/** Logs a case's medians and ratios and returns them as figures; ratios have the target `max`. */
+export function summarize(bench: string, item: Case, rounds: readonly Round[], log: (line: string) => void, max: number, label = item.label): Figure[] {
+  const figures: Figure[] = [];
+  const pick = (key: keyof Round) => rounds.map((r) => r[key]);
+  for (const op of ['store', 'load'] as const) {
+    const lp = pick(op === 'store' ? 'lpStore' : 'lpLoad');
+    const base = pick(op === 'store' ? 'baseStore' : 'baseLoad');
+    const ratio = median(lp) / median(base);
+    const perRound = lp.map((ms, i) => ms / base[i]!);
+    log(`  ${label} ${op.padEnd(5)}: littlepipes ${fmt(median(lp))} ms ${list(lp)}, baseline ${fmt(median(base))} ms ${list(base)}, ratio ${fmt(ratio, 2)} (per round ${list(perRound)})`);
+    figures.push({ bench, name: `${item.key} ${op} littlepipes ms`, value: median(lp), unit: 'ms' });
+    figures.push({ bench, name: `${item.key} ${op} baseline ms`, value: median(base), unit: 'ms' });
+    figures.push({ bench, name: `${item.key} ${op} ratio`, value: ratio, unit: 'x', max: item.informational ? undefined : max });
+  }
+  return figures;
 }
 
 export async function largeResultsBench(log: (line: string) => void): Promise<Figure[]> {
@@ -180,7 +213,7 @@ export async function largeResultsBench(log: (line: string) => void): Promise<Fi
       const warm = Array.from({ length: 100_000 }, () => Math.random());
       const folder = path.join(root, 'warmup');
       const pipeline = await prime(folder);
-      await round({ key: 'warmup', label: 'warm-up', rounds: 1, make: () => warm, same: () => true }, warm, true, folder, 0, pipeline);
+      await round({ key: 'warmup', label: 'warm-up', rounds: 1, make: () => warm, same: () => true }, warm, true, fileBaseline(folder, 0), 0, pipeline);
       await pipeline.close();
     }
     for (const item of CASES) {
@@ -191,27 +224,17 @@ export async function largeResultsBench(log: (line: string) => void): Promise<Fi
       log(`large: ${item.label}: ${fmt(bytes / 1e6)} MB serialized`);
       // Untimed rounds of this very case first, for both sides alike: the first passes over a
       // value of millions of members run before the JIT has compiled the loops that walk it.
-      for (let index = -3; index < 0; index++) await round(item, value, true, folder, index, pipeline);
+      for (let index = -3; index < 0; index++) await round(item, value, true, fileBaseline(folder, index), index, pipeline);
       const rounds: Round[] = [];
       for (let index = 0; index < item.rounds; index++) {
-        const r = await round(item, value, index % 2 === 0, folder, index, pipeline);
+        const r = await round(item, value, index % 2 === 0, fileBaseline(folder, index), index, pipeline);
         rounds.push(r);
         log(`large:   round ${index + 1}/${item.rounds}: store ${fmt(r.lpStore)} ms (baseline ${fmt(r.baseStore)}), load ${fmt(r.lpLoad)} ms (baseline ${fmt(r.baseLoad)})`);
       }
       value = undefined;
       await pipeline.close();
       removeFolder(folder);
-      const pick = (key: keyof Round) => rounds.map((r) => r[key]);
-      for (const op of ['store', 'load'] as const) {
-        const lp = pick(op === 'store' ? 'lpStore' : 'lpLoad');
-        const base = pick(op === 'store' ? 'baseStore' : 'baseLoad');
-        const ratio = median(lp) / median(base);
-        const perRound = lp.map((ms, i) => ms / base[i]!);
-        log(`  ${item.label} ${op.padEnd(5)}: littlepipes ${fmt(median(lp))} ms ${list(lp)}, baseline ${fmt(median(base))} ms ${list(base)}, ratio ${fmt(ratio, 2)} (per round ${list(perRound)})`);
-        figures.push({ bench: BENCH, name: `${item.key} ${op} littlepipes ms`, value: median(lp), unit: 'ms' });
-        figures.push({ bench: BENCH, name: `${item.key} ${op} baseline ms`, value: median(base), unit: 'ms' });
-        figures.push({ bench: BENCH, name: `${item.key} ${op} ratio`, value: ratio, unit: 'x', max: item.informational ? undefined : 1.5 });
-      }
+      figures.push(...summarize(BENCH, item, rounds, log, 1.5));
     }
   } finally {
     removeFolder(root);

@@ -1,18 +1,20 @@
 /**
  * Runs the benchmarks and prints a summary of the figures and whether each target is met.
- * Usage: npm run bench [-- overhead|large|fingerprint]
+ * Usage: npm run bench [-- overhead|large|fingerprint|shared]
  * Figures only: nothing here fails a build.
  */
 import os from 'node:os';
 import { fingerprintBench } from './fingerprint.js';
 import { largeResultsBench } from './large-results.js';
 import { overheadBench } from './overhead.js';
+import { sharedStoreBench } from './shared-store.js';
 import { type Figure, fmt } from './util.js';
 
 const BENCHES: Record<string, (log: (line: string) => void) => Promise<Figure[]>> = {
   overhead: overheadBench,
   large: largeResultsBench,
   fingerprint: fingerprintBench,
+  shared: sharedStoreBench,
 };
 
 const filter = process.argv[2];

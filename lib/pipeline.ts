@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type Keyv from 'keyv';
 import type { KeyvStoreAdapter } from 'keyv';
+import { STORE_SCHEMES, parseStoreUrl } from './cache/shared-store.js';
 import { HISTORY_LENGTH, ResultStore } from './cache/store.js';
 import { ConfigError, DuplicateTaskError, InvalidOptionError, NoFreshResultError, PipelineRunError, RunCancelledError, TaskDefinitionError, UnknownTaskError } from './errors.js';
 import { type PipelineGraph, buildGraph } from './graph/graph.js';
@@ -31,11 +32,14 @@ export interface PipelineOptions {
    */
   cacheDir?: string;
   /**
-   * A Keyv store adapter (Redis, Postgres, a Map...) or a Keyv instance to keep results in,
-   * instead of the local SQLite file; a team can share one.
-   * @example new Pipeline('sales', { store: new KeyvRedis('redis://localhost:6379') })
+   * Where to keep results instead of the local SQLite file, so that a team shares them: a URL
+   * (`redis://`, `rediss://`, `postgres://`, `postgresql://`; install `@keyv/redis` or
+   * `@keyv/postgres`), which also gives leases across machines and large values as bytes; or a
+   * Keyv store adapter, a Keyv instance or a Map, which give neither (see "Team cache" in the README).
+   * @default process.env.LITTLEPIPES_STORE ?? settings.store in littlepipes.yaml ?? the local SQLite file
+   * @example new Pipeline('Sales', { store: 'redis://cache.internal:6379' })
    */
-  store?: KeyvStoreAdapter | Keyv | Map<unknown, unknown>;
+  store?: string | KeyvStoreAdapter | Keyv | Map<unknown, unknown>;
   /**
    * The least severe level written to task logs: `trace`, `debug`, `info`, `warn`, `error`, `fatal` or `silent`.
    * @default 'info'
@@ -153,6 +157,8 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
   readonly #options: PipelineOptions;
   #graph: PipelineGraph | undefined;
   #store: ResultStore | undefined;
+  /** Where results are kept: the store option, LITTLEPIPES_STORE or settings.store; undefined for the local SQLite file. */
+  readonly #storeSetting: PipelineOptions['store'];
   #logs: TaskLogs | undefined;
   #currentRun: Run | undefined;
   /** The profile of the last execute(), which getResult() uses by default. */
@@ -168,13 +174,13 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     if (problem) throw new InvalidOptionError('name', `Pipeline name: ${problem}. Use a short name such as "Sales".`);
     if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidOptionError('options', `Pipeline "${name}": options must be an object, got ${describeValue(options)}.`);
     rejectUnknownOptions(`Pipeline "${name}"`, options, PIPELINE_OPTIONS);
-    if (options.store !== undefined && !isStore(options.store)) {
+    if (options.store !== undefined && typeof options.store !== 'string' && !isStore(options.store)) {
       throw new InvalidOptionError(
         'store',
-        `Pipeline "${name}": store must be a Keyv instance, a Keyv store adapter (with get, set, delete and clear) or a Map, got ${describeValue(options.store)}.` +
-          (typeof options.store === 'string' ? ' For a URL, pass its adapter: new KeyvRedis(url), say.' : ''),
+        `Pipeline "${name}": store must be a URL (${Object.keys(STORE_SCHEMES).map((scheme) => `${scheme}//`).join(', ')}), a Keyv instance, a Keyv store adapter (with get, set, delete and clear) or a Map, got ${describeValue(options.store)}.`,
       );
     }
+    if (typeof options.store === 'string') parseStoreUrl(options.store, `Pipeline "${name}"`);
     if (options.cacheDir !== undefined && (typeof options.cacheDir !== 'string' || options.cacheDir === '')) {
       throw new InvalidOptionError('cacheDir', `Pipeline "${name}": cacheDir must be a folder path, got ${describeValue(options.cacheDir)}.`);
     }
@@ -192,6 +198,9 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     this.#options = options;
     const settings = this.#projectConfig()?.settings;
     this.cacheDir = path.resolve(options.cacheDir ?? process.env.LITTLEPIPES_DIR ?? settings?.cacheDir ?? '.littlepipes');
+    const url = process.env.LITTLEPIPES_STORE || undefined;
+    if (options.store === undefined && url !== undefined) parseStoreUrl(url, `Pipeline "${name}": LITTLEPIPES_STORE`);
+    this.#storeSetting = options.store ?? url ?? settings?.store;
     this.#logLevel = options.logLevel;
   }
 
@@ -533,8 +542,8 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
 
   #openStore(): ResultStore {
     // A shared store may hold many projects' pipelines: keys carry the project too.
-    const namespace = this.#options.store ? `${this.#options.project ?? projectName()}/${this.name}` : this.name;
-    this.#store ??= new ResultStore({ pipeline: this.name, namespace, cacheDir: this.cacheDir, store: this.#options.store });
+    const namespace = this.#storeSetting ? `${this.#options.project ?? projectName()}/${this.name}` : this.name;
+    this.#store ??= new ResultStore({ pipeline: this.name, namespace, cacheDir: this.cacheDir, store: this.#storeSetting });
     return this.#store;
   }
 

@@ -1,59 +1,6 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
-import { REPO } from './cli/project.js';
-import { temporaryFolder } from './helpers.js';
-
-const TASKS = 41;
-
-function project(): { folder: string; cacheDir: string; executions: string } {
-  const folder = temporaryFolder('littlepipes-shared-');
-  fs.copyFileSync(path.join(REPO, 'test', 'fixtures', 'shared-pipeline.mjs'), path.join(folder, 'shared-pipeline.mjs'));
-  fs.writeFileSync(path.join(folder, 'package.json'), JSON.stringify({ type: 'module' }));
-  fs.mkdirSync(path.join(folder, 'node_modules'));
-  fs.symlinkSync(REPO, path.join(folder, 'node_modules', 'littlepipes'), 'dir');
-  return { folder, cacheDir: path.join(folder, 'cache'), executions: path.join(folder, 'executions.txt') };
-}
-
-interface Runner {
-  child: ChildProcess;
-  output: () => string;
-  exit: Promise<number | null>;
-  waitFor: (text: string) => Promise<void>;
-}
-
-function start(where: ReturnType<typeof project>, env: Record<string, string> = {}): Runner {
-  const child = spawn(process.execPath, [path.join(where.folder, 'shared-pipeline.mjs'), where.cacheDir, where.executions], {
-    cwd: where.folder,
-    env: { ...process.env, CI: '1', NO_COLOR: '1', ...env },
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const waitFor = (text: string) => new Promise<void>((resolve, reject) => {
-    const deadline = Date.now() + 30_000;
-    const poll = () => (output.includes(text) ? resolve() : Date.now() > deadline ? reject(new Error(`no "${text}" in:\n${output}`)) : setTimeout(poll, 20));
-    poll();
-  });
-  return { child, output: () => output, exit, waitFor };
-}
-
-/** How many times each task was executed, from the executions file. */
-function executions(file: string): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const line of fs.readFileSync(file, 'utf8').trim().split('\n')) {
-    const task = line.split(' ')[0]!;
-    counts.set(task, (counts.get(task) ?? 0) + 1);
-  }
-  return counts;
-}
-
-function duplicates(counts: Map<string, number>): string[] {
-  return [...counts].filter(([, count]) => count > 1).map(([task, count]) => `${task} ×${count}`);
-}
+import { FIXTURE_TASKS as TASKS, duplicates, executions, sharedProject as project, startPipeline as start } from './pipeline-processes.js';
 
 test('four processes started at once on one cache finish without errors, and each task executes once', { timeout: 120_000 }, async () => {
   const where = project();

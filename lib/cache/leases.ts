@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
-import type { BatchingSqliteStore } from './sqlite-store.js';
 
 /** A lease not renewed for this long is free to take: its holder is gone or stuck. */
 export const LEASE_MS = 10_000;
@@ -12,32 +12,61 @@ export const HEARTBEAT_MS = 400;
  */
 export const GRACE_MS = HEARTBEAT_MS * 2 + 100;
 
-const TABLE = 'littlepipes_leases';
+/**
+ * Where leases live: one implementation per kind of store (the local SQLite file, Redis,
+ * PostgreSQL), each atomic in its own way. Keys are already namespaced by the pipeline; an
+ * expiry is always judged by the store's clock where the store has one, so that machines whose
+ * clocks disagree still agree on who holds what.
+ */
+export interface LeaseBackend {
+  /** The owner of the lease under `key` when it has not expired; undefined when it is free. */
+  holder(key: string): Promise<string | undefined>;
+  /**
+   * Gives the lease to `owner` for `ms` when it is free, expired, already `owner`'s, or held by
+   * `replacing` (a holder known to be dead). Of processes racing here, exactly one wins.
+   * @returns whether `owner` holds it now
+   */
+  take(key: string, owner: string, ms: number, replacing: string | undefined): Promise<boolean>;
+  /**
+   * Renews `owner`'s presence on the pipeline `namespace` and the leases of `held` that it still
+   * holds, for `ms`; returns the owners of the other presences that have not expired.
+   */
+  beat(namespace: string, owner: string, held: readonly string[], ms: number): Promise<string[]>;
+  /** Forgets owners known to be dead: their presence and whatever leases it can find of theirs. */
+  forget(namespace: string, owners: readonly string[]): Promise<void>;
+  /** Gives back the lease under `key` if `owner` holds it. */
+  release(key: string, owner: string): Promise<void>;
+  /** Gives back `owner`'s presence and its leases (`held` lists those it knows of). */
+  leave(namespace: string, owner: string, held: readonly string[]): Promise<void>;
+}
 
 /**
- * Which process computes which task, when several processes run one pipeline on one cache.
+ * Which process computes which task, when several processes run one pipeline on one cache: on
+ * one machine (the local SQLite file) or on many (a shared Redis or PostgreSQL store).
  *
  * Each process that runs the pipeline holds a presence lease. While it is alone it takes no task
  * leases at all, so a single process pays nothing per task. When others are present, a task is
  * run only under a lease (owner and expiry, renewed at every heartbeat); a process that finds a
  * task leased by another waits for that one's result instead of computing it again. A lease whose
- * holder has died (its pid is gone on this host) or stopped renewing is taken over.
+ * holder has died (its pid is gone, seen from the same host and pid namespace) or stopped
+ * renewing (any host: LEASE_MS after its last heartbeat) is taken over.
  */
 export class Leases {
   /** `host:pid:random`, so that a lease says who holds it, and a dead holder can be recognised. */
-  readonly owner = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  readonly #sqlite: BatchingSqliteStore;
-  readonly #prefix: string;
+  readonly owner = `${HOST}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly #backend: Promise<LeaseBackend>;
+  readonly #namespace: string;
   readonly #held = new Set<string>();
-  #ready: Promise<void> | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #others = false;
   /** Called when other processes appear: the caller leases the tasks it is running. */
   onOthers: (() => void) | undefined;
 
-  constructor(sqlite: BatchingSqliteStore, namespace: string) {
-    this.#sqlite = sqlite;
-    this.#prefix = `${namespace}:`;
+  /** `backend` may still be opening (a store reached over the network); its failure is the caller's error. */
+  constructor(backend: LeaseBackend | Promise<LeaseBackend>, namespace: string) {
+    this.#backend = Promise.resolve(backend);
+    this.#backend.catch(() => {}); // Reported by the first method awaiting it.
+    this.#namespace = namespace;
   }
 
   /** Whether other processes are running this pipeline on this cache: tasks then need leases. */
@@ -50,7 +79,6 @@ export class Leases {
    * once when alone, after GRACE_MS when others are there (so they lease what they run).
    */
   async join(): Promise<void> {
-    await this.#table();
     await this.#renew();
     this.#heartbeat = setInterval(() => void this.#beat(), HEARTBEAT_MS);
     this.#heartbeat.unref();
@@ -61,47 +89,41 @@ export class Leases {
   async leave(): Promise<void> {
     clearInterval(this.#heartbeat);
     this.#heartbeat = undefined;
+    const held = [...this.#held];
     this.#held.clear();
-    await this.#sqlite.query(`DELETE FROM ${TABLE} WHERE owner = ?`, this.owner).catch(() => {});
+    try {
+      await (await this.#backend).leave(this.#namespace, this.owner, held);
+    } catch {
+      // Leases left behind expire on their own.
+    }
   }
 
   /** Takes the lease of a task when it is free (or its holder is gone); true when this process holds it. */
   async acquire(task: string): Promise<boolean> {
-    const key = `${this.#prefix}task:${task}`;
-    const now = Date.now();
-    const [current] = await this.#sqlite.query(`SELECT owner, expires FROM ${TABLE} WHERE key = ?`, key) as { owner: string; expires: number }[];
-    if (current && current.owner !== this.owner && current.expires > now && isAlive(current.owner)) return false;
-    // Only a free, expired, dead or own lease is replaced; of two processes racing here, one wins.
-    await this.#sqlite.query(
-      `INSERT INTO ${TABLE} (key, owner, expires) VALUES (?, ?, ?)
-       ON CONFLICT(key) DO UPDATE SET owner = excluded.owner, expires = excluded.expires
-       WHERE ${TABLE}.owner = ? OR ${TABLE}.expires <= ? OR ${TABLE}.owner = ?`,
-      key, this.owner, now + LEASE_MS, current?.owner ?? this.owner, now, this.owner,
-    );
-    const [after] = await this.#sqlite.query(`SELECT owner FROM ${TABLE} WHERE key = ?`, key) as { owner: string }[];
-    if (after?.owner !== this.owner) return false;
+    const backend = await this.#backend;
+    const key = this.#key(task);
+    const current = await backend.holder(key);
+    if (current !== undefined && current !== this.owner && isAlive(current)) return false;
+    if (!(await backend.take(key, this.owner, LEASE_MS, current))) return false;
     this.#held.add(key);
     return true;
   }
 
   /** Whether another live process holds the task's lease now. */
   async heldElsewhere(task: string): Promise<boolean> {
-    const [current] = await this.#sqlite.query(`SELECT owner, expires FROM ${TABLE} WHERE key = ?`, `${this.#prefix}task:${task}`) as { owner: string; expires: number }[];
-    return current !== undefined && current.owner !== this.owner && current.expires > Date.now() && isAlive(current.owner);
+    const current = await (await this.#backend).holder(this.#key(task));
+    return current !== undefined && current !== this.owner && isAlive(current);
   }
 
   /** Gives a task's lease back (once its result is committed, so a waiter finds it). */
   async release(task: string): Promise<void> {
-    const key = `${this.#prefix}task:${task}`;
+    const key = this.#key(task);
     if (!this.#held.delete(key)) return;
-    await this.#sqlite.query(`DELETE FROM ${TABLE} WHERE key = ? AND owner = ?`, key, this.owner).catch(() => {});
+    await (await this.#backend).release(key, this.owner).catch(() => {});
   }
 
-  #table(): Promise<void> {
-    this.#ready ??= this.#sqlite
-      .query(`CREATE TABLE IF NOT EXISTS ${TABLE} (key TEXT PRIMARY KEY, owner TEXT NOT NULL, expires INTEGER NOT NULL)`)
-      .then(() => {});
-    return this.#ready;
+  #key(task: string): string {
+    return `${this.#namespace}:task:${task}`;
   }
 
   async #beat(): Promise<void> {
@@ -116,29 +138,35 @@ export class Leases {
 
   /** Renews this process's presence and leases, and looks at who else is present. */
   async #renew(): Promise<void> {
-    const now = Date.now();
-    await this.#sqlite.query(
-      `INSERT INTO ${TABLE} (key, owner, expires) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET expires = excluded.expires`,
-      `${this.#prefix}presence:${this.owner}`, this.owner, now + LEASE_MS,
-    );
-    if (this.#held.size > 0) {
-      await this.#sqlite.query(`UPDATE ${TABLE} SET expires = ? WHERE owner = ? AND key IN (SELECT value FROM json_each(?))`, now + LEASE_MS, this.owner, JSON.stringify([...this.#held]));
-    }
-    const present = await this.#sqlite.query(
-      `SELECT owner FROM ${TABLE} WHERE substr(key, 1, length(?)) = ? AND owner != ? AND expires > ?`,
-      `${this.#prefix}presence:`, `${this.#prefix}presence:`, this.owner, now,
-    ) as { owner: string }[];
-    const dead = present.filter((row) => !isAlive(row.owner)).map((row) => row.owner);
-    if (dead.length > 0) await this.#sqlite.query(`DELETE FROM ${TABLE} WHERE owner IN (SELECT value FROM json_each(?))`, JSON.stringify(dead));
+    const backend = await this.#backend;
+    const present = await backend.beat(this.#namespace, this.owner, [...this.#held], LEASE_MS);
+    const dead = present.filter((owner) => !isAlive(owner));
+    if (dead.length > 0) await backend.forget(this.#namespace, dead);
     // Once shared, a run stays shared: another process may come back at any moment.
     this.#others ||= present.length > dead.length;
   }
 }
 
-/** False when the owner was a process on this host that no longer exists; true when it may be alive. */
+/**
+ * This machine's name, plus on Linux a short hash of the boot and of the pid namespace: two
+ * containers (or two machines) may share a hostname, and only a process in the same namespace
+ * of the same boot can tell from a pid whether a holder still runs.
+ */
+const HOST = (() => {
+  const name = os.hostname().replaceAll(':', '-');
+  try {
+    const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const pids = fs.readlinkSync('/proc/self/ns/pid');
+    return `${name}~${createHash('sha256').update(`${boot} ${pids}`).digest('hex').slice(0, 8)}`;
+  } catch {
+    return name;
+  }
+})();
+
+/** False when the owner was a process of this host that no longer exists; true when it may be alive. */
 function isAlive(owner: string): boolean {
   const [host, pid] = owner.split(':');
-  if (host !== os.hostname()) return true;
+  if (host !== HOST) return true;
   try {
     process.kill(Number(pid), 0);
     return true;

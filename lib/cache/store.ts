@@ -6,11 +6,16 @@ import { hashResult, prepareHashing } from '../fingerprint/hash.js';
 import { decodeValue } from './codec.js';
 import { type CacheEntry, type StoredValue, isCacheEntry } from './entry.js';
 import { Leases } from './leases.js';
+import { type SharedStore, openSharedStore, parseStoreUrl } from './shared-store.js';
 import { setAsideIfDamaged } from './sqlite-file.js';
+import { SqliteLeases } from './sqlite-leases.js';
 import { BatchingSqliteStore } from './sqlite-store.js';
 import type { RunRecord } from '../report/run-report.js';
 
-/** Values up to this size live inside the entry; larger ones go to a file when the store is the local SQLite one. */
+/**
+ * Values up to this size live inside the entry; larger ones go to a file when the store is the
+ * local SQLite one, and to keys of their own, as bytes, in a Redis or PostgreSQL store.
+ */
 const INLINE_LIMIT = 64 * 1024;
 /** Bumped when the layout of the cache changes in a way older versions would misread. */
 export const CACHE_FORMAT = 1;
@@ -21,8 +26,9 @@ const OWN_VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json', im
 /** How many past runs the history keeps. */
 export const HISTORY_LENGTH = 20;
 /**
- * The largest result kept inside an entry of a store other than the local one: base64 makes it a
- * third larger, and Redis refuses values over 512 MB, PostgreSQL's text over 1 GB.
+ * The largest result kept inside an entry of a Keyv adapter given as an object (which has nowhere
+ * else to put it): base64 makes it a third larger, and Redis refuses values over 512 MB,
+ * PostgreSQL's text over 1 GB. A store given by URL has no such limit (see LargeValues).
  */
 export const STORE_VALUE_LIMIT = 256 * 1024 * 1024;
 /** Keys per read: large enough that 10,000 tasks take two queries, small enough for any store's `getMany`. */
@@ -35,8 +41,8 @@ export interface ResultStoreOptions {
   cacheDir: string;
   /** The keys' prefix in the store; the pipeline's name by default. */
   namespace?: string;
-  /** A Keyv store adapter (or a Keyv instance) to use instead of the local SQLite file. */
-  store?: KeyvStoreAdapter | Keyv | Map<unknown, unknown>;
+  /** A store URL (redis://, postgresql://), a Keyv store adapter or a Keyv instance to use instead of the local SQLite file. */
+  store?: string | KeyvStoreAdapter | Keyv | Map<unknown, unknown>;
 }
 
 /**
@@ -45,19 +51,30 @@ export interface ResultStoreOptions {
  * `flush()` makes everything written so far durable, and `execute()` awaits it before it resolves.
  */
 export class ResultStore {
-  /** Where the cache lives, for messages: a file path or "the configured store". */
+  /** Where the cache lives, for messages: a file path, a store's URL without its password, or "the configured Keyv store". */
   readonly location: string;
-  /** Coordination between processes running this pipeline on this cache (the local SQLite store only, for now). */
+  /**
+   * Coordination between processes running this pipeline on this cache: on the local SQLite
+   * store and on a store given by URL; none on a Keyv adapter given as an object, which offers
+   * no atomic operation to build a lease on.
+   */
   readonly leases: Leases | undefined;
-  readonly #keyv: Keyv;
+  /** Set once the store is open (at once, except for a store reached by URL: see #ready). */
+  #keyv!: Keyv;
   readonly #sqlite: BatchingSqliteStore | undefined;
+  /** A store given by URL, once connected. */
+  #shared: SharedStore | undefined;
+  /** Whether the store was given by URL: large values then live in it, under keys of their own. */
+  readonly #byUrl: boolean;
+  readonly #namespace: string;
   readonly #blobDir: string | undefined;
   readonly #ready: Promise<void>;
   /** Entries waiting to be written; `null` removes one. */
   #queue = new Map<string, CacheEntry | null>();
   /** The batch being written now: still what readers must see until it is committed. */
   #inFlight = new Map<string, CacheEntry | null>();
-  #obsoleteBlobs: string[] = [];
+  /** Large values of entries replaced or removed, deleted once the batch that drops them commits. */
+  #obsoleteBlobs: { blob: string; bytes: number }[] = [];
   #flushing: Promise<void> = Promise.resolve();
   #flushScheduled = false;
   #blobDirReady: Promise<unknown> | undefined;
@@ -72,8 +89,23 @@ export class ResultStore {
 
   constructor(options: ResultStoreOptions) {
     const namespace = options.namespace ?? options.pipeline;
+    this.#namespace = namespace;
+    this.#byUrl = typeof options.store === 'string';
     const common = { namespace, serialize: JSON.stringify, deserialize: JSON.parse, throwOnErrors: true, emitErrors: false };
-    if (options.store instanceof Keyv) {
+    if (typeof options.store === 'string') {
+      const url = options.store;
+      this.location = parseStoreUrl(url, `Pipeline "${options.pipeline}"`).shown;
+      this.#ready = (async () => {
+        await prepareHashing();
+        this.#shared = await openSharedStore(url);
+        this.#keyv = new Keyv({ ...common, store: this.#shared.adapter });
+        await this.#checkFormat();
+      })().catch(async (error: unknown) => {
+        await this.#shared?.close().catch(() => {});
+        throw this.#storeError('open', error);
+      });
+      this.leases = new Leases(this.#ready.then(() => this.#shared!.leases), namespace);
+    } else if (options.store instanceof Keyv) {
       this.#keyv = options.store;
       this.#keyv.namespace = namespace;
       this.location = 'the configured Keyv store';
@@ -104,7 +136,7 @@ export class ResultStore {
       this.#sqlite.on('error', () => {}); // Reported through the rejected query instead.
       this.#keyv = new Keyv({ ...common, store: this.#sqlite });
       this.#blobDir = path.join(options.cacheDir, 'blobs', options.pipeline);
-      this.leases = new Leases(this.#sqlite, options.pipeline);
+      this.leases = new Leases(new SqliteLeases(this.#sqlite), options.pipeline);
       this.location = file;
       // WAL lets readers and one writer work at once; NORMAL syncs at checkpoints, which WAL keeps crash-safe.
       const sqlite = this.#sqlite;
@@ -217,13 +249,36 @@ export class ResultStore {
    * otherwise written to its own file (atomically, by rename) while its hash is computed.
    */
   storeValue(task: string, bytes: Buffer): { hash: string; value: StoredValue } | Promise<{ hash: string; value: StoredValue }> {
-    if (!this.#blobDir && bytes.length > STORE_VALUE_LIMIT) throw new ResultTooLargeError(task, bytes.length, STORE_VALUE_LIMIT);
-    if (!this.#blobDir || bytes.length <= INLINE_LIMIT) {
+    const apart = this.#blobDir !== undefined || this.#byUrl;
+    if (!apart && bytes.length > STORE_VALUE_LIMIT) throw new ResultTooLargeError(task, bytes.length, STORE_VALUE_LIMIT);
+    if (!apart || bytes.length <= INLINE_LIMIT) {
       // Synchronous on purpose: most results are small, and a run of thousands should not pay a promise each.
       return { hash: hashResult(bytes), value: { inline: bytes.toString('base64') } };
     }
     // A mapped task's items are stored as `<task>/<item hash>`: a '/' no task name has, but no file name either.
-    return this.#writeBlob(task.replaceAll('/', '~'), bytes, this.#blobDir);
+    const name = task.replaceAll('/', '~');
+    return this.#blobDir ? this.#writeBlob(name, bytes, this.#blobDir) : this.#writeShared(name, bytes);
+  }
+
+  /**
+   * A large value in a store given by URL: as bytes under a key of its own (in chunks), not as
+   * base64 inside the entry, which would make it a third larger and make every read of the
+   * entries (each plan) fetch it.
+   */
+  async #writeShared(task: string, bytes: Buffer): Promise<{ hash: string; value: StoredValue }> {
+    await this.#ready;
+    const hash = hashResult(bytes);
+    const blob = `${task}.${hash}.bin`;
+    try {
+      await this.#shared!.values.write(this.#valueKey(blob), bytes);
+    } catch (error) {
+      throw this.#storeError('write a large result to', error);
+    }
+    return { hash, value: { blob, bytes: bytes.length } };
+  }
+
+  #valueKey(blob: string): string {
+    return `${this.#namespace}:value:${blob}`;
   }
 
   async #writeBlob(task: string, bytes: Buffer, blobDir: string): Promise<{ hash: string; value: StoredValue }> {
@@ -254,12 +309,30 @@ export class ResultStore {
   /** Reads a stored result back. */
   async loadValue(task: string, value: StoredValue): Promise<unknown> {
     if ('inline' in value) return decodeValue(Buffer.from(value.inline, 'base64'));
+    if (this.#byUrl) return decodeValue(await this.#readShared(task, value));
     const file = path.join(this.#requireBlobDir(task), value.blob);
     try {
       return decodeValue(await fs.promises.readFile(file));
     } catch (error) {
       throw new CacheStoreError(`Cannot read the cached result of ${task} from ${file}: ${(error as Error).message}. Clear it with pipeline.clear(['${task}']) and run again.`, { cause: error });
     }
+  }
+
+  async #readShared(task: string, value: { blob: string; bytes: number }): Promise<Buffer> {
+    await this.#ready;
+    let bytes: Buffer | undefined;
+    try {
+      bytes = await this.#shared!.values.read(this.#valueKey(value.blob), value.bytes);
+    } catch (error) {
+      throw this.#storeError(`read the result of ${task} from`, error);
+    }
+    if (!bytes) {
+      throw new CacheStoreError(
+        `The cached result of ${task} is missing from ${this.location}: another run replaced or removed it meanwhile, or the server evicted it. ` +
+          `Run again; if this comes back, clear it with pipeline.clear(['${task}']) (or littlepipes clear ${task}) and run again.`,
+      );
+    }
+    return bytes;
   }
 
   /** Queues an entry to be written; `previous` is the entry it replaces, whose large value file is then removed. */
@@ -285,6 +358,7 @@ export class ResultStore {
    */
   async listEntries(known: readonly string[]): Promise<Map<string, CacheEntry>> {
     await this.flush();
+    await this.#ready;
     const namespace = this.#keyv.namespace;
     const prefix = `${namespace}:task:`;
     const entries = new Map<string, CacheEntry>();
@@ -398,14 +472,16 @@ export class ResultStore {
     try {
       await this.flush();
     } finally {
-      await this.#keyv.disconnect().catch(() => {});
+      // A store given by URL that never opened has nothing to release.
+      await this.#ready.catch(() => {});
+      await this.#keyv?.disconnect().catch(() => {});
     }
   }
 
   #retire(previous: CacheEntry | undefined, next: CacheEntry | undefined): void {
     const old = previous?.value;
     if (old && 'blob' in old && !(next?.value && 'blob' in next.value && next.value.blob === old.blob)) {
-      this.#obsoleteBlobs.push(old.blob);
+      this.#obsoleteBlobs.push(old);
     }
   }
 
@@ -466,7 +542,10 @@ export class ResultStore {
     }
     for (const waiter of waiters) waiter();
     if (this.#blobDir) {
-      await Promise.all(obsolete.map((blob) => fs.promises.rm(path.join(this.#blobDir!, blob), { force: true })));
+      await Promise.all(obsolete.map(({ blob }) => fs.promises.rm(path.join(this.#blobDir!, blob), { force: true })));
+    } else if (this.#shared && obsolete.length > 0) {
+      // Left behind if this fails: they take space, but nothing refers to them any more.
+      await this.#shared.values.remove(obsolete.map(({ blob, bytes }) => ({ key: this.#valueKey(blob), size: bytes }))).catch(() => {});
     }
   }
 
@@ -499,6 +578,9 @@ function adviceFor(message: string): string {
   }
   if (/SQLITE_CANTOPEN|EACCES|EPERM|EROFS|readonly/i.test(message)) {
     return ' Check that the cache folder is writable, or choose another with the cacheDir option or LITTLEPIPES_DIR.';
+  }
+  if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|failed to connect|timeout|password authentication|does not exist/i.test(message)) {
+    return ' Check that the server is running and reachable at that address, and the URL (host, port, database, user, password), then run again.';
   }
   if (/SQLITE_BUSY|locked/i.test(message)) {
     return ' Another process held the cache for too long; run again.';

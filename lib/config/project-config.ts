@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Document, LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import { parseStoreUrl } from '../cache/shared-store.js';
 import { ConfigError } from '../errors.js';
 import { plainParams, type JsonValue } from '../fingerprint/params.js';
 import { suggest } from '../names.js';
@@ -24,13 +25,13 @@ interface WrittenProfile {
 export interface ProjectConfig {
   file: string;
   profiles: ReadonlyMap<string, WrittenProfile>;
-  settings: { cacheDir?: string; concurrency?: number };
+  settings: { cacheDir?: string; concurrency?: number; store?: string };
   /** `file:line` of a key path such as ['profiles', 'sample', 'stages'], for messages. */
   where(keys: readonly (string | number)[]): string;
 }
 
 const TOP_KEYS = ['profiles', 'settings'];
-const SETTINGS_KEYS = ['cacheDir', 'concurrency'];
+const SETTINGS_KEYS = ['cacheDir', 'concurrency', 'store'];
 const PROFILE_KEYS = ['extends', 'stages', 'optional', 'params', 'startFrom', 'stopAfter'];
 
 /** The folder of the nearest package.json at or above `from`, else `from`. */
@@ -74,7 +75,7 @@ export function parseProjectConfig(file: string, text: string): ProjectConfig {
 
   const settings: ProjectConfig['settings'] = {};
   if (top.settings !== undefined) {
-    if (!isRecord(top.settings)) fail(['settings'], 'must be a mapping (cacheDir, concurrency).');
+    if (!isRecord(top.settings)) fail(['settings'], 'must be a mapping (cacheDir, concurrency, store).');
     const written = top.settings as Record<string, unknown>;
     checkKeys(written, SETTINGS_KEYS, ['settings'], fail);
     if (written.cacheDir !== undefined) {
@@ -84,6 +85,15 @@ export function parseProjectConfig(file: string, text: string): ProjectConfig {
     if (written.concurrency !== undefined) {
       if (!Number.isInteger(written.concurrency) || (written.concurrency as number) < 1) fail(['settings', 'concurrency'], `must be a whole number from 1 up, got ${JSON.stringify(written.concurrency)}.`);
       settings.concurrency = written.concurrency as number;
+    }
+    if (written.store !== undefined) {
+      if (typeof written.store !== 'string') fail(['settings', 'store'], `must be a store URL (redis://host:6379, postgresql://host/db), got ${JSON.stringify(written.store)}.`);
+      try {
+        parseStoreUrl(written.store as string, 'settings.store');
+      } catch (error) {
+        fail(['settings', 'store'], (error as Error).message.replace(/^settings\.store: /, ''));
+      }
+      settings.store = written.store as string;
     }
   }
 

@@ -272,8 +272,10 @@ test('Pipeline options that are not an object (null, an array, a string) are an 
 const WRONG_PIPELINE_OPTIONS: { option: string; value: unknown; fragments: string[] }[] = [
   { option: 'cacheDir', value: 5, fragments: ['Pipeline "Sales": cacheDir must be a folder path, got 5 (number)'] },
   { option: 'cacheDir', value: '', fragments: ['cacheDir must be a folder path, got "" (string)'] },
-  { option: 'store', value: 'redis://localhost:6379', fragments: ['Pipeline "Sales": store must be a Keyv instance, a Keyv store adapter', 'got "redis://localhost:6379" (string)', 'For a URL, pass its adapter'] },
-  { option: 'store', value: 6379, fragments: ['store must be a Keyv instance', 'got 6379 (number)'] },
+  { option: 'store', value: 'mysql://localhost:3306/cache', fragments: ['Pipeline "Sales": store URL "mysql://localhost:3306/cache" has the scheme "mysql:", which littlepipes does not know; use one of redis://, rediss://, postgres://, postgresql://'] },
+  { option: 'store', value: 'localhost:6379', fragments: ['store URL "localhost:6379" has the scheme "localhost:"'] },
+  { option: 'store', value: 'cache', fragments: ['Pipeline "Sales": store must be a URL (redis://, rediss://, postgres://, postgresql://) or a Keyv store adapter, got "cache" (string)'] },
+  { option: 'store', value: 6379, fragments: ['store must be a URL (redis://, rediss://, postgres://, postgresql://), a Keyv instance', 'got 6379 (number)'] },
   { option: 'store', value: { get: () => undefined }, fragments: ['a Keyv store adapter (with get, set, delete and clear)', 'got an object (Object)'] },
   { option: 'logLevel', value: 'verbose', fragments: ['Pipeline "Sales": logLevel must be one of trace, debug, info, warn, error, fatal, silent, got "verbose" (string)'] },
   { option: 'logLevel', value: 30, fragments: ['logLevel must be one of', 'got 30 (number)'] },

@@ -153,9 +153,9 @@ describe('a pipeline that cannot be found or loaded: exit 2, one line naming the
     oneErrorLine(await cli(project, 'run'), 2, 'Task "Load": unknown option "dependecies". Did you mean "dependencies"?', '(at pipeline.ts:2)');
   });
 
-  test('a Pipeline option of the wrong type in the module (a URL as store) names the option', async () => {
-    const project = projectWith("import { Pipeline, Task } from 'littlepipes';\nexport const pipeline = new Pipeline('X', { store: 'redis://localhost:6379' }).add(new Task('Load').process('run', () => 1));\n");
-    oneErrorLine(await cli(project, 'run'), 2, 'Pipeline "X": store must be a Keyv instance', 'got "redis://localhost:6379" (string)');
+  test('a Pipeline option that is wrong in the module (a store URL of an unknown scheme) names the option', async () => {
+    const project = projectWith("import { Pipeline, Task } from 'littlepipes';\nexport const pipeline = new Pipeline('X', { store: 'mysql://localhost:3306/cache' }).add(new Task('Load').process('run', () => 1));\n");
+    oneErrorLine(await cli(project, 'run'), 2, 'Pipeline "X": store URL "mysql://localhost:3306/cache" has the scheme "mysql:"', 'use one of redis://, rediss://, postgres://, postgresql://');
   });
 
   test('a cycle of three exits 2 with the cycle path, and no stack', async () => {

@@ -40,6 +40,8 @@ const cases: [string, string, string, RegExp[]][] = [
   ['an extends cycle', 'profiles:\n  a: { extends: b }\n  b: { extends: a }\n', 'a', [/profiles extend each other in a cycle: a -> b -> a/]],
   ['extending an unknown profile', 'profiles:\n  a: { extends: bse }\n  base: {}\n', 'a', [/there is no profile "bse" to extend\. Did you mean "base"\?/]],
   ['a bad concurrency setting', 'settings:\n  concurrency: many\nprofiles:\n  fine: {}\n', 'fine', [/littlepipes\.yaml:2: settings\.concurrency: must be a whole number from 1 up, got "many"/]],
+  ['a store that is not a URL', 'settings:\n  store: 6379\nprofiles:\n  fine: {}\n', 'fine', [/littlepipes\.yaml:2: settings\.store: must be a store URL \(redis:\/\/host:6379, postgresql:\/\/host\/db\), got 6379/]],
+  ['a store URL of an unknown scheme', 'settings:\n  store: mongodb://db.internal/cache\nprofiles:\n  fine: {}\n', 'fine', [/littlepipes\.yaml:2: settings\.store: store URL "mongodb:\/\/db\.internal\/cache" has the scheme "mongodb:", which littlepipes does not know; use one of redis:\/\/, rediss:\/\//]],
   ['an unknown profile', 'profiles:\n  fine: {}\n', 'fne', [/there is no profile "fne"\. Did you mean "fine"\?/]],
   ['stopAfter an unknown task', 'profiles:\n  fine: { stopAfter: Chek }\n', 'fine', [/profiles\.fine\.stopAfter: task "Chek" is not in the pipeline\. Did you mean "Check"\?/]],
 ];
