@@ -139,7 +139,10 @@ function escapeHTML(text: string): string {
 /** `850 ms`, `1.52 s`, `2 min 5 s`. */
 export function formatMs(ms: number): string {
   if (ms < 1) return `${ms.toFixed(2)} ms`;
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(2)} s`;
-  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+  // Each unit is chosen after rounding, so 999.6 ms reads `1.00 s`, not `1000 ms`.
+  if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
+  const centiseconds = Math.round(ms / 10);
+  if (centiseconds < 6000) return `${(centiseconds / 100).toFixed(2)} s`;
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
 }
