@@ -268,12 +268,12 @@ export class Run {
       }
     }
     this.#runningNames.add(task.name);
-    const log = logs.logger(task.name);
+    const logger = () => logs.logger(task.name);
     const reason = describeReason(stale);
     const timings = new Map<string, ProcessTiming>();
     const startMs = performance.now() - this.#start;
     progress.taskStarted(task.name);
-    log.info({ reason }, 'started');
+    logs.note(task.name, 'started', { reason });
     let status: TaskStatus;
     let error: Error | undefined;
     try {
@@ -286,7 +286,7 @@ export class Run {
       if (task.uses.length > 0) await this.#parts.resources.prepare(task.name, task.uses);
       const inputs = state.files ? Object.keys(state.files.inputs) : NO_INPUTS;
       const context = (number: number, signal: AbortSignal) =>
-        createContext(task, { pipeline, log, signal, upstream, timings, inputs, attempt: number, resources: this.#parts.resources });
+        createContext(task, { pipeline, logger, signal, upstream, timings, inputs, attempt: number, resources: this.#parts.resources });
       const attempt = task.map
         ? async (number: number, signal: AbortSignal) => {
           // A mapped task runs once per item; each item is cached on its own.
@@ -299,7 +299,7 @@ export class Run {
           return mapped.results;
         }
         : (number: number, signal: AbortSignal) => (context(number, signal).run as () => unknown)();
-      const returned = task.retry || task.timeout ? this.#attempts(state, log, attempt) : attempt(1, this.#controller.signal);
+      const returned = task.retry || task.timeout ? this.#attempts(state, logger, attempt) : attempt(1, this.#controller.signal);
       const result = returned instanceof Promise ? await returned : returned;
       if (this.#cancelled) throw this.#controller.signal.reason;
       const problem = findUncacheable(result);
@@ -337,7 +337,7 @@ export class Run {
       } else {
         status = 'failed';
         error = withProcessSuggestion(task, asError(task.name, thrown));
-        log.error({ err: error }, 'failed');
+        logger().error({ err: error }, 'failed');
         // Its older result must not be served any more: the failure replaces it. (Without a
         // definition, its code could not be read; then nothing is served until it can be.)
         const definition = fingerprintOrNothing(task);
@@ -363,7 +363,7 @@ export class Run {
     const endMs = performance.now() - this.#start;
     if (status === 'ran') {
       const ms = Math.round(endMs - startMs);
-      log.info({ ms }, `done in ${ms} ms`);
+      logs.note(task.name, `done in ${ms} ms`, { ms });
     }
     const attempts = state.attempts > 1 ? ` after ${state.attempts} attempts` : '';
     this.#settle(state, {
@@ -430,7 +430,7 @@ export class Run {
    * gets a signal that also aborts at its timeout, and failures worth another attempt are
    * logged and retried after a growing wait. Rejects with the last attempt's error.
    */
-  async #attempts(state: TaskState, log: Logger, attempt: (number: number, signal: AbortSignal) => unknown): Promise<unknown> {
+  async #attempts(state: TaskState, logger: () => Logger, attempt: (number: number, signal: AbortSignal) => unknown): Promise<unknown> {
     const { task } = state;
     const policy = task.retry;
     const allowed = policy?.attempts ?? 1;
@@ -442,7 +442,7 @@ export class Run {
         const error = asError(task.name, thrown);
         if (this.#cancelled || !policy || number >= allowed || !worthRetrying(policy, error)) throw thrown;
         const waitMs = Math.min(policy.maxDelayMs, policy.delayMs * policy.factor ** (number - 1));
-        log.warn({ err: error, attempt: number, attempts: allowed, waitMs }, `attempt ${number} of ${allowed} failed: ${error.message}; retrying in ${waitMs} ms`);
+        logger().warn({ err: error, attempt: number, attempts: allowed, waitMs }, `attempt ${number} of ${allowed} failed: ${error.message}; retrying in ${waitMs} ms`);
         await sleep(waitMs, undefined, { signal: this.#controller.signal }).catch(() => {});
         if (this.#cancelled) throw this.#controller.signal.reason;
       }
@@ -469,10 +469,8 @@ export class Run {
   }
 
   /** The result hash of each dependency, as the task ran on them. */
-  #upstreamHashes(task: AnyTask): Record<string, string> {
-    const upstream: Record<string, string> = {};
-    for (const dependency of task.dependencies) upstream[dependency] = this.#states.get(dependency)!.hash!;
-    return upstream;
+  #upstreamHashes(task: AnyTask): CacheEntry['upstream'] {
+    return task.dependencies.map((dependency) => [dependency, this.#states.get(dependency)!.hash!]);
   }
 
   /**
