@@ -213,6 +213,22 @@ export class ResultStore {
   }
 
   /**
+   * Writes many keys. Keyv's own setMany awaits an asynchronous serializer for every entry, two
+   * promises each, as its getMany does (see #readMany); so when the adapter has `setMany` and
+   * the serializer is this store's JSON.stringify, this hands the adapter the rows itself: Keyv's
+   * `{ value }` envelope (no `expires`: entries never have a TTL) under `namespace:key`.
+   */
+  async #writeMany(entries: { key: string; value: unknown }[]): Promise<void> {
+    const adapter = this.#keyv.store as KeyvStoreAdapter;
+    const namespace = this.#keyv.namespace;
+    if (typeof adapter.setMany !== 'function' || this.#keyv.serialize !== JSON.stringify || this.#keyv.compression || !this.#keyv.useKeyPrefix || namespace === undefined) {
+      await this.#keyv.setMany(entries);
+      return;
+    }
+    await adapter.setMany(entries.map(({ key, value }) => ({ key: `${namespace}:${key}`, value: JSON.stringify({ value }) })));
+  }
+
+  /**
    * Prepares a result's bytes for an entry: inline when small or when the store is not local,
    * otherwise written to its own file (atomically, by rename) while its hash is computed.
    */
@@ -448,7 +464,7 @@ export class ResultStore {
       await this.#ready;
       await this.#sqlite?.query('BEGIN IMMEDIATE');
       try {
-        if (writes.length > 0) await this.#keyv.setMany(writes);
+        if (writes.length > 0) await this.#writeMany(writes);
         if (deletes.length > 0) await this.#keyv.deleteMany(deletes);
         await this.#sqlite?.query('COMMIT');
       } catch (error) {
