@@ -24,6 +24,8 @@ import { SESSION_ID } from './session.js';
 
 /** How often a task waiting on another process's lease looks again. */
 const LEASE_POLL_MS = 100;
+/** The longest the run loop keeps the thread while tasks complete synchronously (see Run#advance). */
+const SLICE_MS = 5;
 
 /** What a run is asked to do, already validated. */
 export interface RunSettings {
@@ -98,6 +100,8 @@ export class Run {
   #cancelled = false;
   #advancing = false;
   #again = false;
+  /** A pass that ran for SLICE_MS has handed the thread back and asked to go on (see #advance). */
+  #resuming = false;
   readonly #controller = new AbortController();
   readonly #startedAt = new Date();
   readonly #start = performance.now();
@@ -164,6 +168,10 @@ export class Run {
    * Decides every ready task, starts what may start, and finishes the run when nothing is left.
    * A task that completes synchronously calls this again from inside it; that nested call only
    * asks the running loop for another pass, so a chain of any length runs without recursion.
+   * After SLICE_MS of such passes it goes on in a later turn of the event loop instead: tasks that
+   * complete synchronously would otherwise hold the thread for the whole run, so the results
+   * they queued could not be written meanwhile (the store writes a batch per turn, on SQLite's
+   * own thread) and nothing else (progress, Ctrl-C, a cancel) could happen.
    */
   #advance(): void {
     if (this.#advancing) {
@@ -171,6 +179,7 @@ export class Run {
       return;
     }
     this.#advancing = true;
+    const sliceEnd = performance.now() + SLICE_MS;
     try {
       do {
         this.#again = false;
@@ -179,6 +188,16 @@ export class Run {
         while (this.#running < this.#settings.concurrency && this.#runnableAt < this.#runnable.length && !this.#cancelled) {
           const { name, reason } = this.#runnable[this.#runnableAt++]!;
           void this.#runTask(this.#states.get(name)!, reason);
+        }
+        if (this.#again && performance.now() > sliceEnd) {
+          if (!this.#resuming) {
+            this.#resuming = true;
+            setImmediate(() => {
+              this.#resuming = false;
+              this.#advance();
+            });
+          }
+          return;
         }
       } while (this.#again);
     } finally {
