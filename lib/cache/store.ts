@@ -153,8 +153,10 @@ export class ResultStore {
       } catch (error) {
         throw this.#storeError('read', error);
       }
+      // Entries not written yet are what readers must see; most reads (a run's first) find none.
+      const pending = this.#queue.size > 0 || this.#inFlight.size > 0;
       chunk.forEach((name, index) => {
-        const value = this.#queue.has(name) ? this.#queue.get(name) : this.#inFlight.has(name) ? this.#inFlight.get(name) : values[index];
+        const value = !pending ? values[index] : this.#queue.has(name) ? this.#queue.get(name) : this.#inFlight.has(name) ? this.#inFlight.get(name) : values[index];
         if (isCacheEntry(value)) entries.set(name, value);
       });
     }
@@ -206,9 +208,10 @@ export class ResultStore {
     const namespace = this.#keyv.namespace;
     if (typeof adapter.getMany !== 'function' || !this.#keyv.useKeyPrefix || namespace === undefined) return this.#keyv.getMany(keys);
     const rows = await adapter.getMany(keys.map((key) => `${namespace}:${key}`));
+    const now = Date.now();
     return rows.map((row) => {
       const envelope = (typeof row === 'string' ? JSON.parse(row) : row) as { value?: unknown; expires?: number } | undefined | null;
-      return envelope && (typeof envelope.expires !== 'number' || envelope.expires > Date.now()) ? envelope.value : undefined;
+      return envelope && (typeof envelope.expires !== 'number' || envelope.expires > now) ? envelope.value : undefined;
     });
   }
 
