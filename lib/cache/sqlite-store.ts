@@ -8,7 +8,8 @@ const ROWS_PER_STATEMENT = 1000;
  * @keyv/sqlite with two methods of Keyv's adapter contract done for batches:
  * - `setMany`, which it lacks: without it Keyv writes a batch as one INSERT per entry, and a run
  *   of 10,000 tasks spends most of its store time in statement round trips;
- * - `getMany`, whose original matches rows to keys with a linear search per key.
+ * - `getMany`, whose original matches rows to keys with a linear search per key; this one has
+ *   SQLite say which key each row is for.
  * Keyv hands these keys already prefixed with the namespace and values already serialized.
  */
 export class BatchingSqliteStore extends KeyvSqlite {
@@ -17,12 +18,15 @@ export class BatchingSqliteStore extends KeyvSqlite {
   }
 
   override async getMany<Value>(keys: string[]): Promise<StoredData<Value | undefined>[]> {
-    const rows: { key: string; value: StoredData<Value> }[] = await this.query(
-      `SELECT key, value FROM ${this.#table} WHERE key IN (SELECT value FROM json_each(?))`,
+    // A row per stored key with its index in `keys` (json_each's `key`): no key text to send
+    // back, and no map to match rows to keys.
+    const rows: { index: number; value: StoredData<Value> }[] = await this.query(
+      `SELECT wanted.key AS "index", stored.value AS value FROM json_each(?) AS wanted JOIN ${this.#table} AS stored ON stored.key = wanted.value`,
       JSON.stringify(keys),
     );
-    const byKey = new Map(rows.map((row) => [row.key, row.value]));
-    return keys.map((key) => byKey.get(key));
+    const values = new Array<StoredData<Value> | undefined>(keys.length).fill(undefined);
+    for (const row of rows) values[row.index] = row.value;
+    return values;
   }
 
   async setMany(entries: { key: string; value: unknown }[]): Promise<boolean[]> {

@@ -185,8 +185,10 @@ export class ResultStore {
       } catch (error) {
         throw this.#storeError('read', error);
       }
+      // Entries not written yet are what readers must see; most reads (a run's first) find none.
+      const pending = this.#queue.size > 0 || this.#inFlight.size > 0;
       chunk.forEach((name, index) => {
-        const value = this.#queue.has(name) ? this.#queue.get(name) : this.#inFlight.has(name) ? this.#inFlight.get(name) : values[index];
+        const value = !pending ? values[index] : this.#queue.has(name) ? this.#queue.get(name) : this.#inFlight.has(name) ? this.#inFlight.get(name) : values[index];
         if (isCacheEntry(value)) entries.set(name, value);
       });
     }
@@ -238,10 +240,27 @@ export class ResultStore {
     const namespace = this.#keyv.namespace;
     if (typeof adapter.getMany !== 'function' || !this.#keyv.useKeyPrefix || namespace === undefined) return this.#keyv.getMany(keys);
     const rows = await adapter.getMany(keys.map((key) => `${namespace}:${key}`));
+    const now = Date.now();
     return rows.map((row) => {
       const envelope = (typeof row === 'string' ? JSON.parse(row) : row) as { value?: unknown; expires?: number } | undefined | null;
-      return envelope && (typeof envelope.expires !== 'number' || envelope.expires > Date.now()) ? envelope.value : undefined;
+      return envelope && (typeof envelope.expires !== 'number' || envelope.expires > now) ? envelope.value : undefined;
     });
+  }
+
+  /**
+   * Writes many keys. Keyv's own setMany awaits an asynchronous serializer for every entry, two
+   * promises each, as its getMany does (see #readMany); so when the adapter has `setMany` and
+   * the serializer is this store's JSON.stringify, this hands the adapter the rows itself: Keyv's
+   * `{ value }` envelope (no `expires`: entries never have a TTL) under `namespace:key`.
+   */
+  async #writeMany(entries: { key: string; value: unknown }[]): Promise<void> {
+    const adapter = this.#keyv.store as KeyvStoreAdapter;
+    const namespace = this.#keyv.namespace;
+    if (typeof adapter.setMany !== 'function' || this.#keyv.serialize !== JSON.stringify || this.#keyv.compression || !this.#keyv.useKeyPrefix || namespace === undefined) {
+      await this.#keyv.setMany(entries);
+      return;
+    }
+    await adapter.setMany(entries.map(({ key, value }) => ({ key: `${namespace}:${key}`, value: JSON.stringify({ value }) })));
   }
 
   /**
@@ -524,7 +543,7 @@ export class ResultStore {
       await this.#ready;
       await this.#sqlite?.query('BEGIN IMMEDIATE');
       try {
-        if (writes.length > 0) await this.#keyv.setMany(writes);
+        if (writes.length > 0) await this.#writeMany(writes);
         if (deletes.length > 0) await this.#keyv.deleteMany(deletes);
         await this.#sqlite?.query('COMMIT');
       } catch (error) {

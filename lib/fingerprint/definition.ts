@@ -49,7 +49,8 @@ export function definitionFingerprint(task: AnyTask): DefinitionFingerprint {
     let fixed = fixedParts.get(task);
     if (!fixed) {
       fixed = {
-        options: hashBytes(joinParts([...task.dependencies].sort())),
+        // Sorted, so that listing them in another order is no change; a copy only when there is something to sort.
+        options: hashBytes(joinParts(task.dependencies.length < 2 ? task.dependencies : [...task.dependencies].sort())),
         params: Object.keys(task.params).length > 0 ? hashBytes(stableJson(task.params)) : undefined,
       };
       fixedParts.set(task, fixed);

@@ -89,16 +89,25 @@ export class TaskLogs {
   }
 
   /**
-   * Writes one info line to a task's file without going through a logger: for the runner's
-   * "served from cache", once per cached task per run.
+   * Writes one info line of the runner's own ("started", "served from cache", "done in N ms") to a
+   * task's file, with `fields` beside the message. Once the task has a logger (it used `t.log`),
+   * through that logger, whose level may have been changed; before, the line pino would write is
+   * made directly: a child logger and a pino call for every task were most of what a run of
+   * thousands of small tasks spent on logs.
    */
-  note(task: string, message: string): void {
+  note(task: string, message: string, fields?: Readonly<Record<string, string | number>>): void {
+    const logger = this.#loggers.get(task) ?? (fields && this.#redact.length > 0 ? this.logger(task) : undefined);
+    if (logger) {
+      if (fields) logger.info(fields, message);
+      else logger.info(message);
+      return;
+    }
     if (!this.#root.isLevelEnabled('info')) return;
-    // The line pino would write, made directly: a pino call per cached task is most of what a
-    // cached run of thousands of tasks spends on logs. Task names need no escaping (see names.ts);
-    // the message is one of the runner's own.
+    // Task names need no escaping (see names.ts); the messages and field names are the runner's own.
     const bindings = (this.#root as unknown as Record<symbol, string>)[pino.symbols.chindingsSym];
-    this.#buffer(task, `{"level":30,"time":${Date.now()}${bindings},"task":"${task}","msg":${JSON.stringify(message)}}\n`);
+    let line = `{"level":30,"time":${Date.now()}${bindings},"task":"${task}"`;
+    if (fields) for (const key in fields) line += `,"${key}":${JSON.stringify(fields[key])}`;
+    this.#buffer(task, `${line},"msg":${JSON.stringify(message)}}\n`);
   }
 
   /** The file a task's lines go to. */

@@ -8,7 +8,8 @@ import type { RunResources } from './resources.js';
 /** What a task's context needs from the run. */
 export interface ContextInputs {
   pipeline: Pipeline<any>;
-  log: Logger;
+  /** The task's logger, asked for on the first use of `t.log`: most tasks never log, and a logger costs microseconds to make. */
+  logger: () => Logger;
   signal: AbortSignal;
   /** The files the task's inputs name for this run. */
   inputs: readonly string[];
@@ -30,7 +31,9 @@ export interface ContextInputs {
 export function createContext(task: AnyTask, inputs: ContextInputs): TaskContextBase & Record<string, unknown> {
   const context: TaskContextBase & Record<string, unknown> = {
     name: task.name,
-    log: inputs.log,
+    get log() {
+      return inputs.logger();
+    },
     signal: inputs.signal,
     params: task.params,
     inputs: inputs.inputs,

@@ -1,4 +1,4 @@
-import type { CacheEntry } from '../cache/entry.js';
+import { type CacheEntry, recordedUpstream } from '../cache/entry.js';
 import { type FileChange, type FileRecords, type OutputResources, existingOutputs, expandInputs, fileChanges, recordFiles, recordTables } from '../fingerprint/files.js';
 import { type ParamChange, paramChanges } from '../fingerprint/params.js';
 import { currentCodeAnalysis, definitionFingerprint } from '../fingerprint/definition.js';
@@ -156,8 +156,10 @@ export function entryStaleness(task: AnyTask, entry: CacheEntry | undefined, now
  * `currentHash` gives a dependency's result hash now (undefined when it has none).
  */
 export function upstreamChange(task: AnyTask, entry: CacheEntry, currentHash: (dependency: string) => string | undefined): StaleReason | undefined {
-  for (const dependency of task.dependencies) {
-    if (currentHash(dependency) !== entry.upstream[dependency]) return { kind: 'upstream changed', task: dependency };
+  const { dependencies } = task;
+  for (let index = 0; index < dependencies.length; index++) {
+    const dependency = dependencies[index]!;
+    if (currentHash(dependency) !== recordedUpstream(entry, dependency, index)) return { kind: 'upstream changed', task: dependency };
   }
   return undefined;
 }

@@ -80,7 +80,7 @@ export async function runMapped(
         format: ENTRY_FORMAT,
         state: 'ok',
         definition,
-        upstream: {},
+        upstream: [],
         resultHash: stored.hash,
         storedAt,
         expiresAt: task.expire.expiresAt(new Date(storedAt))?.getTime(),

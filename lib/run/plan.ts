@@ -1,3 +1,4 @@
+import { recordedUpstream } from '../cache/entry.js';
 import type { ResultStore } from '../cache/store.js';
 import type { PipelineGraph } from '../graph/graph.js';
 import type { AnyTask } from '../task.js';
@@ -173,7 +174,7 @@ export async function planRun(parts: PlanParts, settings: RunSettings): Promise<
       upstreamHash: (dependency) => {
         const outlook = outlooks.get(dependency)!;
         // Not known until it has run: assume it keeps the result this entry was computed from.
-        if (outlook === PENDING) return entry!.upstream[dependency];
+        if (outlook === PENDING) return recordedUpstream(entry!, dependency, task.dependencies.indexOf(dependency));
         return outlook === NONE ? undefined : outlook;
       },
     });

@@ -25,6 +25,8 @@ import { SESSION_ID } from './session.js';
 
 /** How often a task waiting on another process's lease looks again. */
 const LEASE_POLL_MS = 100;
+/** The longest the run loop keeps the thread while tasks complete synchronously (see Run#advance). */
+const SLICE_MS = 5;
 
 /** What a run is asked to do, already validated. */
 export interface RunSettings {
@@ -99,6 +101,8 @@ export class Run {
   #cancelled = false;
   #advancing = false;
   #again = false;
+  /** A pass that ran for SLICE_MS has handed the thread back and asked to go on (see #advance). */
+  #resuming = false;
   readonly #controller = new AbortController();
   readonly #startedAt = new Date();
   readonly #start = performance.now();
@@ -165,6 +169,10 @@ export class Run {
    * Decides every ready task, starts what may start, and finishes the run when nothing is left.
    * A task that completes synchronously calls this again from inside it; that nested call only
    * asks the running loop for another pass, so a chain of any length runs without recursion.
+   * After SLICE_MS of such passes it goes on in a later turn of the event loop instead: tasks that
+   * complete synchronously would otherwise hold the thread for the whole run, so the results
+   * they queued could not be written meanwhile (the store writes a batch per turn, on SQLite's
+   * own thread) and nothing else (progress, Ctrl-C, a cancel) could happen.
    */
   #advance(): void {
     if (this.#advancing) {
@@ -172,6 +180,7 @@ export class Run {
       return;
     }
     this.#advancing = true;
+    const sliceEnd = performance.now() + SLICE_MS;
     try {
       do {
         this.#again = false;
@@ -180,6 +189,16 @@ export class Run {
         while (this.#running < this.#settings.concurrency && this.#runnableAt < this.#runnable.length && !this.#cancelled) {
           const { name, reason } = this.#runnable[this.#runnableAt++]!;
           void this.#runTask(this.#states.get(name)!, reason);
+        }
+        if (this.#again && performance.now() > sliceEnd) {
+          if (!this.#resuming) {
+            this.#resuming = true;
+            setImmediate(() => {
+              this.#resuming = false;
+              this.#advance();
+            });
+          }
+          return;
         }
       } while (this.#again);
     } finally {
@@ -269,12 +288,12 @@ export class Run {
       }
     }
     this.#runningNames.add(task.name);
-    const log = logs.logger(task.name);
+    const logger = () => logs.logger(task.name);
     const reason = describeReason(stale);
     const timings = new Map<string, ProcessTiming>();
     const startMs = performance.now() - this.#start;
     progress.taskStarted(task.name);
-    log.info({ reason }, 'started');
+    logs.note(task.name, 'started', { reason });
     let status: TaskStatus;
     let error: Error | undefined;
     try {
@@ -287,7 +306,7 @@ export class Run {
       if (task.uses.length > 0) await this.#parts.resources.prepare(task.name, task.uses);
       const inputs = state.files ? Object.keys(state.files.inputs) : NO_INPUTS;
       const context = (number: number, signal: AbortSignal) =>
-        createContext(task, { pipeline, log, signal, upstream, timings, inputs, attempt: number, resources: this.#parts.resources });
+        createContext(task, { pipeline, logger, signal, upstream, timings, inputs, attempt: number, resources: this.#parts.resources });
       const attempt = task.map
         ? async (number: number, signal: AbortSignal) => {
           // A mapped task runs once per item; each item is cached on its own.
@@ -300,7 +319,7 @@ export class Run {
           return mapped.results;
         }
         : (number: number, signal: AbortSignal) => (context(number, signal).run as () => unknown)();
-      const returned = task.retry || task.timeout ? this.#attempts(state, log, attempt) : attempt(1, this.#controller.signal);
+      const returned = task.retry || task.timeout ? this.#attempts(state, logger, attempt) : attempt(1, this.#controller.signal);
       const result = returned instanceof Promise ? await returned : returned;
       if (this.#cancelled) throw this.#controller.signal.reason;
       const problem = findUncacheable(result);
@@ -341,7 +360,7 @@ export class Run {
       } else {
         status = 'failed';
         error = withProcessSuggestion(task, asError(task.name, thrown));
-        log.error({ err: error }, 'failed');
+        logger().error({ err: error }, 'failed');
         // Its older result must not be served any more: the failure replaces it. (Without a
         // definition, its code could not be read; then nothing is served until it can be.)
         const definition = fingerprintOrNothing(task);
@@ -367,7 +386,7 @@ export class Run {
     const endMs = performance.now() - this.#start;
     if (status === 'ran') {
       const ms = Math.round(endMs - startMs);
-      log.info({ ms }, `done in ${ms} ms`);
+      logs.note(task.name, `done in ${ms} ms`, { ms });
     }
     const attempts = state.attempts > 1 ? ` after ${state.attempts} attempts` : '';
     this.#settle(state, {
@@ -434,7 +453,7 @@ export class Run {
    * gets a signal that also aborts at its timeout, and failures worth another attempt are
    * logged and retried after a growing wait. Rejects with the last attempt's error.
    */
-  async #attempts(state: TaskState, log: Logger, attempt: (number: number, signal: AbortSignal) => unknown): Promise<unknown> {
+  async #attempts(state: TaskState, logger: () => Logger, attempt: (number: number, signal: AbortSignal) => unknown): Promise<unknown> {
     const { task } = state;
     const policy = task.retry;
     const allowed = policy?.attempts ?? 1;
@@ -446,7 +465,7 @@ export class Run {
         const error = asError(task.name, thrown);
         if (this.#cancelled || !policy || number >= allowed || !worthRetrying(policy, error)) throw thrown;
         const waitMs = Math.min(policy.maxDelayMs, policy.delayMs * policy.factor ** (number - 1));
-        log.warn({ err: error, attempt: number, attempts: allowed, waitMs }, `attempt ${number} of ${allowed} failed: ${error.message}; retrying in ${waitMs} ms`);
+        logger().warn({ err: error, attempt: number, attempts: allowed, waitMs }, `attempt ${number} of ${allowed} failed: ${error.message}; retrying in ${waitMs} ms`);
         await sleep(waitMs, undefined, { signal: this.#controller.signal }).catch(() => {});
         if (this.#cancelled) throw this.#controller.signal.reason;
       }
@@ -473,10 +492,8 @@ export class Run {
   }
 
   /** The result hash of each dependency, as the task ran on them. */
-  #upstreamHashes(task: AnyTask): Record<string, string> {
-    const upstream: Record<string, string> = {};
-    for (const dependency of task.dependencies) upstream[dependency] = this.#states.get(dependency)!.hash!;
-    return upstream;
+  #upstreamHashes(task: AnyTask): CacheEntry['upstream'] {
+    return task.dependencies.map((dependency) => [dependency, this.#states.get(dependency)!.hash!]);
   }
 
   /**
