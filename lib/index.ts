@@ -38,5 +38,7 @@ export {
   OutputFileError,
   PipelineRunError,
   RunCancelledError,
+  ExecutorError,
+  WorkerMismatchError,
 } from './errors.js';
 export type { ValidationProblem, NoResultReason } from './errors.js';

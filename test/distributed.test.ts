@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { CLI, REPO } from './cli/project.js';
 import { type TestServer, startRedis } from './servers.js';
 import { temporaryFolder } from './helpers.js';
+import type { RunReport } from '../lib/index.js';
 
 const FIXTURE = path.join(REPO, 'test', 'fixtures', 'distributed-pipeline.mjs');
 
@@ -96,7 +97,7 @@ test('three workers, one SIGKILLed mid-task: its job goes to another worker, eve
       await sleep(20);
     }
   })();
-  const report = await pipeline.execute({ executor: 'bullmq', connection: redis.url, concurrency: 8, progress: false });
+  const report = await pipeline.execute({ executor: 'bullmq', connection: redis.url, concurrency: 8, skip: ['Stuck'], progress: false });
   await killer;
 
   assert.equal(report.counts.ran, 16, JSON.stringify(report.counts));
@@ -136,6 +137,48 @@ test('three workers, one SIGKILLed mid-task: its job goes to another worker, eve
   assert.match(fs.readFileSync(slowReport.logFile!, 'utf8'), /slow work begins/);
 
   // A second run finds everything fresh in the shared store, and sends nothing.
-  const again = await pipeline.execute({ progress: false });
+  const again = await pipeline.execute({ skip: ['Stuck'], progress: false });
   assert.equal(again.counts.cached, 16);
+});
+
+test("a task's timeout aborts its signal on the worker running it, and the attempt fails with TaskTimeoutError", async () => {
+  const executions = path.join(temporaryFolder(), 'executions.txt');
+  fs.writeFileSync(executions, '');
+  process.env.LITTLEPIPES_TEST_EXECUTIONS = executions;
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const worker = await startWorker(FIXTURE, env, '--stall-ms', '1000');
+  const { pipeline } = (await import(FIXTURE)) as { pipeline: import('../lib/index.js').Pipeline<any> };
+  const error = await pipeline.execute({ executor: 'bullmq', connection: redis.url, only: ['Stuck'], progress: false }).then(() => undefined, (thrown: unknown) => thrown as { report: RunReport });
+  const stuck = error!.report.task('Stuck')!;
+  assert.equal(stuck.status, 'failed');
+  assert.equal((stuck.error as Error & { code: string }).code, 'ERR_TASK_TIMEOUT', String(stuck.error?.stack));
+  const deadline = Date.now() + 10_000;
+  while (!executionsIn(executions).has('Stuck-aborted') && Date.now() < deadline) await sleep(50);
+  assert.deepEqual(executionsIn(executions).get('Stuck-aborted'), [worker.child.pid]);
+  await stopWorker(worker);
+});
+
+test('a worker whose module defines a task differently, or lacks it, fails that task with WorkerMismatchError, not retried', async () => {
+  // The same pipeline, one edit apart: Square tasks compute differently, and Slow is named Slows.
+  const skewed = path.join(REPO, 'test', 'fixtures', `.skewed-${process.pid}.mjs`);
+  fs.writeFileSync(skewed, fs.readFileSync(FIXTURE, 'utf8').replace('square: i * i,', 'square: i * i + 0,').replace("new Task('Slow'", "new Task('Slows'"));
+  after(() => fs.rmSync(skewed, { force: true }));
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const worker = await startWorker(skewed, env);
+  const { pipeline } = (await import(FIXTURE)) as { pipeline: import('../lib/index.js').Pipeline<any> };
+
+  const first = await pipeline.execute({ executor: 'bullmq', connection: redis.url, only: ['Square1'], force: true, progress: false }).then(() => undefined, (thrown: unknown) => thrown as { report: RunReport });
+  const square = first!.report.task('Square1')!;
+  assert.equal(square.status, 'failed');
+  assert.equal((square.error as Error & { code: string }).code, 'ERR_WORKER_MISMATCH');
+  assert.match(square.error!.message, /^Worker .+:\d+ defines Square1 differently from the coordinator .+:\d+ \(its code differ\): the worker runs another version of .+\.skewed-\d+\.mjs\. Restart the workers on the coordinator's code\.$/);
+  assert.equal(square.attempts, undefined, 'tried once');
+
+  const second = await pipeline.execute({ executor: 'bullmq', connection: redis.url, only: ['Slow'], force: ['Slow'], progress: false }).then(() => undefined, (thrown: unknown) => thrown as { report: RunReport });
+  const slow = second!.report.task('Slow')!;
+  assert.equal((slow.error as Error & { code: string }).code, 'ERR_WORKER_MISMATCH');
+  assert.match(slow.error!.message, /cannot run Slow: its pipeline module .+ defines no task of that name \(did you mean "Slows"\?\)\. Start the workers with the coordinator's pipeline module\./);
+  await stopWorker(worker);
 });

@@ -13,13 +13,16 @@ export const CONNECT_TIMEOUT_MS = 5000;
 export async function connectRedis(url: string, who: string): Promise<RedisClient> {
   const { Redis } = await importOptional<{ Redis: new (url: string, options: RedisOptions) => RedisClient }>('ioredis', 'bullmq');
   const probe = new Redis(url, { lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  probe.on('error', () => {}); // Reported by connect() below.
+  // connect() rejects with "Connection is closed."; the socket's own error says why.
+  let cause: Error | undefined;
+  probe.on('error', (error: Error) => void (cause ??= error));
   try {
     await probe.connect();
     await probe.ping();
   } catch (error) {
     probe.disconnect();
-    throw new ExecutorError('bullmq', `${who}: cannot reach Redis at ${url}: ${(error as Error).message}. Start Redis there, or fix the URL.`, { cause: error });
+    const why = (cause ?? (error as Error)).message.replace(/\.$/, '');
+    throw new ExecutorError('bullmq', `${who}: cannot reach Redis at ${url}: ${why}. Start Redis there, or fix the URL.`, { cause: cause ?? error });
   }
   await probe.quit().catch(() => {});
   const connection = new Redis(url, { maxRetriesPerRequest: null, connectTimeout: CONNECT_TIMEOUT_MS });

@@ -92,8 +92,9 @@ function importOnce(file: string): Promise<unknown> {
   let loading = modules.get(file);
   if (!loading) {
     loading = (async () => {
-      // A TypeScript module needs the tsx loader, which a thread has only if node was started with it.
-      if (/\.[cm]?tsx?$/.test(file) && !process.execArgv.some((flag) => flag.includes('tsx'))) {
+      // A TypeScript module needs the tsx loader in this thread: on Node 20 a thread does not get
+      // the main thread's, even when node was started with --import tsx.
+      if (/\.[cm]?tsx?$/.test(file)) {
         typescript ??= import('tsx/esm/api').then(({ register }) => register());
         await typescript;
       }
