@@ -73,7 +73,7 @@ function executionsIn(file: string): Map<string, number[]> {
 test('three workers, one SIGKILLed mid-task: its job goes to another worker, every result is right and stored once', async () => {
   const executions = path.join(temporaryFolder(), 'executions.txt');
   fs.writeFileSync(executions, '');
-  const env = { ...process.env, LITTLEPIPES_TEST_REDIS: redis.url, LITTLEPIPES_TEST_EXECUTIONS: executions };
+  const env: NodeJS.ProcessEnv = { ...process.env, LITTLEPIPES_TEST_REDIS: redis.url, LITTLEPIPES_TEST_EXECUTIONS: executions };
   delete env.NODE_OPTIONS;
   const workers = await Promise.all([1, 2, 3].map(() => startWorker(FIXTURE, env, '--concurrency', '1', '--stall-ms', '1000')));
   const workerPids = workers.map((worker) => worker.child.pid!);
