@@ -76,6 +76,40 @@ export async function openBullmqExecutor(options: BullmqExecutorOptions): Promis
     void openQueue.remove(id).catch(() => {});
     void connection.publish(cancelChannel(name), id).catch(() => {});
   };
+  // One abort listener per signal (most attempts share the run's), however many of its jobs are out.
+  const bySignal = new WeakMap<AbortSignal, Set<string>>();
+  const watch = (signal: AbortSignal, id: string) => {
+    let ids = bySignal.get(signal);
+    if (!ids) {
+      const watched = new Set<string>();
+      ids = watched;
+      bySignal.set(signal, watched);
+      signal.addEventListener('abort', () => {
+        for (const aborted of watched) {
+          const job = waiting.get(aborted);
+          if (!job) continue;
+          waiting.delete(aborted);
+          cancel(aborted);
+          job.reject(signal.reason);
+        }
+      }, { once: true });
+    }
+    ids.add(id);
+  };
+  // Jobs queued in one turn of the event loop go to Redis in one addBulk.
+  let batch: { name: string; data: TaskJob; opts: { jobId: string; attempts: number; removeOnComplete: boolean; removeOnFail: boolean } }[] = [];
+  const sendBatch = () => {
+    const sending = batch;
+    batch = [];
+    openQueue.addBulk(sending).catch((error: unknown) => {
+      for (const { opts } of sending) {
+        const job = waiting.get(opts.jobId);
+        if (!job) continue;
+        waiting.delete(opts.jobId);
+        job.reject(new ExecutorError('bullmq', `${job.task}: cannot queue its job on ${name}: ${(error as Error).message}`, { cause: error }));
+      }
+    });
+  };
 
   return {
     name: 'bullmq',
@@ -109,21 +143,16 @@ export async function openBullmqExecutor(options: BullmqExecutorOptions): Promis
       const id = `${prefix}-${++jobs}`;
       return new Promise<RemoteResult>((resolve, reject) => {
         if (call.signal.aborted) return reject(call.signal.reason);
-        const onAbort = () => {
-          if (!waiting.delete(id)) return;
-          cancel(id);
-          reject(call.signal.reason);
-        };
-        call.signal.addEventListener('abort', onAbort, { once: true });
-        const settle = <T>(done: (value: T) => void) => (value: T) => {
-          call.signal.removeEventListener('abort', onAbort);
-          done(value);
-        };
-        waiting.set(id, { task: task.name, call, resolve: settle(resolve), reject: settle(reject) });
-        openQueue.add(task.name, job, { jobId: id, attempts: 1, removeOnComplete: true, removeOnFail: true }).catch((error: unknown) => {
-          if (!waiting.delete(id)) return;
-          reject(new ExecutorError('bullmq', `${task.name}: cannot queue its job on ${name}: ${(error as Error).message}`, { cause: error }));
+        const forget = () => bySignal.get(call.signal)?.delete(id);
+        waiting.set(id, {
+          task: task.name,
+          call,
+          resolve: (result) => (forget(), resolve(result)),
+          reject: (error) => (forget(), reject(error)),
         });
+        watch(call.signal, id);
+        if (batch.length === 0) setImmediate(sendBatch);
+        batch.push({ name: task.name, data: job, opts: { jobId: id, attempts: 1, removeOnComplete: true, removeOnFail: true } });
       });
     },
     async close(): Promise<void> {
