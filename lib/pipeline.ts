@@ -21,6 +21,7 @@ import { Run, type RunSettings } from './run/runner.js';
 import { EXECUTORS, type ExecutorName, PIPELINE_PARTS, type TaskExecutor, loadedByWorker } from './run/executors/executor.js';
 import { isRedisUrl } from './run/executors/redis-connection.js';
 import type { WorkerParts } from './run/executors/remote-task.js';
+import type { ThreadsExecutor } from './run/executors/threads-executor.js';
 import { RunReport as Report } from './report/run-report.js';
 import { type Profile, needsSelection, selectRun } from './run/selection.js';
 import { CONFIG_FILE, type ProjectConfig, loadProjectConfig, parseProjectConfig, projectRoot, resolveProfile } from './config/project-config.js';
@@ -187,6 +188,8 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
   readonly #resources = new Map<string, ResourceFactory>();
   #logLevel: string | undefined;
   #queue: Promise<unknown> = Promise.resolve();
+  /** The threads executor's pool, kept between runs (closed by close()). */
+  #threadPool: ThreadsExecutor | undefined;
 
   constructor(name: string, options: PipelineOptions = {}) {
     const problem = nameProblem(name);
@@ -393,7 +396,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     refreshCodeAnalysis(); // See the source files as they are now.
     let executor: TaskExecutor | undefined;
     try {
-      executor = await this.#openExecutor(requested.executor);
+      executor = await this.#openExecutor(requested.executor, tasks.values());
     } catch (error) {
       interrupt?.dispose();
       throw error;
@@ -421,15 +424,24 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     } finally {
       this.#currentRun = undefined;
       interrupt?.dispose();
-      await executor?.close();
+      if (executor !== this.#threadPool) await executor?.close();
     }
   }
 
   /** The executor a run asked for, ready to take tasks; undefined for the local one. */
-  async #openExecutor(choice: ExecutorChoice): Promise<TaskExecutor | undefined> {
+  async #openExecutor(choice: ExecutorChoice, tasks: Iterable<AnyTask>): Promise<TaskExecutor | undefined> {
     if (choice.name === 'threads') {
+      if (this.#threadPool && (this.#threadPool.threads !== choice.threads || !this.#threadPool.current(tasks))) {
+        await this.#threadPool.close();
+        this.#threadPool = undefined;
+      }
       const { openThreadsExecutor } = await import('./run/executors/threads-executor.js');
-      return openThreadsExecutor({ threads: choice.threads, logs: this.#taskLogs(), logLevel: this.logLevel, redact: this.#options.redact ?? [] });
+      this.#threadPool ??= await openThreadsExecutor({
+        threads: choice.threads,
+        logs: this.#taskLogs(),
+        logSettings: () => ({ level: this.logLevel, redact: this.#options.redact ?? [] }),
+      });
+      return this.#threadPool;
     }
     if (choice.name !== 'bullmq') return undefined;
     const unshared = this.#unsharedStore();
@@ -562,6 +574,9 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
   /** Writes what is pending and releases the cache store; the pipeline reopens it if used again. */
   async close(): Promise<void> {
     await this.#queue;
+    const pool = this.#threadPool;
+    this.#threadPool = undefined;
+    await pool?.close();
     await this.#logs?.flush();
     const store = this.#store;
     this.#store = undefined;

@@ -1,8 +1,10 @@
 // The threads executor: tasks run in worker threads (piscina), in parallel, off the main thread.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { PipelineRunError, type RunReport } from '../lib/index.js';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type AnyTask, PipelineRunError, type RunReport } from '../lib/index.js';
 import { barrierA, barrierB, fails, make, returnsFunction, stays, use } from './fixtures/thread-tasks.js';
 import { statuses, temporaryFolder, testPipeline } from './helpers.js';
 
@@ -67,4 +69,29 @@ test('an error inside a thread fails the task cleanly, with its class name, mess
   assert.equal(uncacheable.code, 'ERR_UNCACHEABLE_RESULT');
   assert.match(uncacheable.message, /result\.callback is a function/);
   assert.deepEqual((await pipeline.getResult('Make') as { tags: Set<string> }).tags, new Set(['a', 'b']));
+});
+
+test("the pool is kept for the pipeline's next run, and started anew once the task's module is edited", async () => {
+  const module = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', `.edited-${process.pid}.ts`);
+  const source = (value: string) => `import { threadId } from 'node:worker_threads';
+import { Task } from '../../lib/index.js';
+export const edited = new Task('Edited').process('run', () => ({ threadId, value: '${value}' }));
+`;
+  fs.writeFileSync(module, source('first'));
+  after(() => fs.rmSync(module, { force: true }));
+  const { edited } = (await import(pathToFileURL(module).href)) as { edited: AnyTask };
+  const pipeline = testPipeline('KeptPool').add(edited);
+  const run = async () => {
+    await pipeline.execute({ executor: 'threads', threads: 1, force: true, progress: false });
+    return (await pipeline.getResult('Edited')) as { threadId: number; value: string };
+  };
+  const first = await run();
+  const second = await run();
+  assert.deepEqual(second, first, 'the same thread ran it again');
+  // An edit a second later (file times have a coarse grain on some file systems).
+  fs.writeFileSync(module, source('second'));
+  fs.utimesSync(module, new Date(), new Date(Date.now() + 2000));
+  const third = await run();
+  assert.equal(third.value, 'second', 'the new pool imported the module as it is now');
+  assert.notEqual(third.threadId, first.threadId);
 });
