@@ -182,3 +182,24 @@ test('a worker whose module defines a task differently, or lacks it, fails that 
   assert.match(slow.error!.message, /cannot run Slow: its pipeline module .+ defines no task of that name \(did you mean "Slows"\?\)\. Start the workers with the coordinator's pipeline module\./);
   await stopWorker(worker);
 });
+
+test('with no worker on the queue the run warns; cancelling it takes its waiting jobs off the queue', async () => {
+  const { pipeline } = (await import(FIXTURE)) as { pipeline: import('../lib/index.js').Pipeline<any> };
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning);
+  process.on('warning', onWarning);
+  after(() => process.off('warning', onWarning));
+  const controller = new AbortController();
+  const running = pipeline.execute({ executor: 'bullmq', connection: redis.url, only: ['Square1'], force: true, signal: controller.signal, progress: false });
+  const { Queue } = await import('bullmq');
+  const queue = new Queue('littlepipes.distributed-test%2FDistributed', { connection: { url: redis.url } });
+  after(() => queue.close());
+  const deadline = Date.now() + 10_000;
+  while ((await queue.getWaitingCount()) === 0 && Date.now() < deadline) await sleep(20);
+  assert.equal(await queue.getWaitingCount(), 1, 'Square1 waits on the queue');
+  controller.abort(new Error('enough'));
+  await assert.rejects(running, (error: Error & { code?: string }) => error.code === 'ERR_RUN_CANCELLED');
+  assert.ok(warnings.some((warning) => (warning as Error & { code?: string }).code === 'LITTLEPIPES_NO_WORKERS' && warning.message.includes('littlepipes worker --pipeline FILE --connection')), 'warned of no workers');
+  while ((await queue.getWaitingCount()) > 0 && Date.now() < deadline) await sleep(20);
+  assert.equal(await queue.getWaitingCount(), 0, 'its job was taken off the queue');
+});
