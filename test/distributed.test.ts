@@ -21,6 +21,9 @@ before(async () => {
   redis = await startRedis();
 });
 after(async () => {
+  // The fixture's pipeline is this process's coordinator in every test: its store's connection goes last.
+  const { pipeline } = (await import(FIXTURE)) as { pipeline: import('../lib/index.js').Pipeline<any> };
+  await pipeline.close();
   await redis?.stop();
 });
 
@@ -82,7 +85,6 @@ test('three workers, one SIGKILLed mid-task: its job goes to another worker, eve
   process.env.LITTLEPIPES_TEST_EXECUTIONS = executions;
   process.env.LITTLEPIPES_DIR = temporaryFolder('littlepipes-coordinator-');
   const { pipeline } = (await import(FIXTURE)) as { pipeline: import('../lib/index.js').Pipeline<any> };
-  after(() => pipeline.close());
 
   // Kill the worker that runs Slow as soon as it has started it.
   let killed: number | undefined;

@@ -6,6 +6,10 @@ import type { AnyTask } from '../../task.js';
 
 /** The executors `execute({ executor })` knows: `local` runs tasks in the calling thread. */
 export const EXECUTORS = ['local', 'threads', 'bullmq'] as const;
+/**
+ * Where a run's tasks run (the `executor` option of `execute()`).
+ * @example const executor: ExecutorName = process.env.REDIS_URL ? 'bullmq' : 'threads';
+ */
 export type ExecutorName = (typeof EXECUTORS)[number];
 
 /** One attempt of a task, as the runner hands it to an executor. */
