@@ -1,11 +1,12 @@
 /**
  * Runs the benchmarks and prints a summary of the figures and whether each target is met.
- * Usage: npm run bench [-- overhead|large|fingerprint|shared]
+ * Usage: npm run bench [-- overhead|large|fingerprint|shared|distributed]
  * Figures only: nothing here fails a build.
  */
 import os from 'node:os';
 import { fingerprintBench } from './fingerprint.js';
 import { largeResultsBench } from './large-results.js';
+import { distributedBench } from './distributed.js';
 import { overheadBench } from './overhead.js';
 import { sharedStoreBench } from './shared-store.js';
 import { type Figure, fmt } from './util.js';
@@ -15,6 +16,7 @@ const BENCHES: Record<string, (log: (line: string) => void) => Promise<Figure[]>
   large: largeResultsBench,
   fingerprint: fingerprintBench,
   shared: sharedStoreBench,
+  distributed: distributedBench,
 };
 
 const filter = process.argv[2];
@@ -38,12 +40,13 @@ for (const [name, bench] of Object.entries(BENCHES)) {
   log('');
 }
 
+const met = (figure: Figure) => (figure.max === undefined || figure.value <= figure.max) && (figure.min === undefined || figure.value >= figure.min);
 const rows = figures.map((figure) => [
   figure.bench,
   figure.name,
   `${fmt(figure.value, figure.unit === 'x' ? 3 : 2)} ${figure.unit}`,
-  figure.max === undefined ? '' : `<= ${figure.max} ${figure.unit}`,
-  figure.max === undefined ? '' : figure.value <= figure.max ? 'yes' : 'NO',
+  figure.max !== undefined ? `<= ${figure.max} ${figure.unit}` : figure.min !== undefined ? `>= ${figure.min} ${figure.unit}` : '',
+  figure.max === undefined && figure.min === undefined ? '' : met(figure) ? 'yes' : 'NO',
 ]);
 const header = ['bench', 'figure (median)', 'value', 'target', 'met'];
 const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
@@ -52,7 +55,7 @@ console.log('summary');
 console.log(line(header));
 console.log(line(widths.map((width) => '-'.repeat(width))));
 for (const row of rows) console.log(line(row));
-const targets = figures.filter((figure) => figure.max !== undefined);
-const missed = targets.filter((figure) => figure.value > figure.max!);
+const targets = figures.filter((figure) => figure.max !== undefined || figure.min !== undefined);
+const missed = targets.filter((figure) => !met(figure));
 console.log('');
 console.log(`${targets.length - missed.length}/${targets.length} targets met${missed.length > 0 ? `; missed: ${missed.map((figure) => `${figure.bench} ${figure.name}`).join('; ')}` : ''}. Total ${fmt((performance.now() - started) / 1000)} s.`);

@@ -4,13 +4,14 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
-/** One printed figure; `max` is its target (the figure must be at most that), when it has one. */
+/** One printed figure; `max` (at most) or `min` (at least) is its target, when it has one. */
 export interface Figure {
   bench: string;
   name: string;
   value: number;
   unit: string;
   max?: number;
+  min?: number;
 }
 
 /** A fresh temporary folder under os.tmpdir(). */

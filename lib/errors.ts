@@ -209,6 +209,28 @@ export class ResourceError extends LittlepipesError {
   }
 }
 
+/**
+ * An executor cannot run the pipeline's tasks (see the `executor` option of `execute()`): the
+ * package it needs is not installed, its Redis cannot be reached, or the pipeline's store is one
+ * that other processes cannot read. Raised before any task runs; nothing cached is touched.
+ */
+export class ExecutorError extends LittlepipesError {
+  constructor(readonly executor: string, message: string, options?: { cause?: unknown }) {
+    super('ERR_EXECUTOR', message, options);
+  }
+}
+
+/**
+ * A worker of a distributed run cannot run a task as the coordinator defined it: its pipeline
+ * module lacks the task, defines it differently (another version of the code), or keeps results
+ * elsewhere. The task fails with this error and is not retried.
+ */
+export class WorkerMismatchError extends LittlepipesError {
+  constructor(readonly task: string, message: string) {
+    super('ERR_WORKER_MISMATCH', message);
+  }
+}
+
 /** littlepipes.yaml is not valid: the message names the file, the line and the key, with a suggestion for a typo. */
 export class ConfigError extends LittlepipesError {
   constructor(readonly file: string, message: string) {

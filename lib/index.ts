@@ -4,6 +4,7 @@ export type { Profile } from './run/selection.js';
 export type { TaskOptions, RetryOptions, RetryPolicy, TaskContext, TaskContextBase, LooseTaskContext, ProcessMap, AnyTask, ResultOf } from './task.js';
 export { Pipeline, DEFAULT_CONCURRENCY } from './pipeline.js';
 export type { PipelineOptions, ExecuteOptions, CacheListing } from './pipeline.js';
+export type { ExecutorName } from './run/executors/executor.js';
 export { expire, toExpiryPolicy } from './cache/expiry.js';
 export type { ExpiryPolicy, ExpiryOption } from './cache/expiry.js';
 export { RunReport, formatMs } from './report/run-report.js';
@@ -38,5 +39,7 @@ export {
   OutputFileError,
   PipelineRunError,
   RunCancelledError,
+  ExecutorError,
+  WorkerMismatchError,
 } from './errors.js';
 export type { ValidationProblem, NoResultReason } from './errors.js';

@@ -5,7 +5,7 @@ import type Keyv from 'keyv';
 import type { KeyvStoreAdapter } from 'keyv';
 import { STORE_SCHEMES, parseStoreUrl } from './cache/shared-store.js';
 import { HISTORY_LENGTH, ResultStore } from './cache/store.js';
-import { ConfigError, DuplicateTaskError, InvalidOptionError, NoFreshResultError, PipelineRunError, RunCancelledError, TaskDefinitionError, UnknownTaskError } from './errors.js';
+import { ConfigError, DuplicateTaskError, ExecutorError, InvalidOptionError, NoFreshResultError, PipelineRunError, RunCancelledError, TaskDefinitionError, UnknownTaskError } from './errors.js';
 import { type PipelineGraph, buildGraph } from './graph/graph.js';
 import { TaskLogs } from './logs/task-logs.js';
 import { describeValue, nameProblem, rejectUnknownOptions, stringList, suggest } from './names.js';
@@ -19,6 +19,11 @@ import { type Plan, planRun } from './run/plan.js';
 import { INTERRUPTED_EXIT_CODE, interruptOnCtrlC } from './run/interrupt.js';
 import { type ResourceFactory, RunResources } from './run/resources.js';
 import { Run, type RunSettings } from './run/runner.js';
+import { EXECUTORS, type ExecutorName, PIPELINE_PARTS, type TaskExecutor, loadedByWorker } from './run/executors/executor.js';
+import { isRedisUrl } from './run/executors/redis-connection.js';
+import type { WorkerParts } from './run/executors/remote-task.js';
+import type { ThreadsExecutor } from './run/executors/threads-executor.js';
+import { RunReport as Report } from './report/run-report.js';
 import { type Profile, needsSelection, selectRun } from './run/selection.js';
 import { CONFIG_FILE, type ProjectConfig, loadProjectConfig, parseProjectConfig, projectRoot, resolveProfile } from './config/project-config.js';
 import { type AnyTask, type ResultOf, Task } from './task.js';
@@ -107,6 +112,27 @@ export interface ExecuteOptions {
    * @default true
    */
   progress?: boolean;
+  /**
+   * Where tasks run. `'local'`: in this thread. `'threads'`: in a pool of worker threads, so that
+   * synchronous CPU-heavy tasks run in parallel without blocking each other or the progress
+   * display. `'bullmq'`: as BullMQ jobs on Redis (`connection`), run by `littlepipes worker`
+   * processes on any machine, with results in the pipeline's shared `store`. Either way, tasks
+   * that `uses` a resource, have input or output files, `map`, or say `local: true` run here.
+   * The plan, the cache entries, the report and the progress stay in this process.
+   * @default 'local'
+   * @example pipeline.execute({ executor: 'bullmq', connection: 'redis://localhost:6379', concurrency: 32 })
+   */
+  executor?: ExecutorName;
+  /**
+   * The Redis URL of the BullMQ queue, for `executor: 'bullmq'` (required there).
+   * @example pipeline.execute({ executor: 'bullmq', connection: 'redis://queue.internal:6379' })
+   */
+  connection?: string;
+  /**
+   * Worker threads in the pool, for `executor: 'threads'`.
+   * @default os.availableParallelism()
+   */
+  threads?: number;
 }
 
 /** One cached entry, as `listCache()` lists it. */
@@ -132,7 +158,7 @@ export interface CacheListing {
 /** The default number of tasks run at once. */
 export const DEFAULT_CONCURRENCY = 4;
 const PIPELINE_OPTIONS = ['cacheDir', 'store', 'logLevel', 'redact', 'project', 'config'] as const;
-const EXECUTE_OPTIONS = ['force', 'only', 'skip', 'concurrency', 'signal', 'progress', 'events', 'profile'] as const;
+const EXECUTE_OPTIONS = ['force', 'only', 'skip', 'concurrency', 'signal', 'progress', 'events', 'profile', 'executor', 'connection', 'threads'] as const;
 const EVENT_NAMES = ['taskStarted', 'taskFinished', 'runFinished'] as const;
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
@@ -168,6 +194,8 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
   readonly #resources = new Map<string, ResourceFactory>();
   #logLevel: string | undefined;
   #queue: Promise<unknown> = Promise.resolve();
+  /** The threads executor's pool, kept between runs (closed by close()). */
+  #threadPool: ThreadsExecutor | undefined;
 
   constructor(name: string, options: PipelineOptions = {}) {
     const problem = nameProblem(name);
@@ -288,6 +316,8 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
    * RunCancelledError when cancelled through `signal`.
    */
   execute(options: ExecuteOptions = {}): Promise<RunReport> {
+    // A module loaded by a worker defines tasks; it must not run the whole pipeline in each worker.
+    if (loadedByWorker()) return Promise.resolve(new Report(this.name, new Date(), 0, []));
     return this.#enqueue(() => this.#execute(options));
   }
 
@@ -373,10 +403,17 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     const interrupt = settings.signal === undefined ? interruptOnCtrlC() : undefined;
     if (interrupt) settings.signal = interrupt.signal;
     refreshCodeAnalysis(); // See the source files as they are now.
+    let executor: TaskExecutor | undefined;
+    try {
+      executor = await this.#openExecutor(requested.executor, tasks.values());
+    } catch (error) {
+      interrupt?.dispose();
+      throw error;
+    }
     const display = options.progress === false ? silentProgress : (notebookProgress(graph.order.length) ?? terminalProgress(graph.order.length));
     const progress = options.events ? alsoTell(display, options.events) : display;
     const run = new Run(
-      { pipeline: this, tasks, graph, store: this.#openStore(), logs: this.#taskLogs(), progress, resources: new RunResources(this.#resources) },
+      { pipeline: this, tasks, graph, store: this.#openStore(), logs: this.#taskLogs(), progress, resources: new RunResources(this.#resources), executor },
       settings,
     );
     this.#currentRun = run;
@@ -396,7 +433,47 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     } finally {
       this.#currentRun = undefined;
       interrupt?.dispose();
+      if (executor !== this.#threadPool) await executor?.close();
     }
+  }
+
+  /** The executor a run asked for, ready to take tasks; undefined for the local one. */
+  async #openExecutor(choice: ExecutorChoice, tasks: Iterable<AnyTask>): Promise<TaskExecutor | undefined> {
+    if (choice.name === 'threads') {
+      if (this.#threadPool && (this.#threadPool.threads !== choice.threads || !this.#threadPool.current(tasks))) {
+        await this.#threadPool.close();
+        this.#threadPool = undefined;
+      }
+      const { openThreadsExecutor } = await import('./run/executors/threads-executor.js');
+      this.#threadPool ??= await openThreadsExecutor({
+        threads: choice.threads,
+        logs: this.#taskLogs(),
+        logSettings: () => ({ level: this.logLevel, redact: this.#options.redact ?? [] }),
+      });
+      return this.#threadPool;
+    }
+    if (choice.name !== 'bullmq') return undefined;
+    const unshared = this.#unsharedStore();
+    if (unshared) {
+      throw new ExecutorError('bullmq', `Pipeline "${this.name}": the bullmq executor needs a store the workers share, and this pipeline's results live in ${unshared}. Give it one: new Pipeline('${this.name}', { store: new KeyvRedis('redis://...') }).`);
+    }
+    const { openBullmqExecutor } = await import('./run/executors/bullmq-executor.js');
+    return openBullmqExecutor({ connection: choice.connection, namespace: this.#namespace(), pipeline: this.name, store: this.#openStore() });
+  }
+
+  /** Where results live when other processes cannot reach them (the local SQLite file, an in-memory Map), else undefined. */
+  #unsharedStore(): string | undefined {
+    const store = this.#storeSetting;
+    if (store === undefined) return `the local SQLite file ${path.join(this.cacheDir, 'cache.sqlite')}`;
+    if (typeof store === 'string') return undefined; // A redis:// or postgresql:// URL.
+    const adapter = typeof (store as { store?: unknown }).store === 'object' && 'opts' in (store as object) ? (store as { store: unknown }).store : store;
+    if (adapter instanceof Map) return 'a Map in this process\'s memory';
+    return undefined;
+  }
+
+  /** What a worker process needs of the pipeline: its tasks, store and logs (see `littlepipes worker`). */
+  [PIPELINE_PARTS](file: string): WorkerParts & { unshared: string | undefined } {
+    return { pipeline: this, tasks: this.#tasks, store: this.#openStore(), namespace: this.#namespace(), logs: this.#taskLogs(), file, unshared: this.#unsharedStore() };
   }
 
   /**
@@ -472,7 +549,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
         storedAt: new Date(entry.storedAt),
         expiresAt: entry.expiresAt === undefined ? undefined : new Date(entry.expiresAt),
         expiry: entry.expiry,
-        bytes: entry.value === undefined ? 0 : 'blob' in entry.value ? entry.value.bytes : Math.floor((entry.value.inline.length * 3) / 4),
+        bytes: entry.value === undefined ? 0 : 'inline' in entry.value ? Math.floor((entry.value.inline.length * 3) / 4) : entry.value.bytes,
         durationMs: entry.durationMs,
         error: entry.error?.message,
       }))
@@ -507,6 +584,9 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
   /** Writes what is pending and releases the cache store; the pipeline reopens it if used again. */
   async close(): Promise<void> {
     await this.#queue;
+    const pool = this.#threadPool;
+    this.#threadPool = undefined;
+    await pool?.close();
     await this.#logs?.flush();
     const store = this.#store;
     this.#store = undefined;
@@ -541,10 +621,13 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
   }
 
   #openStore(): ResultStore {
-    // A shared store may hold many projects' pipelines: keys carry the project too.
-    const namespace = this.#storeSetting ? `${this.#options.project ?? projectName()}/${this.name}` : this.name;
-    this.#store ??= new ResultStore({ pipeline: this.name, namespace, cacheDir: this.cacheDir, store: this.#storeSetting });
+    this.#store ??= new ResultStore({ pipeline: this.name, namespace: this.#namespace(), cacheDir: this.cacheDir, store: this.#storeSetting });
     return this.#store;
+  }
+
+  /** The pipeline's keys' prefix in its store: a shared store may hold many projects' pipelines, so keys carry the project too. */
+  #namespace(): string {
+    return this.#storeSetting ? `${this.#options.project ?? projectName()}/${this.name}` : this.name;
   }
 
   #taskLogs(): TaskLogs {
@@ -557,7 +640,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
   }
 
   /** Validates `execute()` options (also taken by `method`), naming the option and the task that is wrong. */
-  #runSettings(options: ExecuteOptions, method: 'execute' | 'plan' | 'explain' | 'verify' = 'execute'): RunSettings & { profile?: Profile } {
+  #runSettings(options: ExecuteOptions, method: 'execute' | 'plan' | 'explain' | 'verify' = 'execute'): RunSettings & { profile?: Profile; executor: ExecutorChoice } {
     if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidOptionError('options', `${method}(): options must be an object, got ${describeValue(options)}.`);
     rejectUnknownOptions(`${method}()`, options, EXECUTE_OPTIONS);
     const names = (option: 'force' | 'only' | 'skip', value: unknown) => {
@@ -588,6 +671,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
       concurrency,
       signal,
       profile: this.#profile(options.profile, method),
+      executor: executorChoice(options, method),
     };
   }
 
@@ -626,6 +710,35 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     }
     return this.#config;
   }
+}
+
+/** The executor of a run, with its own settings, validated. */
+type ExecutorChoice = { name: 'local' } | { name: 'threads'; threads: number } | { name: 'bullmq'; connection: string };
+
+/** Validates the executor options of `execute()`: the executor's name, and the settings only that executor takes. */
+function executorChoice(options: ExecuteOptions, method: string): ExecutorChoice {
+  const { executor = 'local', connection, threads } = options;
+  if (!EXECUTORS.includes(executor as ExecutorName)) {
+    const guess = typeof executor === 'string' ? suggest(executor, EXECUTORS) : undefined;
+    throw new InvalidOptionError('executor', `${method}(): executor must be one of ${EXECUTORS.map((name) => `'${name}'`).join(', ')}, got ${describeValue(executor)}.${guess ? ` Did you mean '${guess}'?` : ''}`);
+  }
+  if (connection !== undefined && executor !== 'bullmq') {
+    throw new InvalidOptionError('connection', `${method}(): connection is the Redis URL of the bullmq executor; add executor: 'bullmq', or leave connection out.`);
+  }
+  if (threads !== undefined && executor !== 'threads') {
+    throw new InvalidOptionError('threads', `${method}(): threads is the pool size of the threads executor; add executor: 'threads', or leave threads out.`);
+  }
+  if (executor === 'bullmq') {
+    if (connection === undefined) throw new InvalidOptionError('connection', `${method}(): the bullmq executor needs connection, the Redis URL of its queue: execute({ executor: 'bullmq', connection: 'redis://localhost:6379' }).`);
+    if (!isRedisUrl(connection)) throw new InvalidOptionError('connection', `${method}(): connection must be a Redis URL such as 'redis://localhost:6379', got ${describeValue(connection)}.`);
+    return { name: 'bullmq', connection };
+  }
+  if (executor === 'threads') {
+    const pool = threads ?? os.availableParallelism();
+    if (!Number.isInteger(pool) || pool < 1) throw new InvalidOptionError('threads', `${method}(): threads must be a whole number from 1 up, got ${describeValue(threads)}. Try ${os.availableParallelism()}, the cores available.`);
+    return { name: 'threads', threads: pool };
+  }
+  return { name: 'local' };
 }
 
 /** What Keyv accepts as a store: a Map, or an object with its adapter's four methods (a Keyv instance has them too). */

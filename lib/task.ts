@@ -106,6 +106,14 @@ export interface TaskOptions {
    */
   timeout?: number;
   /**
+   * Run the task in the coordinating process even when `execute({ executor })` sends tasks to
+   * worker threads or BullMQ workers: for a task that needs something only this process has.
+   * Tasks that `uses` a resource, have input or output files, or `map` stay local anyway.
+   * @default false
+   * @example new Task('Notify', { local: true })
+   */
+  local?: boolean;
+  /**
    * What the task does, in a sentence; shown by the CLI and the shell.
    * @example new Task('Clean', { description: 'Drops rows without a customer id' })
    */
@@ -145,7 +153,13 @@ export interface RetryPolicy {
   when: ((error: Error) => boolean) | undefined;
 }
 
-const KNOWN_OPTIONS = ['dependencies', 'expire', 'inputs', 'allowEmptyInputs', 'outputs', 'params', 'description', 'retries', 'timeout', 'uses', 'sources', 'requires', 'stage', 'optional', 'map'] as const;
+const KNOWN_OPTIONS = ['dependencies', 'expire', 'inputs', 'allowEmptyInputs', 'outputs', 'params', 'description', 'retries', 'timeout', 'uses', 'sources', 'requires', 'stage', 'optional', 'map', 'local'] as const;
+/**
+ * Inside a worker thread of the threads executor, told of every task the loaded module creates,
+ * so the thread finds the task to run by name. A global symbol, so that a module importing
+ * another copy of littlepipes reports its tasks too.
+ */
+export const TASK_CREATED = Symbol.for('littlepipes.taskCreated');
 const RETRY_OPTIONS = ['count', 'delayMs', 'factor', 'maxDelayMs', 'when'] as const;
 
 /**
@@ -250,6 +264,8 @@ export class Task<Name extends string = string, Processes extends ProcessMap = {
   readonly optional: string | undefined;
   /** What it maps over: the upstream task, and the path into its result. */
   readonly map: MapSpec | undefined;
+  /** Whether it always runs in the coordinating process (see the `local` option). */
+  readonly local: boolean;
   readonly #options: TaskOptions;
   /** Files whose content is part of its code (scripts, SQL). */
   readonly sources: readonly string[];
@@ -313,6 +329,11 @@ export class Task<Name extends string = string, Processes extends ProcessMap = {
     this.timeout = options.timeout;
     this.uses = Object.freeze(stringList(`Task "${name}"`, 'uses', options.uses ?? [], 'resource names', true));
     this.sources = Object.freeze(pathList(name, 'sources', options.sources));
+    if (options.local !== undefined && typeof options.local !== 'boolean') {
+      throw new InvalidOptionError('local', `Task "${name}": local must be true or false, got ${describeValue(options.local)}.`);
+    }
+    this.local = options.local ?? false;
+    (globalThis as { [TASK_CREATED]?: (task: AnyTask) => void })[TASK_CREATED]?.(this);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { canonicalBytes, encodeValue } from './codec.js';
-import type { CacheEntry } from './entry.js';
+import type { CacheEntry, StoredValue } from './entry.js';
 import type { ResultStore } from './store.js';
 
 /**
@@ -20,15 +20,24 @@ export function cutoffHash(
   store: ResultStore,
   task: string,
   previous: CacheEntry | undefined,
-  bytes: Buffer,
-  hash: string,
+  stored: { hash: string; value: StoredValue },
+  /** The new result's bytes; without them (a result a worker stored) it is read back from the store. */
+  bytes: Buffer | undefined,
 ): string | Promise<string> {
+  const { hash } = stored;
   if (previous?.state !== 'ok' || !previous.value || previous.resultHash === undefined || previous.resultHash === hash) return hash;
-  if (bytes.length > COMPARE_LIMIT) return hash;
+  if ((bytes?.length ?? storedSize(stored.value)) > COMPARE_LIMIT) return hash;
   const earlier = previous.resultHash;
-  return store.loadValue(task, previous.value).then(
-    (value) => (canonicalBytes(bytes).equals(encodeValue(value)) ? earlier : hash),
+  // Read back, a value is in canonical form already.
+  const current = bytes ? Promise.resolve(canonicalBytes(bytes)) : store.loadValue(task, stored.value).then(encodeValue);
+  return Promise.all([current, store.loadValue(task, previous.value)]).then(
+    ([now, before]) => (now.equals(encodeValue(before)) ? earlier : hash),
     // An earlier result that cannot be read any more is simply not the same.
     () => hash,
   );
+}
+
+/** The serialized size of a stored value, as far as its reference tells; 0 when it does not. */
+function storedSize(value: StoredValue): number {
+  return 'bytes' in value ? value.bytes : 0;
 }

@@ -5,8 +5,12 @@ import type { JsonValue } from '../fingerprint/params.js';
 /** Bumped when the layout of a cache entry changes; entries of another format are treated as absent. */
 export const ENTRY_FORMAT = 2;
 
-/** Where a result's bytes are: inline (base64) for small values, a file beside the cache for large ones. */
-export type StoredValue = { inline: string } | { blob: string; bytes: number };
+/**
+ * Where a result's bytes are: inline (base64) for small values, a file beside the cache for large
+ * ones, or under a key of their own in the store (`ref`): how a worker of a distributed run hands
+ * a result to the coordinator without sending its bytes twice.
+ */
+export type StoredValue = { inline: string } | { blob: string; bytes: number } | { ref: string; bytes: number };
 
 /**
  * What the cache remembers about a task: the outcome of its last run, the fingerprint it ran

@@ -75,6 +75,8 @@ export class ResultStore {
   #inFlight = new Map<string, CacheEntry | null>();
   /** Large values of entries replaced or removed, deleted once the batch that drops them commits. */
   #obsoleteBlobs: { blob: string; bytes: number }[] = [];
+  /** Keys of results stored on their own (see storeValueRef) that entries written since replaced. */
+  #obsoleteRefs: string[] = [];
   #flushing: Promise<void> = Promise.resolve();
   #flushScheduled = false;
   #blobDirReady: Promise<unknown> | undefined;
@@ -325,9 +327,41 @@ export class ResultStore {
     }
   }
 
+  /**
+   * Writes a result under a key of its own, at once (not behind the run), and returns the
+   * reference an entry keeps: a worker of a distributed run stores what it computed this way, and
+   * the coordinator writes the entry. The key holds the content hash, so storing the same result
+   * twice (a task retried after its worker died) leaves one copy.
+   */
+  async storeValueRef(task: string, bytes: Buffer): Promise<{ hash: string; value: StoredValue }> {
+    await this.#ready;
+    // A store given by URL keeps values as binary chunks under their own keys already, without a size limit.
+    if (this.#shared) return this.#writeShared(task, bytes);
+    if (bytes.length > STORE_VALUE_LIMIT) throw new ResultTooLargeError(task, bytes.length, STORE_VALUE_LIMIT);
+    const hash = hashResult(bytes);
+    const ref = valueKey(task, hash);
+    try {
+      await this.#keyv.set(ref, bytes.toString('base64'));
+    } catch (error) {
+      throw this.#storeError('write a result to', error);
+    }
+    return { hash, value: { ref, bytes: bytes.length } };
+  }
+
   /** Reads a stored result back. */
   async loadValue(task: string, value: StoredValue): Promise<unknown> {
     if ('inline' in value) return decodeValue(Buffer.from(value.inline, 'base64'));
+    if ('ref' in value) {
+      await this.#ready;
+      let text: unknown;
+      try {
+        text = await this.#keyv.get(value.ref);
+      } catch (error) {
+        throw this.#storeError('read a result from', error);
+      }
+      if (typeof text !== 'string') throw new CacheStoreError(`The cached result of ${task} (${value.ref}) is missing from ${this.location}. Clear it with pipeline.clear(['${task}']) and run again.`);
+      return decodeValue(Buffer.from(text, 'base64'));
+    }
     if (this.#byUrl) return decodeValue(await this.#readShared(task, value));
     const file = path.join(this.#requireBlobDir(task), value.blob);
     try {
@@ -502,6 +536,9 @@ export class ResultStore {
     if (old && 'blob' in old && !(next?.value && 'blob' in next.value && next.value.blob === old.blob)) {
       this.#obsoleteBlobs.push(old);
     }
+    if (old && 'ref' in old && !(next?.value && 'ref' in next.value && next.value.ref === old.ref)) {
+      this.#obsoleteRefs.push(old.ref);
+    }
   }
 
   #scheduleFlush(): void {
@@ -539,6 +576,9 @@ export class ResultStore {
       writes.push({ key: entryKey(task), value: symbols ? { ...entry, definition } : entry });
     }
     const deletes = [...batch].filter(([, entry]) => entry === null).map(([task]) => entryKey(task));
+    deletes.push(...this.#obsoleteRefs);
+    const obsoleteRefs = this.#obsoleteRefs;
+    this.#obsoleteRefs = [];
     try {
       await this.#ready;
       await this.#sqlite?.query('BEGIN IMMEDIATE');
@@ -554,6 +594,7 @@ export class ResultStore {
       // Keep what was not written, unless newer entries for the same tasks were queued meanwhile.
       for (const [task, entry] of batch) if (!this.#queue.has(task)) this.#queue.set(task, entry);
       for (const code of newTables) this.#writtenTables.delete(code);
+      this.#obsoleteRefs.unshift(...obsoleteRefs);
       this.#commitWaiters.unshift(...waiters);
       throw this.#storeError('write', error);
     } finally {
@@ -613,6 +654,10 @@ function adviceFor(message: string): string {
 
 function entryKey(task: string): string {
   return `task:${task}`;
+}
+
+function valueKey(task: string, hash: string): string {
+  return `value:${task}:${hash}`;
 }
 
 function symbolsKey(code: string): string {

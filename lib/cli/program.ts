@@ -11,6 +11,7 @@ import { planCommand } from './commands/plan.js';
 import { runCommand } from './commands/run.js';
 import { showCommand } from './commands/show.js';
 import { watchCommand } from './commands/watch.js';
+import { workerCommand } from './commands/worker.js';
 
 /** Errors that mean the command or the pipeline is wrong, not that a task failed: exit 2. */
 const USAGE_ERRORS = new Set(['ERR_PIPELINE_LOAD', 'ERR_PIPELINE_INVALID', 'ERR_UNKNOWN_TASK', 'ERR_INVALID_OPTION', 'ERR_DUPLICATE_TASK', 'ERR_TASK_DEFINITION', 'ERR_EXPIRY_POLICY', 'ERR_CONFIG']);
@@ -45,12 +46,13 @@ Examples:
   $ littlepipes graph --html g.html a picture of the pipeline and its last run
   $ littlepipes show Report         a cached result
   $ littlepipes shell               an interactive shell
+  $ littlepipes worker --connection redis://localhost:6379   run tasks sent by execute({ executor: 'bullmq' })
 
 The pipeline module exports \`pipeline\`: export const pipeline = new Pipeline('Sales').add(...)`);
   program.hook('preAction', () => {
     if (program.opts<GlobalOptions>().color === false) output.color = false;
   });
-  for (const register of [runCommand, planCommand, graphCommand, showCommand, clearCommand, historyCommand, logsCommand, watchCommand]) {
+  for (const register of [runCommand, planCommand, graphCommand, showCommand, clearCommand, historyCommand, logsCommand, watchCommand, workerCommand]) {
     register(program, context);
   }
   program

@@ -110,6 +110,11 @@ export class TaskLogs {
     this.#buffer(task, `${line},"msg":${JSON.stringify(message)}}\n`);
   }
 
+  /** Lines a task logged in a worker thread (pino's JSON lines, each ending in a newline), filed as its own. */
+  append(task: string, lines: readonly string[]): void {
+    for (const line of lines) this.#buffer(task, line);
+  }
+
   /** The file a task's lines go to. */
   file(task: string): string {
     return path.join(this.folder, `${task}.log`);

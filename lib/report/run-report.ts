@@ -25,6 +25,10 @@ export interface TaskReport {
   error?: Error;
   /** Attempts it took, when it was retried (see the task's `retries` option). */
   attempts?: number;
+  /** `host:pid` of the worker process that ran it, when it ran on one (the bullmq executor). */
+  worker?: string;
+  /** Its log file on that worker's host; tasks run here log to `pipeline.logFile(name)`. */
+  logFile?: string;
 }
 
 /** One task of a run as plain data (`RunReport.toJSON()`). */

@@ -7,7 +7,7 @@ import type { Leases } from '../cache/leases.js';
 import type { ResultStore } from '../cache/store.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { ResultTooLargeError, TaskTimeoutError, UncacheableResultError, UndeclaredDependencyError } from '../errors.js';
+import { LittlepipesError, TaskTimeoutError, UncacheableResultError } from '../errors.js';
 import { type DefinitionFingerprint, definitionFingerprint } from '../fingerprint/definition.js';
 import { recordOutputs } from '../fingerprint/files.js';
 import type { PipelineGraph } from '../graph/graph.js';
@@ -17,7 +17,9 @@ import type { Pipeline } from '../pipeline.js';
 import type { ProgressListener } from '../report/progress.js';
 import { type ProcessTiming, RunReport, type TaskReport, type TaskStatus } from '../report/run-report.js';
 import type { AnyTask, RetryPolicy } from '../task.js';
+import type { StoredValue } from '../cache/entry.js';
 import { createContext } from './context.js';
+import { RemoteResult, type TaskExecutor } from './executors/executor.js';
 import { type MappedRun, itemsOf, runMapped } from './map.js';
 import type { RunResources } from './resources.js';
 import { type CurrentFiles, type Decision, type StaleReason, currentFiles, decide, describeReason } from './freshness.js';
@@ -52,6 +54,8 @@ export interface RunParts {
   store: ResultStore;
   logs: TaskLogs;
   progress: ProgressListener;
+  /** Runs the tasks it takes elsewhere (worker threads, BullMQ workers); the others run here. */
+  executor?: TaskExecutor;
 }
 
 /** A task's state during the run. */
@@ -296,18 +300,27 @@ export class Run {
     logs.note(task.name, 'started', { reason });
     let status: TaskStatus;
     let error: Error | undefined;
+    let remote: RemoteResult | undefined;
     try {
       // Each step is awaited only when it is asynchronous: a run of thousands of small tasks
       // should not pay a promise for every step of every task.
       // Taken first: a task whose code cannot be read (a missing script) must not run.
       const definition = definitionFingerprint(task);
-      const loading = this.#upstreamValues(state);
+      const executor = this.#parts.executor?.takes(task) ? this.#parts.executor : undefined;
+      // What runs elsewhere loads its upstream values there.
+      const loading = executor ? NO_UPSTREAM : this.#upstreamValues(state);
       const upstream = loading instanceof Promise ? await loading : loading;
       if (task.uses.length > 0) await this.#parts.resources.prepare(task.name, task.uses);
       const inputs = state.files ? Object.keys(state.files.inputs) : NO_INPUTS;
       const context = (number: number, signal: AbortSignal) =>
         createContext(task, { pipeline, logger, signal, upstream, timings, inputs, attempt: number, resources: this.#parts.resources });
-      const attempt = task.map
+      const attempt = executor
+        ? (number: number, signal: AbortSignal) => executor.run({
+          task, attempt: number, signal, definition, log: logger(), timings,
+          upstreamValues: () => this.#upstreamValues(state),
+          upstreamStored: (dependency) => this.#storedOf(dependency),
+        })
+        : task.map
         ? async (number: number, signal: AbortSignal) => {
           // A mapped task runs once per item; each item is cached on its own.
           const mapped = await runMapped(
@@ -322,13 +335,15 @@ export class Run {
       const returned = task.retry || task.timeout ? this.#attempts(state, logger, attempt) : attempt(1, this.#controller.signal);
       const result = returned instanceof Promise ? await returned : returned;
       if (this.#cancelled) throw this.#controller.signal.reason;
-      const problem = findUncacheable(result);
+      // A result computed elsewhere is in the store already: the entry refers to it.
+      if (result instanceof RemoteResult) remote = result;
+      const problem = remote ? undefined : findUncacheable(result);
       if (problem) throw new UncacheableResultError(task.name, problem.path, problem.problem);
       const outputs = task.outputs.length > 0 ? await recordOutputs(task.name, task.outputs, state.entry?.outputs, this.#parts.resources) : undefined;
-      const bytes = encodeValue(result);
-      const storing = store.storeValue(task.name, bytes);
+      const bytes = remote ? undefined : encodeValue(result);
+      const storing = remote ? remote.stored : store.storeValue(task.name, bytes!);
       const stored = storing instanceof Promise ? await storing : storing;
-      const cutoff = cutoffHash(store, task.name, state.entry, bytes, stored.hash);
+      const cutoff = cutoffHash(store, task.name, state.entry, stored, bytes);
       const resultHash = cutoff instanceof Promise ? await cutoff : cutoff;
       if (this.#cancelled) throw this.#controller.signal.reason;
       const storedAt = Date.now();
@@ -352,7 +367,7 @@ export class Run {
       };
       store.put(task.name, state.written, state.entry);
       state.hash = resultHash;
-      if (state.holders > 0) state.value = { value: result };
+      if (state.holders > 0 && !remote) state.value = { value: result };
       status = 'ran';
     } catch (thrown) {
       if (this.#cancelled) {
@@ -386,7 +401,8 @@ export class Run {
     const endMs = performance.now() - this.#start;
     if (status === 'ran') {
       const ms = Math.round(endMs - startMs);
-      logs.note(task.name, `done in ${ms} ms`, { ms });
+      if (remote) logs.note(task.name, `done in ${ms} ms on worker ${remote.worker}`, { ms, worker: remote.worker, logFile: remote.logFile });
+      else logs.note(task.name, `done in ${ms} ms`, { ms });
     }
     const attempts = state.attempts > 1 ? ` after ${state.attempts} attempts` : '';
     this.#settle(state, {
@@ -394,13 +410,14 @@ export class Run {
       status,
       reason: status === 'failed'
         ? `failed${attempts}: ${error!.message}`
-        : `${reason}${state.attempts > 1 ? `; ${state.attempts} attempts` : ''}${state.mapped ? `; ${state.mapped.ran} of ${state.mapped.items.length} items ran, ${state.mapped.cached} cached` : ''}`,
+        : `${reason}${state.attempts > 1 ? `; ${state.attempts} attempts` : ''}${state.mapped ? `; ${state.mapped.ran} of ${state.mapped.items.length} items ran, ${state.mapped.cached} cached` : ''}${remote ? `; on worker ${remote.worker}` : ''}`,
       ms: endMs - startMs,
       startMs,
       endMs,
       processes: [...timings.values()],
       error,
       ...(state.attempts > 1 ? { attempts: state.attempts } : {}),
+      ...(remote ? { worker: remote.worker, logFile: remote.logFile } : {}),
     });
     this.#advance();
   }
@@ -505,12 +522,19 @@ export class Run {
     const loads: Promise<void>[] = [];
     for (const dependency of state.task.dependencies) {
       const upstream = this.#states.get(dependency)!;
-      upstream.value ??= this.#parts.store.loadValue(dependency, upstream.entry!.value!);
+      // The entry written in this run, when the dependency ran: a result computed elsewhere is not in memory.
+      upstream.value ??= this.#parts.store.loadValue(dependency, (upstream.written ?? upstream.entry)!.value!);
       const held = upstream.value;
       if (held instanceof Promise) loads.push(held.then((value) => void values.set(dependency, value)));
       else values.set(dependency, held.value);
     }
     return loads.length === 0 ? values : Promise.all(loads).then(() => values);
+  }
+
+  /** A dependency's result hash and where its value is stored, for a task that loads it elsewhere. */
+  #storedOf(dependency: string): { hash: string; value: StoredValue | undefined } {
+    const upstream = this.#states.get(dependency)!;
+    return { hash: upstream.hash!, value: (upstream.written ?? upstream.entry)?.value };
   }
 
   /** Records the outcome of a task that did not run, and lets its dependents be decided. */
@@ -583,6 +607,8 @@ function paramsToKeep(task: AnyTask): CacheEntry['params'] {
 
 /** Shared by every task that did not run: it called no process. */
 const NO_PROCESSES: readonly ProcessTiming[] = Object.freeze([]);
+/** What a task run elsewhere is given here of its dependencies' values: nothing. */
+const NO_UPSTREAM: ReadonlyMap<string, unknown> = new Map();
 /** Shared by every task that declares no inputs. */
 const NO_INPUTS: readonly string[] = Object.freeze([]);
 
@@ -615,9 +641,13 @@ function withProcessSuggestion(task: AnyTask, error: Error): Error {
   return error;
 }
 
+/** Mistakes in the pipeline's definition, which another attempt cannot fix. */
+const NOT_RETRIED = new Set(['ERR_UNDECLARED_DEPENDENCY', 'ERR_UNCACHEABLE_RESULT', 'ERR_RESULT_TOO_LARGE', 'ERR_WORKER_MISMATCH']);
+
 /** Whether another attempt may fix `error`: the task's own rule, else anything but a mistake in the pipeline's definition. */
 function worthRetrying(policy: RetryPolicy, error: Error): boolean {
-  if (error instanceof UndeclaredDependencyError || error instanceof UncacheableResultError || error instanceof ResultTooLargeError) return false;
+  // By code, not class: an error from a worker process comes back as a LittlepipesError with its code.
+  if (error instanceof LittlepipesError && NOT_RETRIED.has(error.code)) return false;
   if (!policy.when) return true;
   try {
     return policy.when(error) === true;

@@ -58,7 +58,7 @@ const COMMAND_OPTIONS = ['script', 'cwd', 'env', 'result', 'killGraceMs'] as con
 /** Every Task option: a Record, so that an option Task gains and this lacks fails to type-check. */
 const TASK_OPTIONS: Record<keyof TaskOptions, true> = {
   dependencies: true, requires: true, stage: true, optional: true, map: true, expire: true, inputs: true, allowEmptyInputs: true,
-  outputs: true, params: true, retries: true, sources: true, uses: true, timeout: true, description: true,
+  outputs: true, params: true, retries: true, sources: true, uses: true, timeout: true, description: true, local: true,
 };
 /** Every option commandTask takes, for its did-you-mean suggestions. */
 export const KNOWN_COMMAND_TASK_OPTIONS: readonly string[] = [...Object.keys(TASK_OPTIONS), ...COMMAND_OPTIONS];

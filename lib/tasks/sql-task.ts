@@ -46,7 +46,7 @@ const SQL_OPTIONS = ['db', 'result'] as const;
 /** Every Task option but map: a Record, so that an option Task gains and this lacks fails to type-check. */
 const TASK_OPTIONS: Record<keyof SqlTaskOptions & keyof TaskOptions, true> = {
   dependencies: true, requires: true, stage: true, optional: true, expire: true, inputs: true, allowEmptyInputs: true,
-  outputs: true, params: true, retries: true, sources: true, uses: true, timeout: true, description: true,
+  outputs: true, params: true, retries: true, sources: true, uses: true, timeout: true, description: true, local: true,
 };
 /** Every option sqlTask takes, for its did-you-mean suggestions. */
 const KNOWN_SQL_TASK_OPTIONS: readonly string[] = [...Object.keys(TASK_OPTIONS), ...SQL_OPTIONS];

@@ -1,0 +1,120 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { definitionFingerprint } from '../../fingerprint/definition.js';
+import type { TaskLogs } from '../../logs/task-logs.js';
+import type { AnyTask } from '../../task.js';
+import { type ExecutorCall, type TaskExecutor, mustStayLocal } from './executor.js';
+import { arrivedError } from './job.js';
+import type { ThreadCall, ThreadOutcome } from './thread-worker.js';
+
+export interface ThreadsExecutorOptions {
+  /** Threads in the pool. */
+  threads: number;
+  logs: TaskLogs;
+  /** The pipeline's log settings now (they may change between runs). */
+  logSettings(): { level: string; redact: readonly string[] };
+}
+
+/**
+ * A pool kept from one run to the next: starting a thread means loading littlepipes and the
+ * task's module again, which costs more than a second on a small machine.
+ */
+export interface ThreadsExecutor extends TaskExecutor {
+  readonly threads: number;
+  /**
+   * Whether the threads can run these tasks as they are now: false once a module they imported
+   * was edited, or a task they ran has other code. A run then starts a new pool.
+   */
+  current(tasks: Iterable<AnyTask>): boolean;
+}
+
+const here = fileURLToPath(import.meta.url);
+/** The thread's code beside this file: .ts when littlepipes runs from source (tests), .js when built. */
+const THREAD_FILE = path.join(path.dirname(here), `thread-worker${path.extname(here)}`);
+/** littlepipes' own code: a task registered there (commandTask, rTask, sqlTask) starts programs or queries, and stays in the main thread. */
+const PACKAGE_ROOT = path.resolve(path.dirname(here), '..', '..', '..');
+const OWN_CODE = [path.join(PACKAGE_ROOT, 'lib') + path.sep, path.join(PACKAGE_ROOT, 'dist') + path.sep];
+
+/**
+ * Runs tasks in a pool of worker threads (piscina), so that synchronous, CPU-heavy tasks run in
+ * parallel and leave the main thread (the runner, the progress display) free. A thread imports
+ * the module where the task's `run` process was registered (functions cannot be posted to a
+ * thread); upstream values go to it and results come back by structured clone. A cancelled or
+ * timed-out attempt ends its thread, since synchronous code cannot be interrupted otherwise.
+ * The pool is kept for the pipeline's next runs until its code changes (see `current`).
+ */
+export async function openThreadsExecutor(options: ThreadsExecutorOptions): Promise<ThreadsExecutor> {
+  const { Piscina } = await import('piscina');
+  // Idle threads are unreferenced by piscina: a kept pool does not keep the process alive.
+  const pool = new Piscina<ThreadCall, ThreadOutcome>({ filename: THREAD_FILE, minThreads: options.threads, maxThreads: options.threads, idleTimeout: Number.POSITIVE_INFINITY });
+  /** The modules the threads imported, with their modification times then. */
+  const modules = new Map<string, number | undefined>();
+  /** The code each task had when the threads ran it. */
+  const codes = new Map<string, string>();
+  const takes = (task: AnyTask) => mustStayLocal(task) === undefined && moduleOf(task) !== undefined;
+  return {
+    name: 'threads',
+    threads: options.threads,
+    takes,
+    current(tasks: Iterable<AnyTask>): boolean {
+      for (const [file, mtime] of modules) if (modifiedAt(file) !== mtime) return false;
+      for (const task of tasks) {
+        const code = codes.get(task.name);
+        if (code !== undefined && takes(task) && code !== codeOrNothing(task)) return false;
+      }
+      return true;
+    },
+    async run(call: ExecutorCall): Promise<unknown> {
+      const { task } = call;
+      const site = task.siteOf('run')!;
+      if (!modules.has(site.file)) modules.set(site.file, modifiedAt(site.file));
+      codes.set(task.name, call.definition.code);
+      const { level, redact } = options.logSettings();
+      const loading = call.upstreamValues();
+      const upstream = loading instanceof Promise ? await loading : loading;
+      const outcome = await pool.run({
+        module: site.file,
+        site: { line: site.line, column: site.column },
+        task: task.name,
+        dependencies: [...task.dependencies],
+        requires: [...task.requires],
+        params: task.params as ThreadCall['params'],
+        attempt: call.attempt,
+        upstream: [...upstream],
+        logLevel: level,
+        redact: [...redact],
+      }, { signal: call.signal });
+      options.logs.append(task.name, outcome.lines);
+      for (const timing of outcome.timings) call.timings.set(timing.name, timing);
+      if (!outcome.ok) throw arrivedError(outcome.error);
+      return outcome.value;
+    },
+    async close(): Promise<void> {
+      await pool.destroy();
+    },
+  };
+}
+
+function modifiedAt(file: string): number | undefined {
+  try {
+    return fs.statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+function codeOrNothing(task: AnyTask): string | undefined {
+  try {
+    return definitionFingerprint(task).code;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The module a thread imports to find the task, or undefined when the task cannot be found that way. */
+function moduleOf(task: AnyTask): string | undefined {
+  const file = task.siteOf('run')?.file;
+  if (!file || OWN_CODE.some((own) => file.startsWith(own))) return undefined;
+  return file;
+}
