@@ -121,10 +121,11 @@ test('three workers, one SIGKILLed mid-task: its job goes to another worker, eve
   assert.deepEqual(await pipeline.getResult('Here'), { pid: process.pid, sum: 650 });
   assert.equal(await pipeline.getResult('Report'), '650 / slow 9 / 650');
 
-  // Each result is stored once: one value key per task that ran on a worker.
+  // Each result is stored once: one value (of one chunk, as they are small) per task that ran on a worker.
   const client = new Redis(redis.url);
   after(() => client.quit());
-  const valueKeys = (await client.keys('*value:*')).map((key) => /value:([^:]+):/.exec(key)![1]!);
+  // Keys of the team cache's large values: littlepipes:value:<namespace>:value:<task>.<hash>.bin#<chunk>.
+  const valueKeys = (await client.keys('littlepipes:value:*')).map((key) => /:value:([^:.#]+)\.[0-9a-f]+\.bin#\d+$/.exec(key)![1]!);
   const remote = [...runs.keys()].filter((task) => task !== 'Here').sort();
   assert.deepEqual(valueKeys.sort(), remote);
 
