@@ -1,17 +1,24 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
 import { CLI, makeProject } from './cli/project.js';
-import { temporaryFolder } from './helpers.js';
 
 // Ctrl-C typed in a terminal is not `kill -INT`: the terminal turns it into SIGINT only while it is
 // not in raw mode, which a spinner may put it in. So these tests type it, in tmux.
 const run = promisify(execFile);
-const socket = path.join(temporaryFolder('littlepipes-terminal-'), 'tmux');
+// The tmux server is ended before its socket's folder is removed: the other way round, the
+// server (and the shells it keeps waiting at `read`) would outlive the tests.
+const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'littlepipes-terminal-'));
+const socket = path.join(folder, 'tmux');
 const tmux = (...args: string[]) => run('tmux', ['-S', socket, ...args]);
-after(() => tmux('kill-server').catch(() => undefined));
+after(async () => {
+  await tmux('kill-server').catch(() => undefined);
+  fs.rmSync(folder, { recursive: true, force: true });
+});
 
 const SLOW_PIPELINE = `import { setTimeout as sleep } from 'node:timers/promises';
 import { Pipeline, Task } from 'littlepipes';
