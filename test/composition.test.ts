@@ -202,12 +202,9 @@ test('littlepipes.yaml errors name the file, the line and the key, with a sugges
   await check('profiles:\n  sample: {}\n', 'smaple', /there is no profile "smaple"\. Did you mean "sample"\?/);
 });
 
-test('a shared ancestor is applied once, and settings give the cache folder and the concurrency', async () => {
-  const yaml = `
-settings:
-  cacheDir: shared-cache
-  concurrency: 1
-profiles:
+/** Profiles where `both` extends `left` and `right`, which both extend `root`: a shared ancestor. */
+function diamondProfiles(order: string): string {
+  return `profiles:
   root:
     params: { Count: { add: 1 } }
   left:
@@ -217,8 +214,16 @@ profiles:
     extends: root
     params: { Count: { add: 10 } }
   both:
-    extends: [left, right]
+    extends: ${order}
 `;
+}
+
+test('a shared ancestor is applied once, and settings give the cache folder and the concurrency', async () => {
+  const yaml = `
+settings:
+  cacheDir: shared-cache
+  concurrency: 1
+${diamondProfiles('[left, right]')}`;
   const folder = temporaryFolder();
   fs.writeFileSync(path.join(folder, 'littlepipes.yaml'), yaml);
   let running = 0;
@@ -293,19 +298,7 @@ test('an anyOf gate in requires: t.has tells which prerequisite is in the run, t
 });
 
 test('extends [right, left] with a shared ancestor applies it once, first: applied again before left, it would undo what right set', async () => {
-  const yaml = `
-profiles:
-  root:
-    params: { Count: { add: 1 } }
-  left:
-    extends: root
-    params: { Count: { left: true } }
-  right:
-    extends: root
-    params: { Count: { add: 10 } }
-  both:
-    extends: [right, left]
-`;
+  const yaml = diamondProfiles('[right, left]');
   const { pipeline } = project(yaml, (p) => p.add(new Task('Count', { params: { add: 0 } }).process('run', (t) => JSON.stringify(t.params))));
   await pipeline.execute({ ...quiet, profile: 'both' });
   assert.equal(await pipeline.getResult('Count', { profile: 'both' }), '{"add":10,"left":true}');

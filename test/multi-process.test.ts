@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FIXTURE_TASKS as TASKS, duplicates, executions, sharedProject as project, startPipeline as start } from './pipeline-processes.js';
+import { FIXTURE_TASKS as TASKS, assertKilledHolderTakenOver, duplicates, executions, sharedProject as project, startPipeline as start } from './pipeline-processes.js';
 
 test('four processes started at once on one cache finish without errors, and each task executes once', { timeout: 120_000 }, async () => {
   const where = project();
@@ -29,15 +29,5 @@ test('a process that starts while another is mid-run waits for the tasks that on
 });
 
 test('a lease left by a killed process is taken over: the waiting process computes the task itself', { timeout: 120_000 }, async () => {
-  const where = project();
-  const holder = start(where, { SLOW_MS: '60000' });
-  await holder.waitFor('▶ Slow started');
-  const waiter = start(where, { SLOW_MS: '0' });
-  // The waiter finds everything else cached and Slow leased; then the holder dies.
-  await new Promise((resolve) => setTimeout(resolve, 1500));
-  assert.equal(waiter.child.exitCode, null, 'the waiter waits while Slow is leased by a live process');
-  holder.child.kill('SIGKILL');
-  assert.equal(await waiter.exit, 0, waiter.output());
-  assert.match(waiter.output(), /✔ Slow done/);
-  assert.equal(executions(where.executions).get('Slow'), 2, 'Slow ran in the killed process, then once more in the waiter');
+  await assertKilledHolderTakenOver(project());
 });

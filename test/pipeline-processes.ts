@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -70,3 +71,20 @@ export function duplicates(counts: Map<string, number>): string[] {
 
 /** Tasks in the fixture pipeline: T0 to T39, then Slow. */
 export const FIXTURE_TASKS = 41;
+
+/**
+ * A process holding Slow's lease is killed while another waits on it: the waiter computes Slow
+ * itself once the lease is free (at once on the same host). `env` chooses the cache.
+ */
+export async function assertKilledHolderTakenOver(where: SharedProject, env: Record<string, string> = {}): Promise<void> {
+  const holder = startPipeline(where, { ...env, SLOW_MS: '60000' });
+  await holder.waitFor('▶ Slow started');
+  const waiter = startPipeline(where, { ...env, SLOW_MS: '0' });
+  // The waiter finds everything else cached and Slow leased; then the holder dies.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  assert.equal(waiter.child.exitCode, null, 'the waiter waits while Slow is leased by a live process');
+  holder.child.kill('SIGKILL');
+  assert.equal(await waiter.exit, 0, waiter.output());
+  assert.match(waiter.output(), /✔ Slow done/);
+  assert.equal(executions(where.executions).get('Slow'), 2, 'Slow ran in the killed process, then once more in the waiter');
+}

@@ -56,13 +56,21 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** Sends `signal` to a process, and SIGKILL if it is still there after `graceMs`; resolves once it is gone. */
+async function stopProcess(pid: number, signal: NodeJS.Signals, graceMs: number): Promise<void> {
+  if (!isAlive(pid)) return;
+  process.kill(pid, signal);
+  const deadline = Date.now() + graceMs;
+  while (isAlive(pid) && Date.now() < deadline) await sleep(50);
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  while (isAlive(pid)) await sleep(20);
+}
+
 async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const killed = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await stopProcess(child.pid, 'SIGTERM', 5000);
   await exited;
-  clearTimeout(killed);
 }
 
 /** A private redis-server on a free port, without persistence. */
@@ -130,10 +138,7 @@ export async function startPostgres(): Promise<TestServer> {
       // SIGINT is PostgreSQL's fast shutdown. It goes to the server itself, named in its pid
       // file: runuser, which started it, does not pass signals on.
       const pid = Number(fs.readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
-      process.kill(pid, 'SIGINT');
-      const deadline = Date.now() + 10_000;
-      while (isAlive(pid) && Date.now() < deadline) await sleep(50);
-      if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      await stopProcess(pid, 'SIGINT', 10_000);
       await stopChild(child);
       fs.rmSync(dir, { recursive: true, force: true });
     },

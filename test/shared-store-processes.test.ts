@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { createRequire } from 'node:module';
 import { Redis } from 'ioredis';
 import { Pipeline, Task } from '../lib/index.js';
-import { FIXTURE_TASKS, duplicates, executions, sharedProject, startPipeline } from './pipeline-processes.js';
+import { FIXTURE_TASKS, assertKilledHolderTakenOver, duplicates, executions, sharedProject, startPipeline } from './pipeline-processes.js';
 import { type TestServer, startPostgres, startRedis } from './servers.js';
 
 /**
@@ -47,18 +47,9 @@ for (const [kind, startServer] of Object.entries(STORES)) {
     });
 
     test('a lease left by a killed process is taken over: the waiting process computes the task itself', { timeout: 120_000 }, async () => {
-      const where = sharedProject();
-      const env = { LITTLEPIPES_STORE: server.url };
-      const holder = startPipeline(where, { ...env, SLOW_MS: '60000' });
-      await holder.waitFor('▶ Slow started');
-      const waiter = startPipeline(where, { ...env, SLOW_MS: '0' });
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      assert.equal(waiter.child.exitCode, null, 'the waiter waits while Slow is leased by a live process');
-      holder.child.kill('SIGKILL');
-      assert.equal(await waiter.exit, 0, waiter.output());
-      assert.match(waiter.output(), /✔ Slow done/);
-      assert.equal(executions(where.executions).get('Slow'), 2, 'Slow ran in the killed process, then once more in the waiter');
+      await assertKilledHolderTakenOver(sharedProject(), { LITTLEPIPES_STORE: server.url });
     });
+
 
     test('a lease held by a process on another machine is waited for until it expires, then taken over', { timeout: 120_000 }, async () => {
       const where = sharedProject('far-team');
