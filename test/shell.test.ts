@@ -16,12 +16,18 @@ import { temporaryFolder } from './helpers.js';
 
 const run = promisify(execFile);
 const REPO = fileURLToPath(new URL('..', import.meta.url));
-const LIB = path.join(REPO, 'lib', 'index.ts');
+// The built package, as a user's launcher imports it (npm test builds it first): compiling lib/
+// with tsx in every terminal made eighteen shells starting at once take 15 s on two cores.
+const LIB = path.join(REPO, 'dist', 'index.js');
 const TSX = fileURLToPath(import.meta.resolve('tsx'));
 /** The socket of a tmux server of this test file's own (so the user's sessions are never touched), in a temporary folder. */
 let socket: string;
 /** How long to wait for text to appear before failing with the screen. */
 const TIMEOUT_MS = 15_000;
+/** How long a shell may take to start: on a loaded two-core machine, Node with tsx needs seconds. */
+const STARTUP_TIMEOUT_MS = 60_000;
+/** Terminals open at once: each starting shell takes a core for about a second. */
+const TERMINALS_AT_ONCE = 4;
 /** A stack trace line: what the shell never shows for littlepipes' own errors. */
 const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
 
@@ -135,7 +141,7 @@ class Terminal {
     const terminal = new Terminal(`shell-${++sessions}`, prompt);
     const environment = Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
     await tmux('new-session', '-d', '-s', terminal.session, '-x', '160', '-y', '50', '-c', cwd, ...environment, `${command}; echo "[exit status $?]"; read _`);
-    await terminal.waitFor((screen) => terminal.promptLines(screen) > 0, 'the first prompt');
+    await terminal.waitFor((screen) => terminal.promptLines(screen) > 0, 'the first prompt', STARTUP_TIMEOUT_MS);
     return terminal;
   }
 
@@ -168,12 +174,12 @@ class Terminal {
   }
 
   /** Waits until `test` holds for the screen; on timeout, fails showing it. */
-  async waitFor(test: RegExp | ((screen: string) => boolean), what = String(test)): Promise<string> {
-    const deadline = Date.now() + TIMEOUT_MS;
+  async waitFor(test: RegExp | ((screen: string) => boolean), what = String(test), timeoutMs = TIMEOUT_MS): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       const screen = await this.screen();
       if (typeof test === 'function' ? test(screen) : test.test(screen)) return screen;
-      if (Date.now() > deadline) assert.fail(`Timed out after ${TIMEOUT_MS} ms waiting for ${what}. The terminal shows:\n${screen}`);
+      if (Date.now() > deadline) assert.fail(`Timed out after ${timeoutMs} ms waiting for ${what}. The terminal shows:\n${screen}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
@@ -263,7 +269,7 @@ after(async () => {
   fs.rmSync(path.dirname(socket), { recursive: true, force: true });
 });
 
-describe('the shell in a terminal', { concurrency: true }, () => {
+describe('the shell in a terminal', { concurrency: TERMINALS_AT_ONCE }, () => {
   test('shows the title, header and prompt; list-tasks says not cached, then cached after execute; quit leaves', async () => {
     const terminal = await Terminal.launch(project());
     const start = await terminal.screen();
