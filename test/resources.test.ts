@@ -1,8 +1,17 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { InvalidOptionError, PipelineRunError, ResourceError, Task } from '../lib/index.js';
-import { testPipeline } from './helpers.js';
+import { RESOURCE_CLOSE_LIMIT_MS } from '../lib/run/resources.js';
+import { temporaryFolder, testPipeline } from './helpers.js';
+
+const run = promisify(execFile);
+const REPO = fileURLToPath(new URL('..', import.meta.url));
 
 const quiet = { progress: false } as const;
 
@@ -104,4 +113,23 @@ test('a resource with dispose() instead of close() is disposed when the run ends
   await assert.rejects(pipeline.execute(quiet), PipelineRunError);
   assert.deepEqual(disposed, ['client'], 'disposed once, after the run that failed');
   assert.equal(await pipeline.getResult('Uses'), 'object');
+});
+
+test('a resource whose close() never finishes is left behind after a time limit, with a warning naming it: execute() resolves and the other resources still close', async () => {
+  const folder = temporaryFolder();
+  const script = path.join(folder, 'hanging-close.mjs');
+  fs.writeFileSync(script, `
+import { Pipeline, Task } from ${JSON.stringify(path.join(REPO, 'dist', 'index.js'))};
+const pipeline = new Pipeline('Hanging', { cacheDir: ${JSON.stringify(path.join(folder, 'cache'))}, logLevel: 'silent' })
+  .provide('files', () => ({ close: () => console.log('files closed') }))
+  .provide('pool', () => ({ end: () => new Promise(() => {}) }))
+  .add(new Task('Query', { uses: ['files', 'pool'] }).process('run', (t) => { t.use('files'); t.use('pool'); return 42; }));
+const report = await pipeline.execute({ progress: false });
+console.log('execute resolved:', report.tasks[0].status, await pipeline.getResult('Query'));
+await pipeline.close();
+`);
+  const { stdout, stderr } = await run(process.execPath, [script], { timeout: RESOURCE_CLOSE_LIMIT_MS + 30_000 });
+  assert.match(stdout, /^files closed$/m, 'the resource made before it still closes');
+  assert.match(stdout, /^execute resolved: ran 42$/m);
+  assert.match(stderr, new RegExp(`the resource "pool" did not finish closing within ${RESOURCE_CLOSE_LIMIT_MS / 1000} s; the run ends without waiting for it`));
 });

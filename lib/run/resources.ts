@@ -1,4 +1,12 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ResourceError } from '../errors.js';
+
+/**
+ * How long a resource may take to close before the run ends without it: a close() that hangs (a
+ * pool waiting for a connection that never returns) would otherwise keep execute() from ever
+ * resolving, and the report of a cancelled run from being printed.
+ */
+export const RESOURCE_CLOSE_LIMIT_MS = 10_000;
 
 /** Makes a resource: a database connection, a client, a pool. May be asynchronous. */
 export type ResourceFactory<T = unknown> = () => T | Promise<T>;
@@ -48,13 +56,25 @@ export class RunResources {
     return this.#values.get(name);
   }
 
-  /** Releases every resource made, the last made first; a release that fails is a warning, not a failed run. */
+  /**
+   * Releases every resource made, the last made first. A release that fails, or that has not
+   * finished within RESOURCE_CLOSE_LIMIT_MS, is a warning, not a failed run.
+   */
   async release(): Promise<void> {
     for (const [name, value] of [...this.#values].reverse()) {
+      const limit = new AbortController();
       try {
-        await releaseOne(value);
+        const closed = await Promise.race([
+          releaseOne(value).then(() => true),
+          sleep(RESOURCE_CLOSE_LIMIT_MS, false, { signal: limit.signal }),
+        ]);
+        if (!closed) {
+          process.emitWarning(`littlepipes: the resource "${name}" did not finish closing within ${RESOURCE_CLOSE_LIMIT_MS / 1000} s; the run ends without waiting for it. Check what its close() waits for.`);
+        }
       } catch (error) {
         process.emitWarning(`littlepipes: closing the resource "${name}" failed: ${(error as Error)?.message ?? String(error)}`);
+      } finally {
+        limit.abort();
       }
     }
     this.#values.clear();
