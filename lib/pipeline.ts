@@ -119,12 +119,13 @@ export interface ExecuteOptions {
    * processes on any machine, with results in the pipeline's shared `store`. Either way, tasks
    * that `uses` a resource, have input or output files, `map`, or say `local: true` run here.
    * The plan, the cache entries, the report and the progress stay in this process.
-   * @default 'local'
+   * @default settings.executor in littlepipes.yaml ?? 'local'
    * @example pipeline.execute({ executor: 'bullmq', connection: 'redis://localhost:6379', concurrency: 32 })
    */
   executor?: ExecutorName;
   /**
-   * The Redis URL of the BullMQ queue, for `executor: 'bullmq'` (required there).
+   * The Redis URL of the BullMQ queue, for `executor: 'bullmq'` (refused with another executor).
+   * @default process.env.LITTLEPIPES_CONNECTION ?? settings.connection in littlepipes.yaml
    * @example pipeline.execute({ executor: 'bullmq', connection: 'redis://queue.internal:6379' })
    */
   connection?: string;
