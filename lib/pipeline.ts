@@ -679,12 +679,12 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
 
   /** The executor and queue a run takes when execute() names none: settings in littlepipes.yaml, and LITTLEPIPES_CONNECTION over settings.connection. */
   #executorDefaults(): ExecutorDefaults {
-    const settings = this.#projectConfig()?.settings;
+    const config = this.#projectConfig();
+    // Read at each run, not when the pipeline is made: the queue is the run's business, not the store's.
     const fromEnvironment = process.env.LITTLEPIPES_CONNECTION || undefined;
-    return {
-      executor: settings?.executor,
-      connection: fromEnvironment !== undefined ? { url: fromEnvironment, from: 'LITTLEPIPES_CONNECTION' } : settings?.connection !== undefined ? { url: settings.connection, from: `settings.connection in ${this.#projectConfig()!.file}` } : undefined,
-    };
+    if (fromEnvironment !== undefined) return { executor: config?.settings.executor, connection: { url: fromEnvironment, from: 'LITTLEPIPES_CONNECTION' } };
+    const written = config?.settings.connection;
+    return { executor: config?.settings.executor, ...(written === undefined ? {} : { connection: { url: written, from: `settings.connection in ${config!.file}` } }) };
   }
 
   /** The profile a run uses: by name from littlepipes.yaml, or as given. */
