@@ -19,7 +19,7 @@ import { type Plan, planRun } from './run/plan.js';
 import { INTERRUPTED_EXIT_CODE, interruptOnCtrlC } from './run/interrupt.js';
 import { type ResourceFactory, RunResources } from './run/resources.js';
 import { Run, type RunSettings } from './run/runner.js';
-import { EXECUTORS, type ExecutorName, PIPELINE_PARTS, type TaskExecutor, loadedByWorker } from './run/executors/executor.js';
+import { EXECUTORS, type ExecutorName, PIPELINE_PARTS, type TaskExecutor, loadedByWorker, sharedStoreAdvice } from './run/executors/executor.js';
 import { isRedisUrl } from './run/executors/redis-connection.js';
 import type { WorkerParts } from './run/executors/remote-task.js';
 import type { ThreadsExecutor } from './run/executors/threads-executor.js';
@@ -119,12 +119,13 @@ export interface ExecuteOptions {
    * processes on any machine, with results in the pipeline's shared `store`. Either way, tasks
    * that `uses` a resource, have input or output files, `map`, or say `local: true` run here.
    * The plan, the cache entries, the report and the progress stay in this process.
-   * @default 'local'
+   * @default settings.executor in littlepipes.yaml ?? 'local'
    * @example pipeline.execute({ executor: 'bullmq', connection: 'redis://localhost:6379', concurrency: 32 })
    */
   executor?: ExecutorName;
   /**
-   * The Redis URL of the BullMQ queue, for `executor: 'bullmq'` (required there).
+   * The Redis URL of the BullMQ queue, for `executor: 'bullmq'` (refused with another executor).
+   * @default process.env.LITTLEPIPES_CONNECTION ?? settings.connection in littlepipes.yaml
    * @example pipeline.execute({ executor: 'bullmq', connection: 'redis://queue.internal:6379' })
    */
   connection?: string;
@@ -455,7 +456,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     if (choice.name !== 'bullmq') return undefined;
     const unshared = this.#unsharedStore();
     if (unshared) {
-      throw new ExecutorError('bullmq', `Pipeline "${this.name}": the bullmq executor needs a store the workers share, and this pipeline's results live in ${unshared}. Give it one: new Pipeline('${this.name}', { store: new KeyvRedis('redis://...') }).`);
+      throw new ExecutorError('bullmq', `Pipeline "${this.name}": the bullmq executor needs a store the workers share, and this pipeline's results live in ${unshared}. ${sharedStoreAdvice(this.name)}`);
     }
     const { openBullmqExecutor } = await import('./run/executors/bullmq-executor.js');
     return openBullmqExecutor({ connection: choice.connection, namespace: this.#namespace(), pipeline: this.name, store: this.#openStore() });
@@ -471,9 +472,9 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     return undefined;
   }
 
-  /** What a worker process needs of the pipeline: its tasks, store and logs (see `littlepipes worker`). */
-  [PIPELINE_PARTS](file: string): WorkerParts & { unshared: string | undefined } {
-    return { pipeline: this, tasks: this.#tasks, store: this.#openStore(), namespace: this.#namespace(), logs: this.#taskLogs(), file, unshared: this.#unsharedStore() };
+  /** What a worker process needs of the pipeline: its tasks, store and logs, and its default queue (see `littlepipes worker`). */
+  [PIPELINE_PARTS](file: string): WorkerParts & { unshared: string | undefined; connection: { url: string; from: string } | undefined } {
+    return { pipeline: this, tasks: this.#tasks, store: this.#openStore(), namespace: this.#namespace(), logs: this.#taskLogs(), file, unshared: this.#unsharedStore(), connection: this.#executorDefaults().connection };
   }
 
   /**
@@ -671,8 +672,19 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
       concurrency,
       signal,
       profile: this.#profile(options.profile, method),
-      executor: executorChoice(options, method),
+      // The project's defaults choose where an execute() runs; a plan runs nothing, so they do not concern it.
+      executor: executorChoice(options, method, method === 'execute' ? this.#executorDefaults() : {}),
     };
+  }
+
+  /** The executor and queue a run takes when execute() names none: settings in littlepipes.yaml, and LITTLEPIPES_CONNECTION over settings.connection. */
+  #executorDefaults(): ExecutorDefaults {
+    const config = this.#projectConfig();
+    // Read at each run, not when the pipeline is made: the queue is the run's business, not the store's.
+    const fromEnvironment = process.env.LITTLEPIPES_CONNECTION || undefined;
+    if (fromEnvironment !== undefined) return { executor: config?.settings.executor, connection: { url: fromEnvironment, from: 'LITTLEPIPES_CONNECTION' } };
+    const written = config?.settings.connection;
+    return { executor: config?.settings.executor, ...(written === undefined ? {} : { connection: { url: written, from: `settings.connection in ${config!.file}` } }) };
   }
 
   /** The profile a run uses: by name from littlepipes.yaml, or as given. */
@@ -715,9 +727,19 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
 /** The executor of a run, with its own settings, validated. */
 type ExecutorChoice = { name: 'local' } | { name: 'threads'; threads: number } | { name: 'bullmq'; connection: string };
 
-/** Validates the executor options of `execute()`: the executor's name, and the settings only that executor takes. */
-function executorChoice(options: ExecuteOptions, method: string): ExecutorChoice {
-  const { executor = 'local', connection, threads } = options;
+/** What a run falls back on when execute() names no executor or connection, and where each came from. */
+interface ExecutorDefaults {
+  executor?: ExecutorName;
+  connection?: { url: string; from: string };
+}
+
+/**
+ * Validates the executor options of `execute()`: the executor's name, and the settings only that
+ * executor takes. A default connection is only a default: it is used by the bullmq executor and
+ * never refused with another one.
+ */
+function executorChoice(options: ExecuteOptions, method: string, defaults: ExecutorDefaults): ExecutorChoice {
+  const { executor = defaults.executor ?? 'local', connection, threads } = options;
   if (!EXECUTORS.includes(executor as ExecutorName)) {
     const guess = typeof executor === 'string' ? suggest(executor, EXECUTORS) : undefined;
     throw new InvalidOptionError('executor', `${method}(): executor must be one of ${EXECUTORS.map((name) => `'${name}'`).join(', ')}, got ${describeValue(executor)}.${guess ? ` Did you mean '${guess}'?` : ''}`);
@@ -729,7 +751,14 @@ function executorChoice(options: ExecuteOptions, method: string): ExecutorChoice
     throw new InvalidOptionError('threads', `${method}(): threads is the pool size of the threads executor; add executor: 'threads', or leave threads out.`);
   }
   if (executor === 'bullmq') {
-    if (connection === undefined) throw new InvalidOptionError('connection', `${method}(): the bullmq executor needs connection, the Redis URL of its queue: execute({ executor: 'bullmq', connection: 'redis://localhost:6379' }).`);
+    if (connection === undefined && defaults.connection !== undefined) {
+      const { url, from } = defaults.connection;
+      if (!isRedisUrl(url)) throw new InvalidOptionError('connection', `${method}(): ${from} must be a Redis URL such as redis://localhost:6379, got ${describeValue(url)}.`);
+      return { name: 'bullmq', connection: url };
+    }
+    if (connection === undefined) {
+      throw new InvalidOptionError('connection', `${method}(): the bullmq executor needs connection, the Redis URL of its queue: execute({ executor: 'bullmq', connection: 'redis://localhost:6379' }), --connection on the command line, LITTLEPIPES_CONNECTION, or connection under settings in ${CONFIG_FILE}.`);
+    }
     if (!isRedisUrl(connection)) throw new InvalidOptionError('connection', `${method}(): connection must be a Redis URL such as 'redis://localhost:6379', got ${describeValue(connection)}.`);
     return { name: 'bullmq', connection };
   }

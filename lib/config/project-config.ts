@@ -5,6 +5,8 @@ import { parseStoreUrl } from '../cache/shared-store.js';
 import { ConfigError } from '../errors.js';
 import { plainParams, type JsonValue } from '../fingerprint/params.js';
 import { suggest } from '../names.js';
+import { EXECUTORS, type ExecutorName } from '../run/executors/executor.js';
+import { isRedisUrl } from '../run/executors/redis-connection.js';
 import type { Profile } from '../run/selection.js';
 import type { AnyTask } from '../task.js';
 
@@ -25,13 +27,13 @@ interface WrittenProfile {
 export interface ProjectConfig {
   file: string;
   profiles: ReadonlyMap<string, WrittenProfile>;
-  settings: { cacheDir?: string; concurrency?: number; store?: string };
+  settings: { cacheDir?: string; concurrency?: number; store?: string; executor?: ExecutorName; connection?: string };
   /** `file:line` of a key path such as ['profiles', 'sample', 'stages'], for messages. */
   where(keys: readonly (string | number)[]): string;
 }
 
 const TOP_KEYS = ['profiles', 'settings'];
-const SETTINGS_KEYS = ['cacheDir', 'concurrency', 'store'];
+const SETTINGS_KEYS = ['cacheDir', 'concurrency', 'store', 'executor', 'connection'];
 const PROFILE_KEYS = ['extends', 'stages', 'optional', 'params', 'startFrom', 'stopAfter'];
 
 /** The folder of the nearest package.json at or above `from`, else `from`. */
@@ -75,7 +77,7 @@ export function parseProjectConfig(file: string, text: string): ProjectConfig {
 
   const settings: ProjectConfig['settings'] = {};
   if (top.settings !== undefined) {
-    if (!isRecord(top.settings)) fail(['settings'], 'must be a mapping (cacheDir, concurrency, store).');
+    if (!isRecord(top.settings)) fail(['settings'], `must be a mapping (${SETTINGS_KEYS.join(', ')}).`);
     const written = top.settings as Record<string, unknown>;
     checkKeys(written, SETTINGS_KEYS, ['settings'], fail);
     if (written.cacheDir !== undefined) {
@@ -94,6 +96,17 @@ export function parseProjectConfig(file: string, text: string): ProjectConfig {
         fail(['settings', 'store'], (error as Error).message.replace(/^settings\.store: /, ''));
       }
       settings.store = written.store as string;
+    }
+    if (written.executor !== undefined) {
+      if (!EXECUTORS.includes(written.executor as ExecutorName)) {
+        const guess = typeof written.executor === 'string' ? suggest(written.executor, EXECUTORS) : undefined;
+        fail(['settings', 'executor'], `must be one of ${EXECUTORS.join(', ')}, got ${JSON.stringify(written.executor)}.${guess ? ` Did you mean "${guess}"?` : ''}`);
+      }
+      settings.executor = written.executor as ExecutorName;
+    }
+    if (written.connection !== undefined) {
+      if (!isRedisUrl(written.connection)) fail(['settings', 'connection'], `must be the Redis URL of the bullmq executor's queue, such as redis://queue.internal:6379, got ${JSON.stringify(written.connection)}.`);
+      settings.connection = written.connection as string;
     }
   }
 

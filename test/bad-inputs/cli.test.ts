@@ -51,6 +51,28 @@ describe('bad usage: exit 2, one line, nothing cached is lost', { concurrency: 4
     oneErrorLine(await cli(sales, 'run', '--concurrency', 'many'), 2, 'concurrency must be a whole number from 1 up', 'got "many" (string)');
   });
 
+  test('run --executor of an unknown name lists the executors, and runs nothing', async () => {
+    oneErrorLine(await cli(sales, 'run', '--force', '--executor', 'bulmq'), 2, "option '--executor <name>' argument 'bulmq' is invalid", 'Allowed choices are local, threads, bullmq', 'See littlepipes run --help.');
+  });
+
+  test('run --connection without --executor bullmq says to add it, and runs nothing', async () => {
+    const advice = "--connection is the Redis URL of the bullmq executor's queue: add --executor bullmq, or leave --connection out.";
+    oneErrorLine(await cli(sales, 'run', '--force', '--connection', 'redis://localhost:6379'), 2, advice);
+    oneErrorLine(await cli(sales, 'run', '--force', '--executor', 'threads', '--connection', 'redis://localhost:6379'), 2, advice);
+  });
+
+  test('run --executor bullmq without a queue names the three ways to give one; with a queue that is not a Redis URL, says what one looks like', async () => {
+    oneErrorLine(await cli(sales, 'run', '--force', '--executor', 'bullmq'), 2, 'the bullmq executor needs connection, the Redis URL of its queue', '--connection on the command line, LITTLEPIPES_CONNECTION, or connection under settings in littlepipes.yaml.');
+    oneErrorLine(await cli(sales, 'run', '--force', '--executor', 'bullmq', '--connection', 'localhost:6379'), 2, "connection must be a Redis URL such as 'redis://localhost:6379', got \"localhost:6379\" (string)");
+  });
+
+  test('run --executor bullmq on the local SQLite cache is refused before Redis is even tried, with the shared store to give instead', async () => {
+    // Nothing listens on port 1: the refusal must come before any connection.
+    oneErrorLine(await cli(sales, 'run', '--force', '--executor', 'bullmq', '--connection', 'redis://127.0.0.1:1'), 1,
+      'Pipeline "Sales": the bullmq executor needs a store the workers share, and this pipeline\'s results live in the local SQLite file',
+      "Give it a shared store by URL: new Pipeline('Sales', { store: 'redis://...' }), or LITTLEPIPES_STORE=redis://... in the environment of the coordinator and of every worker.");
+  });
+
   for (const flag of ['--only', '--skip', '--force'] as const) {
     test(`run ${flag} with an unknown task names it with a did-you-mean, and runs nothing`, async () => {
       oneErrorLine(await cli(sales, 'run', flag, 'Totls'), 2, 'there is no task named "Totls"', 'Did you mean "Totals"?');

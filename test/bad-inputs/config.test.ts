@@ -42,6 +42,8 @@ const cases: [string, string, string, RegExp[]][] = [
   ['a bad concurrency setting', 'settings:\n  concurrency: many\nprofiles:\n  fine: {}\n', 'fine', [/littlepipes\.yaml:2: settings\.concurrency: must be a whole number from 1 up, got "many"/]],
   ['a store that is not a URL', 'settings:\n  store: 6379\nprofiles:\n  fine: {}\n', 'fine', [/littlepipes\.yaml:2: settings\.store: must be a store URL \(redis:\/\/host:6379, postgresql:\/\/host\/db\), got 6379/]],
   ['a store URL of an unknown scheme', 'settings:\n  store: mongodb://db.internal/cache\nprofiles:\n  fine: {}\n', 'fine', [/littlepipes\.yaml:2: settings\.store: store URL "mongodb:\/\/db\.internal\/cache" has the scheme "mongodb:", which littlepipes does not know; use one of redis:\/\/, rediss:\/\//]],
+  ['a misspelt executor setting', 'settings:\n  executor: bulmq\nprofiles:\n  fine: {}\n', 'fine', [/littlepipes\.yaml:2: settings\.executor: must be one of local, threads, bullmq, got "bulmq"\. Did you mean "bullmq"\?/]],
+  ['a connection setting that is not a Redis URL', 'settings:\n  connection: queue.internal:6379\nprofiles:\n  fine: {}\n', 'fine', [/littlepipes\.yaml:2: settings\.connection: must be the Redis URL of the bullmq executor's queue, such as redis:\/\/queue\.internal:6379, got "queue\.internal:6379"/]],
   ['an unknown profile', 'profiles:\n  fine: {}\n', 'fne', [/there is no profile "fne"\. Did you mean "fine"\?/]],
   ['stopAfter an unknown task', 'profiles:\n  fine: { stopAfter: Chek }\n', 'fine', [/profiles\.fine\.stopAfter: task "Chek" is not in the pipeline\. Did you mean "Check"\?/]],
 ];

@@ -31,12 +31,27 @@ test('a misspelt executor is an InvalidOptionError with a did-you-mean; nothing 
 test('the bullmq executor without a connection, or with one that is not a Redis URL, is an InvalidOptionError naming connection', async () => {
   const pipeline = await cachedPipeline('NoConnection');
   const error = await rejectsWith(pipeline.execute({ executor: 'bullmq', progress: false }), InvalidOptionError, 'ERR_INVALID_OPTION',
-    "the bullmq executor needs connection, the Redis URL of its queue: execute({ executor: 'bullmq', connection: 'redis://localhost:6379' })");
+    "the bullmq executor needs connection, the Redis URL of its queue: execute({ executor: 'bullmq', connection: 'redis://localhost:6379' }), --connection on the command line, LITTLEPIPES_CONNECTION, or connection under settings in littlepipes.yaml.");
   assert.equal(error.option, 'connection');
   await rejectsWith(pipeline.execute({ executor: 'bullmq', connection: 'localhost:6379', progress: false }), InvalidOptionError, 'ERR_INVALID_OPTION',
     "connection must be a Redis URL such as 'redis://localhost:6379', got \"localhost:6379\" (string)");
   await rejectsWith(pipeline.execute({ connection: redis.url, progress: false }), InvalidOptionError, 'ERR_INVALID_OPTION',
     "connection is the Redis URL of the bullmq executor; add executor: 'bullmq'");
+  await assertStillCached(pipeline);
+});
+
+test('LITTLEPIPES_CONNECTION that is not a Redis URL is refused by name when the bullmq executor would use it, and ignored by the others', async () => {
+  const pipeline = await cachedPipeline('EnvironmentConnection');
+  process.env.LITTLEPIPES_CONNECTION = 'queue.internal:6379';
+  try {
+    await rejectsWith(pipeline.execute({ executor: 'bullmq', progress: false }), InvalidOptionError, 'ERR_INVALID_OPTION',
+      'execute(): LITTLEPIPES_CONNECTION must be a Redis URL such as redis://localhost:6379, got "queue.internal:6379" (string).');
+    // A default is no request: a local run neither uses it nor refuses it.
+    const report = await pipeline.execute({ force: ['Report'], progress: false });
+    assert.equal(report.task('Report')!.status, 'ran');
+  } finally {
+    delete process.env.LITTLEPIPES_CONNECTION;
+  }
   await assertStillCached(pipeline);
 });
 
@@ -57,7 +72,7 @@ test('the bullmq executor on the local SQLite store is refused before anything r
   pipeline.add(new Task('Counted').process('run', () => ++calls));
   await rejectsWith(pipeline.execute({ executor: 'bullmq', connection: redis.url, progress: false }), ExecutorError, 'ERR_EXECUTOR',
     'Pipeline "LocalStore": the bullmq executor needs a store the workers share, and this pipeline\'s results live in the local SQLite file',
-    "new Pipeline('LocalStore', { store: new KeyvRedis('redis://...') })");
+    "Give it a shared store by URL: new Pipeline('LocalStore', { store: 'redis://...' }), or LITTLEPIPES_STORE=redis://... in the environment of the coordinator and of every worker.");
   assert.equal(calls, 0);
   await assertStillCached(pipeline);
 });
@@ -78,10 +93,12 @@ test('littlepipes worker with a missing pipeline file, a bad --connection or an 
     'Pipeline file nowhere.ts does not exist', 'Check the path given to --pipeline.');
   oneErrorLine(await cli(project, 'worker', '--connection', 'localhost'), 2, 'littlepipes worker: --connection must be a Redis URL such as redis://localhost:6379, got "localhost" (string).');
   oneErrorLine(await cli(project, 'worker', '--connection', redis.url, '--concurrency', '0'), 2, 'littlepipes worker: --concurrency must be a whole number from 1 up, got "0".');
-  oneErrorLine(await cli(project, 'worker'), 2, "required option '--connection <url>' not specified");
+  oneErrorLine(await cli(project, 'worker'), 2,
+    'littlepipes worker: give the Redis URL of the queue, as the coordinator was given it: --connection redis://localhost:6379, LITTLEPIPES_CONNECTION, or connection under settings in littlepipes.yaml.');
   // The project's pipeline keeps its results in the local SQLite file: workers cannot share it.
   oneErrorLine(await cli(project, 'worker', '--connection', redis.url), 1,
-    'littlepipes worker: the pipeline "Sales" in', 'keeps its results in the local SQLite file', 'Give it a shared store');
+    'littlepipes worker: the pipeline "Sales" in', 'keeps its results in the local SQLite file',
+    "Give it a shared store by URL: new Pipeline('Sales', { store: 'redis://...' }), or LITTLEPIPES_STORE=redis://...");
 });
 
 test('littlepipes worker on an unreachable Redis exits at once with one line', { timeout: 30_000 }, async () => {

@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { ExecuteOptions } from '../../pipeline.js';
 import type { RunRecord, TaskReport } from '../../report/run-report.js';
 import { EXIT, type CommandContext, allTaskNames, htmlFolderProblem, taskNames } from '../context.js';
-import { PipelineRunError, RunCancelledError } from '../../errors.js';
+import { InvalidOptionError, PipelineRunError, RunCancelledError } from '../../errors.js';
+import { EXECUTORS, type ExecutorName } from '../../run/executors/executor.js';
 import { reportCacheFolder } from './watch.js';
 
 interface RunFlags {
@@ -15,6 +16,8 @@ interface RunFlags {
   json?: boolean;
   html?: string;
   profile?: string;
+  executor?: ExecutorName;
+  connection?: string;
 }
 
 /** `littlepipes run [tasks...]`: runs what is not fresh. */
@@ -28,6 +31,8 @@ export function runCommand(program: Command, context: CommandContext): void {
     .option('--skip <tasks...>', 'do not run these tasks; their cached results still serve dependents')
     .option('--concurrency <n>', 'how many tasks may run at once (default: settings.concurrency in littlepipes.yaml, else 4)')
     .option('--profile <name>', 'a profile from littlepipes.yaml: stages, optional groups, params, startFrom, stopAfter')
+    .addOption(new Option('--executor <name>', 'where tasks run: here, in worker threads, or on `littlepipes worker` processes (default: settings.executor in littlepipes.yaml, else local)').choices(EXECUTORS))
+    .option('--connection <url>', 'the Redis URL of the queue, with --executor bullmq (default: LITTLEPIPES_CONNECTION, else settings.connection in littlepipes.yaml)')
     .option('--json', 'print the run report as JSON on stdout (no progress display)')
     .option('--html <file>', 'write a picture of the run (graph and timeline), updated while it runs')
     .addHelpText('after', `
@@ -38,9 +43,15 @@ Examples:
   $ littlepipes run --only Report         just Report, with its inputs from the cache
   $ littlepipes run --json > run.json     the report for machines
   $ littlepipes run --html run.html       a live picture; open it in a browser
+  $ littlepipes run --executor threads    CPU-heavy tasks in worker threads, in parallel
+  $ littlepipes run --executor bullmq --connection redis://queue.internal:6379
+                                          tasks as jobs for \`littlepipes worker\` processes
 
 Exit codes: 0 all ran or were fresh, 1 a task failed, 2 bad usage or an invalid pipeline, 130 interrupted.`)
     .action(async (targets: string[], flags: RunFlags) => {
+      if (flags.connection !== undefined && flags.executor !== 'bullmq') {
+        throw new InvalidOptionError('connection', `--connection is the Redis URL of the bullmq executor's queue: add --executor bullmq, or leave --connection out.`);
+      }
       const htmlProblem = htmlFolderProblem(flags.html);
       if (htmlProblem) {
         context.output.err(htmlProblem);
@@ -85,6 +96,9 @@ Exit codes: 0 all ran or were fresh, 1 a task failed, 2 bad usage or an invalid 
       skip: [...taskNames(flags.skip), ...(only.length > 0 ? allTaskNames(pipeline).filter((name) => !only.includes(name) && !named.includes(name)) : [])],
       ...(flags.concurrency === undefined ? {} : { concurrency: Number.isFinite(concurrency) ? concurrency : (flags.concurrency as never) }),
       ...(flags.profile ? { profile: flags.profile } : {}),
+      // Without --executor (or --connection), the pipeline takes littlepipes.yaml's settings and LITTLEPIPES_CONNECTION.
+      ...(flags.executor ? { executor: flags.executor } : {}),
+      ...(flags.connection === undefined ? {} : { connection: flags.connection }),
     };
   }
 }

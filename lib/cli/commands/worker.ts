@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { ExecutorError, InvalidOptionError, PipelineLoadError } from '../../errors.js';
 import { describeValue } from '../../names.js';
-import { LOADED_BY_WORKER, PIPELINE_PARTS } from '../../run/executors/executor.js';
+import { LOADED_BY_WORKER, PIPELINE_PARTS, sharedStoreAdvice } from '../../run/executors/executor.js';
 import { isRedisUrl } from '../../run/executors/redis-connection.js';
 import type { WorkerParts } from '../../run/executors/remote-task.js';
 import type { CommandContext } from '../context.js';
 
 interface WorkerFlags {
-  connection: string;
+  connection?: string;
   concurrency: string;
   stallMs: string;
 }
@@ -17,7 +17,7 @@ export function workerCommand(program: Command, context: CommandContext): void {
   program
     .command('worker')
     .description("run the tasks that execute({ executor: 'bullmq' }) sends, until stopped (Ctrl-C or SIGTERM)")
-    .requiredOption('--connection <url>', 'the Redis URL of the queue, as the coordinator was given it')
+    .option('--connection <url>', 'the Redis URL of the queue, as the coordinator was given it (default: LITTLEPIPES_CONNECTION, else settings.connection in littlepipes.yaml)')
     .option('--concurrency <n>', 'how many tasks this worker runs at once', '4')
     .option('--stall-ms <ms>', 'how long a worker may go silent before its tasks go to another worker', '30000')
     .addHelpText('after', `
@@ -26,23 +26,25 @@ reading their inputs from the pipeline's shared store and storing their results 
 
 Examples:
   $ littlepipes worker --pipeline pipeline.ts --connection redis://localhost:6379
-  $ littlepipes worker --connection redis://queue.internal:6379 --concurrency 8`)
+  $ littlepipes worker --connection redis://queue.internal:6379 --concurrency 8
+  $ LITTLEPIPES_CONNECTION=redis://queue.internal:6379 littlepipes worker`)
     .action(async (flags: WorkerFlags) => {
-      if (!isRedisUrl(flags.connection)) throw new InvalidOptionError('connection', `littlepipes worker: --connection must be a Redis URL such as redis://localhost:6379, got ${describeValue(flags.connection)}.`);
+      if (flags.connection !== undefined && !isRedisUrl(flags.connection)) throw new InvalidOptionError('connection', `littlepipes worker: --connection must be a Redis URL such as redis://localhost:6379, got ${describeValue(flags.connection)}.`);
       const concurrency = wholeNumber('concurrency', flags.concurrency);
       const stallMs = wholeNumber('stall-ms', flags.stallMs);
       // The module defines the tasks; a module that runs its pipeline when imported must not do so here.
       (globalThis as { [LOADED_BY_WORKER]?: boolean })[LOADED_BY_WORKER] = true;
       const { pipeline, file } = await context.load();
-      const partsOf = (pipeline as unknown as { [PIPELINE_PARTS]?: (file: string) => WorkerParts & { unshared: string | undefined } })[PIPELINE_PARTS];
+      const partsOf = (pipeline as unknown as { [PIPELINE_PARTS]?: (file: string) => WorkerParts & { unshared: string | undefined; connection?: { url: string; from: string } } })[PIPELINE_PARTS];
       if (typeof partsOf !== 'function') throw new PipelineLoadError(file, `${file} uses a littlepipes without workers; install this version of littlepipes in its project.`);
       const parts = partsOf.call(pipeline, file);
+      const connection = queueUrl(flags.connection, parts.connection);
       if (parts.unshared) {
-        throw new ExecutorError('bullmq', `littlepipes worker: the pipeline "${pipeline.name}" in ${file} keeps its results in ${parts.unshared}, which coordinators cannot read. Give it a shared store: new Pipeline('${pipeline.name}', { store: new KeyvRedis('redis://...') }).`);
+        throw new ExecutorError('bullmq', `littlepipes worker: the pipeline "${pipeline.name}" in ${file} keeps its results in ${parts.unshared}, which coordinators cannot read. ${sharedStoreAdvice(pipeline.name)}`);
       }
       const { startWorker } = await import('../../run/executors/worker.js');
-      const worker = await startWorker(parts, { connection: flags.connection, concurrency, stallMs });
-      context.output.err(`littlepipes worker ${worker.id}: ready on queue ${worker.queue} (${flags.connection}), ${concurrency} task${concurrency === 1 ? '' : 's'} at once. Ctrl-C to stop.`);
+      const worker = await startWorker(parts, { connection, concurrency, stallMs });
+      context.output.err(`littlepipes worker ${worker.id}: ready on queue ${worker.queue} (${connection}), ${concurrency} task${concurrency === 1 ? '' : 's'} at once. Ctrl-C to stop.`);
       await new Promise((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
@@ -50,6 +52,16 @@ Examples:
       context.output.err(`littlepipes worker ${worker.id}: stopping once its running tasks are done.`);
       await worker.close();
     });
+}
+
+/** The queue's Redis URL: --connection, else the pipeline's default (LITTLEPIPES_CONNECTION, settings.connection), checked as the flag is. */
+function queueUrl(flag: string | undefined, fallback: { url: string; from: string } | undefined): string {
+  if (flag !== undefined) return flag;
+  if (fallback === undefined) {
+    throw new InvalidOptionError('connection', 'littlepipes worker: give the Redis URL of the queue, as the coordinator was given it: --connection redis://localhost:6379, LITTLEPIPES_CONNECTION, or connection under settings in littlepipes.yaml.');
+  }
+  if (!isRedisUrl(fallback.url)) throw new InvalidOptionError('connection', `littlepipes worker: ${fallback.from} must be a Redis URL such as redis://localhost:6379, got ${describeValue(fallback.url)}.`);
+  return fallback.url;
 }
 
 function wholeNumber(flag: string, text: string): number {

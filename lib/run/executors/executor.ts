@@ -73,6 +73,14 @@ export function mustStayLocal(task: AnyTask): string | undefined {
   return undefined;
 }
 
+/**
+ * What to do when a distributed run finds the pipeline's results where workers cannot read
+ * them: a team cache given by URL, which every process reaches, and which has leases.
+ */
+export function sharedStoreAdvice(pipeline: string): string {
+  return `Give it a shared store by URL: new Pipeline('${pipeline}', { store: 'redis://...' }), or LITTLEPIPES_STORE=redis://... in the environment of the coordinator and of every worker.`;
+}
+
 /** How a worker process reaches a pipeline's store, tasks and logs (a global symbol: the module may import another copy of littlepipes). */
 export const PIPELINE_PARTS = Symbol.for('littlepipes.pipelineParts');
 
