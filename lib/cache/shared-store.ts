@@ -44,9 +44,9 @@ export function parseStoreUrl(url: string, where: string): { scheme: keyof typeo
     throw new InvalidOptionError('store', `${where}: store must be a URL (${schemes()}) or a Keyv store adapter, got ${describeValue(url)}.`);
   }
   if (!(parsed.protocol in STORE_SCHEMES)) {
-    throw new InvalidOptionError('store', `${where}: store URL "${redact(parsed)}" has the scheme "${parsed.protocol}", which littlepipes does not know; use one of ${schemes()}, or pass a Keyv store adapter.`);
+    throw new InvalidOptionError('store', `${where}: store URL "${redactUrl(parsed)}" has the scheme "${parsed.protocol}", which littlepipes does not know; use one of ${schemes()}, or pass a Keyv store adapter.`);
   }
-  return { scheme: parsed.protocol as keyof typeof STORE_SCHEMES, shown: redact(parsed) };
+  return { scheme: parsed.protocol as keyof typeof STORE_SCHEMES, shown: redactUrl(parsed) };
 }
 
 /** Connects to the store a URL names (see parseStoreUrl), importing its adapter only now. */
@@ -66,7 +66,7 @@ export async function loadOptional<T>(name: string, load: () => Promise<T>, url:
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes(name)) {
-      throw new CacheStoreError(`The store ${redact(new URL(url))} needs the package ${name}, which is not installed. Install it in your project: npm install ${name}`, { cause: error });
+      throw new CacheStoreError(`The store ${redactUrl(url)} needs the package ${name}, which is not installed. Install it in your project: npm install ${name}`, { cause: error });
     }
     throw error;
   }
@@ -76,9 +76,14 @@ function schemes(): string {
   return Object.keys(STORE_SCHEMES).map((scheme) => `${scheme}//`).join(', ');
 }
 
-/** The URL without its password. */
-function redact(url: URL): string {
-  const copy = new URL(url.href);
+/** A URL as it may be shown: its password as `***` (a text that is no URL is shown as it is). */
+export function redactUrl(url: URL | string): string {
+  let copy: URL;
+  try {
+    copy = new URL(String(url));
+  } catch {
+    return String(url);
+  }
   if (copy.password) copy.password = '***';
   return copy.href.replace(/\/$/, '');
 }

@@ -84,6 +84,14 @@ test('an unreachable Redis is an ExecutorError within the connect timeout, not a
   const nobody = `redis://127.0.0.1:${await freePort()}`;
   await rejectsWith(pipeline.execute({ executor: 'bullmq', connection: nobody, progress: false }), ExecutorError, 'ERR_EXECUTOR',
     `execute({ executor: 'bullmq' }) for Unreachable: cannot reach Redis at ${nobody}`, 'ECONNREFUSED', 'Start Redis there, or fix the URL.');
+  // A password in the URL is not repeated in the message, which ends up in logs and CI output.
+  const withPassword = nobody.replace('redis://', 'redis://analyst:s3cret@');
+  await assert.rejects(pipeline.execute({ executor: 'bullmq', connection: withPassword, progress: false }), (error: Error) => {
+    assert.ok(error instanceof ExecutorError);
+    assert.match(error.message, new RegExp(`cannot reach Redis at ${nobody.replace('redis://', 'redis://analyst:\\*\\*\\*@')}`));
+    assert.doesNotMatch(error.message, /s3cret/);
+    return true;
+  });
   assert.equal(calls, 0);
 });
 

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { redactUrl } from '../../cache/shared-store.js';
 import { ExecutorError, InvalidOptionError, PipelineLoadError } from '../../errors.js';
 import { describeValue } from '../../names.js';
 import { LOADED_BY_WORKER, PIPELINE_PARTS, sharedStoreAdvice } from '../../run/executors/executor.js';
@@ -44,7 +45,7 @@ Examples:
       }
       const { startWorker } = await import('../../run/executors/worker.js');
       const worker = await startWorker(parts, { connection, concurrency, stallMs });
-      context.output.err(`littlepipes worker ${worker.id}: ready on queue ${worker.queue} (${connection}), ${concurrency} task${concurrency === 1 ? '' : 's'} at once. Ctrl-C to stop.`);
+      context.output.err(`littlepipes worker ${worker.id}: ready on queue ${worker.queue} (${redactUrl(connection)}), ${concurrency} task${concurrency === 1 ? '' : 's'} at once. Ctrl-C to stop.`);
       await new Promise((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Queue as BullQueue, QueueEvents as BullQueueEvents } from 'bullmq';
 import type { StoredValue } from '../../cache/entry.js';
+import { redactUrl } from '../../cache/shared-store.js';
 import type { ResultStore } from '../../cache/store.js';
 import { ExecutorError } from '../../errors.js';
 import type { AnyTask } from '../../task.js';
@@ -49,11 +50,11 @@ export async function openBullmqExecutor(options: BullmqExecutorOptions): Promis
   } catch (error) {
     await Promise.allSettled([queue?.close(), events?.close()]);
     connection.disconnect();
-    throw new ExecutorError('bullmq', `Cannot open the BullMQ queue ${name} at ${options.connection}: ${(error as Error).message}.`, { cause: error });
+    throw new ExecutorError('bullmq', `Cannot open the BullMQ queue ${name} at ${redactUrl(options.connection)}: ${(error as Error).message}.`, { cause: error });
   }
   const openQueue = queue;
   if ((await openQueue.getWorkersCount().catch(() => 1)) === 0) {
-    process.emitWarning(`No littlepipes worker is on the queue ${name} (${options.connection}); tasks wait until one starts: littlepipes worker --pipeline FILE --connection ${options.connection}`, { code: 'LITTLEPIPES_NO_WORKERS' });
+    process.emitWarning(`No littlepipes worker is on the queue ${name} (${redactUrl(options.connection)}); tasks wait until one starts: littlepipes worker --pipeline FILE --connection ${redactUrl(options.connection)}`, { code: 'LITTLEPIPES_NO_WORKERS' });
   }
   events.on('completed', ({ jobId, returnvalue }) => {
     const job = waiting.get(jobId);

@@ -1,4 +1,5 @@
 import type { Redis as RedisClient, RedisOptions } from 'ioredis';
+import { redactUrl } from '../../cache/shared-store.js';
 import { ExecutorError } from '../../errors.js';
 import { importOptional } from './optional-package.js';
 
@@ -22,7 +23,7 @@ export async function connectRedis(url: string, who: string): Promise<RedisClien
   } catch (error) {
     probe.disconnect();
     const why = (cause ?? (error as Error)).message.replace(/\.$/, '');
-    throw new ExecutorError('bullmq', `${who}: cannot reach Redis at ${url}: ${why}. Start Redis there, or fix the URL.`, { cause: cause ?? error });
+    throw new ExecutorError('bullmq', `${who}: cannot reach Redis at ${redactUrl(url)}: ${why}. Start Redis there, or fix the URL.`, { cause: cause ?? error });
   }
   await probe.quit().catch(() => {});
   const connection = new Redis(url, { maxRetriesPerRequest: null, connectTimeout: CONNECT_TIMEOUT_MS });
