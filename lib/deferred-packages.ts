@@ -27,7 +27,7 @@ export const tableModule = requiredOnFirstUse<typeof import('cli-table3')>('cli-
 export const yamlModule = requiredOnFirstUse<typeof import('yaml')>('yaml');
 /** dbgate-query-splitter: the statements of SQL tasks. */
 export const sqlSplitterModule = requiredOnFirstUse<typeof import('dbgate-query-splitter')>('dbgate-query-splitter');
-/** tinyglobby (its CommonJS build): task inputs that are globs or folders. */
+/** tinyglobby (its CommonJS build): tasks with file inputs (whether a pattern is a glob is its call; folders are listed with it). */
 export const globModule = requiredOnFirstUse<typeof import('tinyglobby')>('tinyglobby');
 /** pino: task logs, once a run writes them. */
 export const pinoModule = requiredOnFirstUse<typeof import('pino')>('pino');
