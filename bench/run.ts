@@ -1,6 +1,6 @@
 /**
  * Runs the benchmarks and prints a summary of the figures and whether each target is met.
- * Usage: npm run bench [-- overhead|large|fingerprint|shared|distributed]
+ * Usage: npm run bench [-- overhead|large|fingerprint|shared|distributed|startup]
  * Figures only: nothing here fails a build.
  */
 import os from 'node:os';
@@ -9,6 +9,7 @@ import { largeResultsBench } from './large-results.js';
 import { distributedBench } from './distributed.js';
 import { overheadBench } from './overhead.js';
 import { sharedStoreBench } from './shared-store.js';
+import { startupBench } from './startup.js';
 import { type Figure, fmt } from './util.js';
 
 const BENCHES: Record<string, (log: (line: string) => void) => Promise<Figure[]>> = {
@@ -17,6 +18,7 @@ const BENCHES: Record<string, (log: (line: string) => void) => Promise<Figure[]>
   fingerprint: fingerprintBench,
   shared: sharedStoreBench,
   distributed: distributedBench,
+  startup: startupBench,
 };
 
 const filter = process.argv[2];

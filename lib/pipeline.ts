@@ -337,10 +337,10 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     return this.#enqueue(() => this.#plan(options, 'plan'));
   }
 
-  #plan(options: ExecuteOptions, method: 'plan' | 'explain' | 'verify'): Promise<Plan> {
+  async #plan(options: ExecuteOptions, method: 'plan' | 'explain' | 'verify'): Promise<Plan> {
     // The same selection as execute(): the same profile, gates and groups decide the same tasks.
     const { tasks, graph, settings } = this.#select(this.#runSettings(options, method));
-    refreshCodeAnalysis(); // As execute() does: see the source files as they are now.
+    await refreshCodeAnalysis(); // As execute() does: see the source files as they are now.
     return planRun({ pipeline: this.name, tasks, graph, store: this.#openStore() }, settings);
   }
 
@@ -401,9 +401,9 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     const requested = this.#runSettings(options);
     this.#lastProfile = requested.profile;
     const { tasks, graph, settings } = this.#select(requested);
+    await refreshCodeAnalysis(); // See the source files as they are now.
     const interrupt = settings.signal === undefined ? interruptOnCtrlC() : undefined;
     if (interrupt) settings.signal = interrupt.signal;
-    refreshCodeAnalysis(); // See the source files as they are now.
     let executor: TaskExecutor | undefined;
     try {
       executor = await this.#openExecutor(requested.executor, tasks.values());
@@ -411,7 +411,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
       interrupt?.dispose();
       throw error;
     }
-    const display = options.progress === false ? silentProgress : (notebookProgress(graph.order.length) ?? terminalProgress(graph.order.length));
+    const display = options.progress === false ? silentProgress : ((await notebookProgress(graph.order.length)) ?? (await terminalProgress(graph.order.length)));
     const progress = options.events ? alsoTell(display, options.events) : display;
     const run = new Run(
       { pipeline: this, tasks, graph, store: this.#openStore(), logs: this.#taskLogs(), progress, resources: new RunResources(this.#resources), executor },
@@ -492,7 +492,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     const task = needsSelection(this.#tasks, profile)
       ? this.#select({ force: new Set(), only: undefined, skip: new Set(), concurrency: 1, signal: undefined, profile }).tasks.get(name)!
       : this.#tasks.get(name)!;
-    refreshCodeAnalysis();
+    await refreshCodeAnalysis();
     const store = this.#openStore();
     const entries = await store.readEntries([name, ...task.dependencies]);
     const entry = entries.get(name);

@@ -1,3 +1,5 @@
+// Static, unlike the packages in deferred-packages.ts: the class below extends it, the local store
+// opens synchronously (Pipeline#openStore), and it is an ES module, which cannot be require()d.
 import KeyvSqlite from '@keyv/sqlite';
 import type { StoredData } from 'keyv';
 

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { LittlepipesError, PipelineRunError, RunCancelledError } from '../errors.js';
 import type { LoadedPipeline } from './load.js';
@@ -34,6 +35,7 @@ export async function runCli(argv: readonly string[], output: Output = processOu
   };
   program
     .description('Cacheable data pipelines: run what is not fresh, say why, show results, runs and logs.')
+    .version(packageVersion(), '-V, --version', 'print the version of littlepipes')
     .option('-p, --pipeline <file>', 'the pipeline module (default: "littlepipes.pipeline" in package.json, else ./pipeline.ts)')
     .option('-v, --verbose', 'show stacks with errors')
     .option('--no-color', 'no colours')
@@ -85,6 +87,11 @@ Examples:
     }
   }
   return exitCode;
+}
+
+/** The version in littlepipes' package.json (two folders up from lib/cli and from dist/cli). */
+function packageVersion(): string {
+  return (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 /**

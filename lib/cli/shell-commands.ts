@@ -1,5 +1,5 @@
 import path from 'node:path';
-import Table from 'cli-table3';
+import { tableModule } from '../deferred-packages.js';
 import { LittlepipesError, PipelineRunError } from '../errors.js';
 import { formatMs } from '../report/run-report.js';
 import { bytes, summarizeValue } from '../report/value-summary.js';
@@ -365,6 +365,7 @@ function quoted(name: string): string {
 }
 
 function table(shell: Shell, head: string[], rows: string[][]): string {
+  const Table = tableModule();
   const output = new Table({
     head,
     style: shell.color ? { head: ['cyan'], compact: true } : { head: [], border: [], compact: true },

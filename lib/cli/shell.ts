@@ -326,7 +326,7 @@ export class Shell {
     this.#run = controller;
     try {
       const total = this.taskNames().length;
-      const progress = this.quiet ? undefined : terminalProgress(total, this.#output as NodeJS.WriteStream);
+      const progress = this.quiet ? undefined : await terminalProgress(total, this.#output as NodeJS.WriteStream);
       const report = await this.pipeline.execute({ ...options, signal, progress: false, events: progress });
       if (this.quiet) this.print(report.summary());
       return report;

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Document, LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import type { Document } from 'yaml';
 import { parseStoreUrl } from '../cache/shared-store.js';
+import { yamlModule } from '../deferred-packages.js';
 import { ConfigError } from '../errors.js';
 import { plainParams, type JsonValue } from '../fingerprint/params.js';
 import { suggest } from '../names.js';
@@ -58,6 +59,7 @@ export function loadProjectConfig(from = process.cwd()): ProjectConfig | undefin
 
 /** Parses and checks the text of a littlepipes.yaml; every error names the file, the line and the key. */
 export function parseProjectConfig(file: string, text: string): ProjectConfig {
+  const { LineCounter, parseDocument } = yamlModule();
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false });
   const lineOf = (offset: number | undefined) => (offset === undefined ? 1 : lineCounter.linePos(offset).line);
@@ -253,6 +255,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** The YAML node at a key path, for its line; the nearest existing parent when the path runs out. */
 function nodeAt(document: Document, keys: readonly (string | number)[]): { range?: [number, number, number] | null } | undefined {
+  const { isMap, isScalar, isSeq } = yamlModule();
   let node: unknown = document.contents;
   let found = node as { range?: [number, number, number] | null } | undefined;
   for (const key of keys) {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { CodeAnalysisError } from '../errors.js';
 import type { AnyTask } from '../task.js';
 import { CodeAnalysis } from './code.js';
+import { prepareParsing } from './source-module.js';
 import { hashBytes, joinParts } from './hash.js';
 import { stableJson } from './params.js';
 
@@ -29,9 +30,11 @@ const fixedParts = new WeakMap<AnyTask, { options: string; params: string | unde
 
 /**
  * Starts a new look at the source files, so that edits made since the last one are seen: called
- * when a run, a plan or a getResult starts. Within one look each file is checked once.
+ * when a run, a plan or a getResult starts. Within one look each file is checked once. Async
+ * because the parser is imported at the first look, not when littlepipes is imported.
  */
-export function refreshCodeAnalysis(): CodeAnalysis {
+export async function refreshCodeAnalysis(): Promise<CodeAnalysis> {
+  await prepareParsing();
   analysis = new CodeAnalysis();
   definitions = new WeakMap();
   return analysis;

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { createXXHash128 } from 'hash-wasm';
-import { globSync, isDynamicPattern } from 'tinyglobby';
+import { globModule, hashWasmModule } from '../deferred-packages.js';
 import { InputFileError, InvalidOptionError, OutputFileError } from '../errors.js';
 import { describeValue } from '../names.js';
 import { hashBytes, joinParts } from './hash.js';
@@ -34,6 +33,7 @@ export interface FileChange {
  */
 export function expandInputs(task: string, patterns: readonly string[], allowEmpty: boolean): string[] {
   const files = new Set<string>();
+  const { globSync, isDynamicPattern } = globModule();
   for (const pattern of patterns) {
     if (isDynamicPattern(pattern)) {
       const matches = globSync(pattern, { onlyFiles: true, dot: false });
@@ -117,14 +117,14 @@ export function fileChanges(before: FileRecords = {}, after: FileRecords = {}): 
 
 /** A file's contents hashed as they stream in, so a large file is never held in memory. */
 async function hashFile(file: string): Promise<string> {
-  const hasher = await createXXHash128();
+  const hasher = await (await hashWasmModule()).createXXHash128();
   hasher.init();
   for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) hasher.update(chunk as Buffer);
   return hasher.digest('hex');
 }
 
 function filesIn(folder: string): string[] {
-  return globSync('**/*', { cwd: folder, onlyFiles: true, dot: true }).map((file) => toKey(path.join(folder, file)));
+  return globModule().globSync('**/*', { cwd: folder, onlyFiles: true, dot: true }).map((file) => toKey(path.join(folder, file)));
 }
 
 /** A path relative to the working directory, with `/` separators: the key files are recorded under. */

@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
-import { createXXHash128 } from 'hash-wasm';
+import type { IHasher } from 'hash-wasm';
+import { hashWasmModule } from '../deferred-packages.js';
 
 /**
  * SHA-256 in base64url, for definition fingerprints: small texts, where collision safety costs
@@ -17,7 +18,7 @@ export function joinParts(parts: readonly string[]): string {
   return joined;
 }
 
-let xxh128: Awaited<ReturnType<typeof createXXHash128>> | undefined;
+let xxh128: IHasher | undefined;
 let compiling: Promise<void> | undefined;
 
 /**
@@ -26,7 +27,7 @@ let compiling: Promise<void> | undefined;
  * and notebooks (tslab) load packages with `require()`.
  */
 export function prepareHashing(): Promise<void> {
-  compiling ??= createXXHash128().then((hasher) => {
+  compiling ??= hashWasmModule().then(({ createXXHash128 }) => createXXHash128()).then((hasher) => {
     xxh128 = hasher;
   });
   return compiling;

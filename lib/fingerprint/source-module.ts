@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { parseSync } from 'oxc-parser';
+import type { parseSync as ParseSync } from 'oxc-parser';
+import { parserModule } from '../deferred-packages.js';
 import { CodeAnalysisError } from '../errors.js';
 import { hashBytes } from './hash.js';
 import { type References, type SyntaxNode, TYPE_KEYS, boundNames, isNode, referencesOf, unwrapExport } from './references.js';
@@ -41,6 +42,7 @@ export class SourceModule {
 
   constructor(readonly file: string, readonly text: string) {
     for (let index = text.indexOf('\n'); index >= 0; index = text.indexOf('\n', index + 1)) this.#lineStarts.push(index + 1);
+    if (!parseSync) throw new Error('littlepipes: a module parsed before prepareParsing() resolved'); // refreshCodeAnalysis() awaits it.
     const { program, errors } = parseSync(file, text, { sourceType: 'module' });
     if (errors.length > 0) {
       const first = errors[0]!;
@@ -218,6 +220,13 @@ const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'Ar
 
 function exportName(node: SyntaxNode): string {
   return (node.type === 'Literal' ? node.value : node.name) as string;
+}
+
+let parseSync: typeof ParseSync | undefined;
+
+/** Imports the parser, once: every look at the source files (refreshCodeAnalysis) awaits it first. */
+export async function prepareParsing(): Promise<void> {
+  parseSync ??= (await parserModule()).parseSync;
 }
 
 /** Parsed modules by file, kept while the file's size and mtime (or, failing those, its content) stay the same. */

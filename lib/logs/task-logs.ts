@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { pinoModule } from '../deferred-packages.js';
 
 /** A task's log file is moved to `<task>.log.1` when it passes this size, so a log holds at most twice this. */
 const DEFAULT_MAX_BYTES = 1024 * 1024;
@@ -64,7 +65,7 @@ export class TaskLogs {
 
   #makeRoot(level: string): Logger {
     const redact = this.#redact.length > 0 ? { redact: { paths: [...this.#redact], censor: '[redacted]' } } : {};
-    return pino({ level, ...redact }, { write: (line: string) => this.#route(line) });
+    return pinoModule().default({ level, ...redact }, { write: (line: string) => this.#route(line) });
   }
 
   /**
@@ -104,7 +105,7 @@ export class TaskLogs {
     }
     if (!this.#root.isLevelEnabled('info')) return;
     // Task names need no escaping (see names.ts); the messages and field names are the runner's own.
-    const bindings = (this.#root as unknown as Record<symbol, string>)[pino.symbols.chindingsSym];
+    const bindings = (this.#root as unknown as Record<symbol, string>)[pinoModule().symbols.chindingsSym];
     let line = `{"level":30,"time":${Date.now()}${bindings},"task":"${task}"`;
     if (fields) for (const key in fields) line += `,"${key}":${JSON.stringify(fields[key])}`;
     this.#buffer(task, `${line},"msg":${JSON.stringify(message)}}\n`);

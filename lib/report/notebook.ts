@@ -40,10 +40,10 @@ export function inNotebook(): boolean {
  * would land in the cell as escape codes. The lines go to stdout because notebooks paint stderr
  * as an error.
  */
-export function notebookProgress(total: number): ProgressListener | undefined {
+export async function notebookProgress(total: number): Promise<ProgressListener | undefined> {
   const display = notebookDisplay();
   if (!display) return undefined;
-  const lines = terminalProgress(total, plainStream(process.stdout));
+  const lines = await terminalProgress(total, plainStream(process.stdout));
   return {
     taskStarted: (name) => lines.taskStarted(name),
     taskFinished: (task) => lines.taskFinished(task),

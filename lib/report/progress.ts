@@ -1,4 +1,5 @@
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
+import { oraModule } from '../deferred-packages.js';
 import { type RunReport, type TaskReport, formatMs } from './run-report.js';
 import { renderTable } from './table.js';
 
@@ -37,11 +38,12 @@ export const silentProgress: ProgressListener = {
  * Progress on `stream` (stderr by default, so stdout stays for the program's own output): an
  * ora spinner naming the running tasks on a terminal, plain lines elsewhere (CI, pipes,
  * notebooks), and the report table at the end. Colour is off when NO_COLOR is set or the stream
- * is not a terminal.
+ * is not a terminal. Async because ora is imported only for a terminal, before the run starts.
  */
-export function terminalProgress(total: number, stream: NodeJS.WriteStream = process.stderr): ProgressListener {
+export async function terminalProgress(total: number, stream: NodeJS.WriteStream = process.stderr): Promise<ProgressListener> {
   // A terminal that reports no width (a bare pseudo-terminal) would make the spinner's redraws run away.
   const interactive = Boolean(stream.isTTY) && (stream.columns ?? 0) > 0 && !process.env.CI;
+  const ora = interactive ? (await oraModule()).default : undefined;
   const color = interactive && !('NO_COLOR' in process.env);
   const running = new Set<string>();
   let done = 0;
@@ -57,7 +59,7 @@ export function terminalProgress(total: number, stream: NodeJS.WriteStream = pro
   return {
     taskStarted(name) {
       running.add(name);
-      if (interactive) {
+      if (ora) {
         // discardStdin would put the terminal in raw mode, where Ctrl-C is a byte, not SIGINT; ora
         // means to re-signal it, but never reads stdin (it listens without resuming it), so Ctrl-C
         // was lost for the whole run.

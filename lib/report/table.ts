@@ -1,4 +1,4 @@
-import Table from 'cli-table3';
+import { tableModule } from '../deferred-packages.js';
 import { type RunReport, type TaskReport, formatMs } from './run-report.js';
 
 /** Past this many rows, cached and skipped tasks are folded into one line so the table stays readable. */
@@ -7,6 +7,7 @@ const FOLD_ABOVE = 30;
 /** The run report as a terminal table: task, status, time, processes (each with its time and calls). */
 export function renderTable(report: RunReport, options: { color?: boolean } = {}): string {
   const color = options.color ?? false;
+  const Table = tableModule();
   const table = new Table({
     head: ['task', 'status', 'time', 'processes'],
     style: color ? { head: ['cyan'], compact: true } : { head: [], border: [], compact: true },

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import Table from 'cli-table3';
+import { tableModule } from '../deferred-packages.js';
 
 /** Rows shown of a table-like result. */
 const PREVIEW_ROWS = 10;
@@ -80,6 +80,7 @@ function columnsOf(rows: Record<string, unknown>[]): string[] {
 function rowsTable(rows: Record<string, unknown>[]): string {
   const all = columnsOf(rows);
   const columns = all.slice(0, PREVIEW_COLUMNS);
+  const Table = tableModule();
   const table = new Table({ head: columns, style: { head: [], border: [], compact: true } });
   for (const row of rows.slice(0, PREVIEW_ROWS)) {
     table.push(columns.map((column) => cell(row[column])));

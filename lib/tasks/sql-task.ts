@@ -1,5 +1,5 @@
 import fs from 'node:fs/promises';
-import { postgreSplitterOptions, splitQuery } from 'dbgate-query-splitter';
+import { sqlSplitterModule } from '../deferred-packages.js';
 import type { DuckDBResultReader, DuckDBValueConverter } from '@duckdb/node-api';
 import { InvalidOptionError, ResourceError, SqlStatementError } from '../errors.js';
 import { type TableOutput, exclusively, isTableOutput } from '../fingerprint/files.js';
@@ -168,6 +168,7 @@ function sqlStatements(source: string): SqlStatement[] {
   // Lines are counted as the statements come, in order: one pass over the file, however many there are.
   let counted = 0;
   let line = 1;
+  const { postgreSplitterOptions, splitQuery } = sqlSplitterModule();
   for (const item of splitQuery(source, { ...postgreSplitterOptions, returnRichInfo: true })) {
     if (typeof item === 'string') continue;
     const end = (item.trimEnd ?? item.end).position;

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { prettyFactory } from 'pino-pretty';
 import { EXIT, type CommandContext } from '../context.js';
 
 /** `littlepipes logs TASK`: a task's log, readably. */
@@ -40,6 +39,7 @@ Examples:
         context.output.out(lines.join('\n'));
         return;
       }
+      const { prettyFactory } = await import('pino-pretty');
       const pretty = prettyFactory({ colorize: context.output.color, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'pid,hostname,task' });
       context.output.out(lines.map((line) => pretty(line).trimEnd()).join('\n'));
     });

@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import Table from 'cli-table3';
-import { describeReason } from '../../run/freshness.js';
-import type { Plan, TaskPlan } from '../../run/plan.js';
 import { EXIT, type CommandContext, taskNames } from '../context.js';
 
 interface PlanFlags {
@@ -43,6 +40,7 @@ Examples:
         for (const name of names) context.output.out(await pipeline.explain(name, options));
         if (names.length === 0) context.output.out(plan.summary());
       } else {
+        const { planTable } = await import('../plan-table.js');
         context.output.out(planTable(plan, flags.all ?? false, context.output.color));
       }
       if (flags.check && plan.tasks.some((task) => task.action !== 'cached' && task.action !== 'skipped')) {
@@ -50,37 +48,4 @@ Examples:
         context.exit(EXIT.failed);
       }
     });
-}
-
-const ACTION_TEXT: Record<TaskPlan['action'], string> = {
-  run: 'will run',
-  wait: 'waits',
-  cached: 'cached',
-  blocked: 'blocked',
-  skipped: 'skipped',
-};
-
-/** The plan as a table: the tasks that would run, wait or be blocked (all with --all), then the summary. */
-function planTable(plan: Plan, all: boolean, color: boolean): string {
-  const rows = plan.tasks.filter((task) => all || task.action === 'run' || task.action === 'wait' || task.action === 'blocked');
-  if (rows.length === 0) return `${plan.summary()}\nEverything is up to date.`;
-  const lines = rows.map((task) => [task.name, ACTION_TEXT[task.action], why(task)]);
-  // Wrap the reasons only when they would not fit the terminal; short ones keep the table narrow.
-  const room = Math.max(40, (process.stdout.columns ?? 120) - Math.max(...rows.map((task) => task.name.length)) - 20);
-  const wrap = lines.some(([, , reason]) => reason!.length > room);
-  const table = new Table({
-    head: ['task', 'action', 'why'],
-    style: color ? { head: ['cyan'], compact: true } : { head: [], border: [], compact: true },
-    ...(wrap ? { wordWrap: true, colWidths: [null, null, room] as never } : {}),
-  });
-  table.push(...lines);
-  const hidden = plan.tasks.length - rows.length;
-  return `${table.toString()}\n${plan.summary()}${hidden > 0 ? ` (${hidden} cached or skipped not listed; --all lists them)` : ''}`;
-}
-
-function why(task: TaskPlan): string {
-  if (task.action === 'run') return task.reasons.map(describeReason).join('; ');
-  if (task.action === 'wait') return `re-runs only if ${task.waitsOn?.join(', ')} change${task.waitsOn?.length === 1 ? 's' : ''} its result`;
-  if (task.action === 'blocked') return task.waitsOn?.length ? `needs ${task.waitsOn.join(', ')}` : 'a dependency will have no result';
-  return '';
 }

@@ -1,7 +1,6 @@
 import { inspect } from 'node:util';
 import type { Command } from 'commander';
 import { formatMs } from '../../report/run-report.js';
-import { bytes, summarizeValue } from '../../report/value-summary.js';
 import { EXIT, type CommandContext } from '../context.js';
 
 /** `littlepipes show TASK`: a cached result, readably. */
@@ -17,6 +16,7 @@ Examples:
   $ littlepipes show Clean          the first rows of a table, the start of a long array
   $ littlepipes show Clean --full   every item`)
     .action(async (task: string, flags: { full?: boolean; profile?: string }) => {
+      const { bytes, summarizeValue } = await import('../../report/value-summary.js');
       const { pipeline } = await context.load();
       let value: unknown;
       try {

@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import chokidar from 'chokidar';
 import type { Command } from 'commander';
 import { findPipelineFile } from '../load.js';
 import { EXIT, type CommandContext } from '../context.js';
@@ -52,6 +51,7 @@ Ctrl-C stops watching.`)
       // not edits. Without that, every run would start the next.
       const cacheFolders = new Set([path.resolve(process.env.LITTLEPIPES_DIR ?? '.littlepipes')]);
       const inCacheFolder = (entry: string) => [...cacheFolders].some((folder) => path.resolve(entry).startsWith(folder + path.sep) || path.resolve(entry) === folder);
+      const { default: chokidar } = await import('chokidar');
       const runArguments = [cliEntry(), 'run', ...targets, '--pipeline', file, ...(flags.profile ? ['--profile', flags.profile] : []), ...(globals.verbose ? ['--verbose'] : [])];
       await new Promise<void>((resolve) => {
         let child: ChildProcess | undefined;

@@ -39,7 +39,7 @@ const MAX_STALLS = 3;
 export async function startWorker(parts: WorkerParts, options: WorkerOptions): Promise<RunningWorker> {
   const { Worker } = await importOptional<typeof import('bullmq')>('bullmq', 'bullmq');
   // The code as loaded: fingerprints compare what this process runs with what the coordinator runs.
-  refreshCodeAnalysis();
+  await refreshCodeAnalysis();
   const connection = await connectRedis(options.connection, 'littlepipes worker');
   const name = queueName(parts.namespace);
   const worker = new Worker<TaskJob, TaskJobOutcome>(

@@ -1,0 +1,39 @@
+import { createRequire } from 'node:module';
+
+/**
+ * The dependencies a run does not always need, loaded the first time they are used instead of
+ * when littlepipes is imported: together they cost several hundred milliseconds of startup, which
+ * every command, shell, notebook cell and spawned process would pay (see bench/startup.ts).
+ *
+ * CommonJS packages are `require()`d, synchronously, so that the synchronous functions using them
+ * (renderTable, loadProjectConfig, expandInputs, a SQL task's statements) stay synchronous. ES
+ * modules can only be imported asynchronously, so their users await them at an async point.
+ */
+const require = createRequire(import.meta.url);
+
+function requiredOnFirstUse<T>(name: string): () => T {
+  let loaded: T | undefined;
+  return () => (loaded ??= require(name) as T);
+}
+
+function importedOnFirstUse<T>(load: () => Promise<T>): () => Promise<T> {
+  let loading: Promise<T> | undefined;
+  return () => (loading ??= load());
+}
+
+/** cli-table3: the report, plan, shell and result tables. */
+export const tableModule = requiredOnFirstUse<typeof import('cli-table3')>('cli-table3');
+/** yaml: only when a littlepipes.yaml exists. */
+export const yamlModule = requiredOnFirstUse<typeof import('yaml')>('yaml');
+/** dbgate-query-splitter: the statements of SQL tasks. */
+export const sqlSplitterModule = requiredOnFirstUse<typeof import('dbgate-query-splitter')>('dbgate-query-splitter');
+/** tinyglobby (its CommonJS build): tasks with file inputs (whether a pattern is a glob is its call; folders are listed with it). */
+export const globModule = requiredOnFirstUse<typeof import('tinyglobby')>('tinyglobby');
+/** pino: task logs, once a run writes them. */
+export const pinoModule = requiredOnFirstUse<typeof import('pino')>('pino');
+/** ora (an ES module): the spinner, on a terminal only. */
+export const oraModule = importedOnFirstUse<typeof import('ora')>(() => import('ora'));
+/** hash-wasm: result and file hashes, once a store opens or an input file is hashed. */
+export const hashWasmModule = importedOnFirstUse<typeof import('hash-wasm')>(() => import('hash-wasm'));
+/** oxc-parser (an ES module): parsing task source for code fingerprints, once a plan, run or getResult starts. */
+export const parserModule = importedOnFirstUse<typeof import('oxc-parser')>(() => import('oxc-parser'));
