@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue as BullQueue, QueueEvents as BullQueueEvents } from 'bullmq';
 import type { StoredValue } from '../../cache/entry.js';
 import { redactUrl } from '../../cache/shared-store.js';
@@ -19,6 +20,13 @@ export interface BullmqExecutorOptions {
   pipeline: string;
   store: ResultStore;
 }
+
+/**
+ * How long the coordinator waits for a lost Redis to come back before it fails the tasks whose
+ * jobs are out: their workers cannot report back meanwhile, and ioredis would otherwise retry for
+ * ever, so the run would never end. Long enough for a restart or a failover.
+ */
+export const REDIS_LOST_LIMIT_MS = 10_000;
 
 interface Waiting {
   task: string;
@@ -56,6 +64,35 @@ export async function openBullmqExecutor(options: BullmqExecutorOptions): Promis
   if ((await openQueue.getWorkersCount().catch(() => 1)) === 0) {
     process.emitWarning(`No littlepipes worker is on the queue ${name} (${redactUrl(options.connection)}); tasks wait until one starts: littlepipes worker --pipeline FILE --connection ${redactUrl(options.connection)}`, { code: 'LITTLEPIPES_NO_WORKERS' });
   }
+  // Redis lost: the jobs out fail after REDIS_LOST_LIMIT_MS, and new ones at once, until it is back.
+  let lost: ExecutorError | undefined;
+  let lostTimer: NodeJS.Timeout | undefined;
+  let closing = false;
+  const failWaiting = (error: ExecutorError) => {
+    for (const [id, job] of waiting) {
+      waiting.delete(id);
+      cancel(id); // Sent when Redis is back, so that no worker takes the job after all.
+      job.reject(error);
+    }
+  };
+  // Their own errors are the connection's, which reconnects: a lost Redis is reported below, once.
+  let lastError: Error | undefined;
+  connection.on('error', (error: Error) => void (lastError = error));
+  queue.on('error', () => {});
+  events.on('error', () => {});
+  connection.on('close', () => {
+    if (closing) return;
+    lostTimer ??= setTimeout(() => {
+      const why = lastError ? ` (${lastError.message})` : '';
+      lost = new ExecutorError('bullmq', `lost the connection to Redis at ${redactUrl(options.connection)}${why} for ${REDIS_LOST_LIMIT_MS / 1000} s, so its job cannot report back. Bring Redis back, then run again: what finished is cached.`);
+      failWaiting(lost);
+    }, REDIS_LOST_LIMIT_MS);
+  });
+  connection.on('ready', () => {
+    clearTimeout(lostTimer);
+    lostTimer = undefined;
+    lost = undefined;
+  });
   events.on('completed', ({ jobId, returnvalue }) => {
     const job = waiting.get(jobId);
     if (!job) return;
@@ -144,6 +181,7 @@ export async function openBullmqExecutor(options: BullmqExecutorOptions): Promis
       const id = `${prefix}-${++jobs}`;
       return new Promise<RemoteResult>((resolve, reject) => {
         if (call.signal.aborted) return reject(call.signal.reason);
+        if (lost) return reject(lost);
         const forget = () => bySignal.get(call.signal)?.delete(id);
         waiting.set(id, {
           task: task.name,
@@ -162,6 +200,15 @@ export async function openBullmqExecutor(options: BullmqExecutorOptions): Promis
         job.reject(new ExecutorError('bullmq', `${job.task}: the run ended before its job did.`));
       }
       waiting.clear();
+      const redisLost = lostTimer !== undefined;
+      closing = true;
+      clearTimeout(lostTimer);
+      if (redisLost) {
+        // Without Redis, closing waits for it to come back: let go of the connection instead.
+        connection.disconnect();
+        await Promise.race([Promise.allSettled([events.close(), openQueue.close()]), sleep(1000, undefined, { ref: false })]);
+        return;
+      }
       await Promise.allSettled([events.close(), openQueue.close()]);
       await connection.quit().catch(() => connection.disconnect());
     },
