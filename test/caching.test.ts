@@ -97,6 +97,26 @@ test('early cutoff holds when the same value comes back in another form: passed 
   assert.deepEqual(await pipeline.getResult('Report'), [2, [2, 5]]);
 });
 
+test('early cutoff tells apart values equal but for their order: keys, Map entries and Set members in another order reach the dependents', async () => {
+  const pipeline = testPipeline();
+  let reversed = false;
+  const order = <T>(items: T[]) => (reversed ? [...items].reverse() : items);
+  pipeline.add(
+    new Task('Columns').process('run', () => Object.fromEntries(order([['region', 'north'], ['amount', 10]]))),
+    new Task('Lookup').process('run', () => new Map(order([['a', 1], ['b', 2]]))),
+    new Task('Tags').process('run', () => new Set(order(['x', 'y']))),
+    // What a dependent makes of them depends on their order: a header row, a listing.
+    new Task('Header', { dependencies: ['Columns', 'Lookup', 'Tags'] }).process('run', (t) =>
+      [Object.keys(t.result<object>('Columns')), [...t.result<Map<string, number>>('Lookup').keys()], [...t.result<Set<string>>('Tags')]].join(' | ')),
+  );
+  await pipeline.execute(quiet);
+  assert.equal(await pipeline.getResult('Header'), 'region,amount | a,b | x,y');
+  reversed = true;
+  const report = await pipeline.execute({ ...quiet, force: ['Columns', 'Lookup', 'Tags'] });
+  assert.equal(report.task('Header')!.status, 'ran', 'a result in another order is another result');
+  assert.equal(await pipeline.getResult('Header'), 'amount,region | b,a | y,x');
+});
+
 test('force: true re-runs every task even when all are fresh', async () => {
   const pipeline = testPipeline();
   const calls: string[] = [];

@@ -1,37 +1,47 @@
+import { isDeepStrictEqual } from 'node:util';
 import { canonicalBytes, encodeValue } from './codec.js';
 import type { CacheEntry, StoredValue } from './entry.js';
 import type { ResultStore } from './store.js';
 
 /**
  * Results up to this size that hash differently from the task's previous result are compared
- * with it in canonical form; larger ones are taken as changed, since reading and rewriting both
- * would cost more than most re-runs of their dependents save.
+ * with it; larger ones are taken as changed. Reading the previous one back is the cost: V8
+ * deserializes an array of a million doubles (9 MB) in about 125 ms on a small machine.
  */
-const COMPARE_LIMIT = 16 * 1024 * 1024;
+const COMPARE_LIMIT = 4 * 1024 * 1024;
 
 /**
  * The hash a re-run task's result should carry for early cutoff: its previous result's hash when
- * the value is the same, else its own. Bytes are compared first through the hash; only when they
- * differ is the value compared in canonical form (see canonicalBytes), which catches the same
- * value written by V8 in another form, the common case of a task that passes on (part of) an
- * upstream result read back from the cache. Synchronous when there is nothing to compare.
+ * the value is the same, else its own. Bytes are compared first through the hash. When they
+ * differ, the previous value is read back and compared with the new one (node's
+ * isDeepStrictEqual), which tells a changed value at its first difference, cheaply. Only a value
+ * that compares equal is compared byte for byte in canonical form (see canonicalBytes), since
+ * isDeepStrictEqual ignores the order of keys and of Map and Set entries, which dependents can
+ * see. This catches the same value written by V8 in another form: the common case of a task that
+ * passes on (part of) an upstream result read back from the cache. (An object without a
+ * prototype never compares equal to its copy read back: its dependents re-run.) Synchronous when
+ * there is nothing to compare.
  */
 export function cutoffHash(
   store: ResultStore,
   task: string,
   previous: CacheEntry | undefined,
   stored: { hash: string; value: StoredValue },
-  /** The new result's bytes; without them (a result a worker stored) it is read back from the store. */
-  bytes: Buffer | undefined,
+  /** The new result and its bytes; without them (a result a worker stored) it is read back from the store. */
+  computed: { value: unknown; bytes: Buffer } | undefined,
 ): string | Promise<string> {
   const { hash } = stored;
   if (previous?.state !== 'ok' || !previous.value || previous.resultHash === undefined || previous.resultHash === hash) return hash;
-  if ((bytes?.length ?? storedSize(stored.value)) > COMPARE_LIMIT) return hash;
+  if ((computed?.bytes.length ?? storedSize(stored.value)) > COMPARE_LIMIT) return hash;
   const earlier = previous.resultHash;
-  // Read back, a value is in canonical form already.
-  const current = bytes ? Promise.resolve(canonicalBytes(bytes)) : store.loadValue(task, stored.value).then(encodeValue);
+  const current = computed ? Promise.resolve(computed.value) : store.loadValue(task, stored.value);
   return Promise.all([current, store.loadValue(task, previous.value)]).then(
-    ([now, before]) => (now.equals(encodeValue(before)) ? earlier : hash),
+    ([now, before]) => {
+      if (!isDeepStrictEqual(now, before)) return hash;
+      // Read back, a value is in canonical form already.
+      const nowBytes = computed ? canonicalBytes(computed.bytes) : encodeValue(now);
+      return nowBytes.equals(encodeValue(before)) ? earlier : hash;
+    },
     // An earlier result that cannot be read any more is simply not the same.
     () => hash,
   );
