@@ -1,8 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type Keyv from 'keyv';
-import type { KeyvStoreAdapter } from 'keyv';
 import { STORE_SCHEMES, parseStoreUrl } from './cache/shared-store.js';
 import { HISTORY_LENGTH, ResultStore } from './cache/store.js';
 import { ConfigError, DuplicateTaskError, ExecutorError, InvalidOptionError, NoFreshResultError, PipelineRunError, RunCancelledError, TaskDefinitionError, UnknownTaskError } from './errors.js';
@@ -11,7 +9,7 @@ import { TaskLogs } from './logs/task-logs.js';
 import { describeValue, nameProblem, rejectUnknownOptions, stringList, suggest } from './names.js';
 import { explainTask } from './report/explain.js';
 import { inNotebook, notebookProgress } from './report/notebook.js';
-import { type ProgressListener, alsoTell, silentProgress, terminalProgress } from './report/progress.js';
+import { alsoTell, silentProgress, terminalProgress } from './report/progress.js';
 import type { RunRecord, RunReport } from './report/run-report.js';
 import { refreshCodeAnalysis } from './fingerprint/definition.js';
 import { currentFiles, describeReason, entryStaleness, fileStaleness, upstreamChange } from './run/freshness.js';
@@ -19,149 +17,15 @@ import { type Plan, planRun } from './run/plan.js';
 import { INTERRUPTED_EXIT_CODE, interruptOnCtrlC } from './run/interrupt.js';
 import { type ResourceFactory, RunResources } from './run/resources.js';
 import { Run, type RunSettings } from './run/runner.js';
-import { EXECUTORS, type ExecutorName, PIPELINE_PARTS, type TaskExecutor, loadedByWorker, sharedStoreAdvice } from './run/executors/executor.js';
-import { isRedisUrl } from './run/executors/redis-connection.js';
+import { PIPELINE_PARTS, type TaskExecutor, loadedByWorker, sharedStoreAdvice } from './run/executors/executor.js';
 import type { WorkerParts } from './run/executors/remote-task.js';
 import type { ThreadsExecutor } from './run/executors/threads-executor.js';
 import { RunReport as Report } from './report/run-report.js';
 import { type Profile, needsSelection, selectRun } from './run/selection.js';
 import { CONFIG_FILE, type ProjectConfig, loadProjectConfig, parseProjectConfig, projectRoot, resolveProfile } from './config/project-config.js';
 import { type AnyTask, type ResultOf, Task } from './task.js';
-
-/** Options of a pipeline. */
-export interface PipelineOptions {
-  /**
-   * Folder of the cache (`cache.sqlite`, large results) and of the task logs (`logs/<pipeline>/`).
-   * Missing folders are created.
-   * @default process.env.LITTLEPIPES_DIR ?? '<working directory>/.littlepipes'
-   */
-  cacheDir?: string;
-  /**
-   * Where to keep results instead of the local SQLite file, so that a team shares them: a URL
-   * (`redis://`, `rediss://`, `postgres://`, `postgresql://`; install `@keyv/redis` or
-   * `@keyv/postgres`), which also gives leases across machines and large values as bytes; or a
-   * Keyv store adapter, a Keyv instance or a Map, which give neither (see "Team cache" in the README).
-   * @default process.env.LITTLEPIPES_STORE ?? settings.store in littlepipes.yaml ?? the local SQLite file
-   * @example new Pipeline('Sales', { store: 'redis://cache.internal:6379' })
-   */
-  store?: string | KeyvStoreAdapter | Keyv | Map<unknown, unknown>;
-  /**
-   * The least severe level written to task logs: `trace`, `debug`, `info`, `warn`, `error`, `fatal` or `silent`.
-   * @default 'info'
-   */
-  logLevel?: string;
-  /**
-   * Fields written as `[redacted]` in task logs: pino's redact paths.
-   * @example new Pipeline('Billing', { redact: ['password', 'headers.authorization', 'customers[*].email'] })
-   */
-  redact?: readonly string[];
-  /**
-   * The project's configuration file (profiles and settings).
-   * @default littlepipes.yaml at the project root (the folder of the nearest package.json)
-   */
-  config?: string;
-  /**
-   * The project's name, which namespaces the pipeline's keys in a shared `store`, so that two
-   * projects with a pipeline of the same name never see each other's results.
-   * @default the name in the nearest package.json, else the working directory's name
-   */
-  project?: string;
-}
-
-/** Options of `execute()`. */
-export interface ExecuteOptions {
-  /**
-   * Re-run tasks even when their cached results are fresh: `true` for all, or their names.
-   * Their dependents re-run only if a result changes.
-   * @default false
-   */
-  force?: boolean | readonly string[];
-  /**
-   * Run only these tasks and what they need; the others are left as they are.
-   * @example pipeline.execute({ only: ['Report'] })
-   */
-  only?: readonly string[];
-  /**
-   * Do not execute these tasks. A skipped task's fresh cached result still serves its dependents;
-   * without one, they are blocked.
-   */
-  skip?: readonly string[];
-  /**
-   * How many tasks may run at once. Tasks are usually I/O-bound (queries, requests, files), so
-   * the default lets several overlap; set 1 to run one at a time.
-   * @default 4
-   */
-  concurrency?: number;
-  /**
-   * A profile: which branch of each stage runs, which optional groups are on, params for tasks,
-   * and where the run starts and stops. A name looks it up in littlepipes.yaml; an object is used as it is.
-   * @example pipeline.execute({ profile: 'sample' })
-   */
-  profile?: string | Profile;
-  /** Cancels the run: no new task starts, running tasks see `t.signal` abort, nothing half-done is cached. */
-  signal?: AbortSignal;
-  /**
-   * Called as tasks start and finish and when the run ends, besides the progress display: for
-   * a live picture, a notebook widget or your own logging. Cached and skipped tasks are not
-   * announced one by one; the final report has them all.
-   * @example pipeline.execute({ events: { taskFinished: (task) => console.log(task.name, task.status) } })
-   */
-  events?: Partial<ProgressListener>;
-  /**
-   * Show progress and the report table on stderr (a spinner on a terminal, plain lines elsewhere).
-   * @default true
-   */
-  progress?: boolean;
-  /**
-   * Where tasks run. `'local'`: in this thread. `'threads'`: in a pool of worker threads, so that
-   * synchronous CPU-heavy tasks run in parallel without blocking each other or the progress
-   * display. `'bullmq'`: as BullMQ jobs on Redis (`connection`), run by `littlepipes worker`
-   * processes on any machine, with results in the pipeline's shared `store`. Either way, tasks
-   * that `uses` a resource, have input or output files, `map`, or say `local: true` run here.
-   * The plan, the cache entries, the report and the progress stay in this process.
-   * @default settings.executor in littlepipes.yaml ?? 'local'
-   * @example pipeline.execute({ executor: 'bullmq', connection: 'redis://localhost:6379', concurrency: 32 })
-   */
-  executor?: ExecutorName;
-  /**
-   * The Redis URL of the BullMQ queue, for `executor: 'bullmq'` (refused with another executor).
-   * @default process.env.LITTLEPIPES_CONNECTION ?? settings.connection in littlepipes.yaml
-   * @example pipeline.execute({ executor: 'bullmq', connection: 'redis://queue.internal:6379' })
-   */
-  connection?: string;
-  /**
-   * Worker threads in the pool, for `executor: 'threads'`.
-   * @default os.availableParallelism()
-   */
-  threads?: number;
-}
-
-/** One cached entry, as `listCache()` lists it. */
-export interface CacheListing {
-  task: string;
-  /** Whether the pipeline still defines the task (false for entries left by a renamed or removed task). */
-  defined: boolean;
-  /** `ok` holds a result; `failed` remembers the last run's failure; `expired` kept only the result's hash. */
-  state: 'ok' | 'failed' | 'expired';
-  storedAt: Date;
-  /** When the result expires by time, if it does. */
-  expiresAt?: Date;
-  /** The expiry policy, as text. */
-  expiry: string;
-  /** Size of the stored result (serialized), in bytes. */
-  bytes: number;
-  /** How long the run that stored it took. */
-  durationMs: number;
-  /** The error message of a failed run. */
-  error?: string;
-}
-
-/** The default number of tasks run at once. */
-export const DEFAULT_CONCURRENCY = 4;
-const PIPELINE_OPTIONS = ['cacheDir', 'store', 'logLevel', 'redact', 'project', 'config'] as const;
-const EXECUTE_OPTIONS = ['force', 'only', 'skip', 'concurrency', 'signal', 'progress', 'events', 'profile', 'executor', 'connection', 'threads'] as const;
-const EVENT_NAMES = ['taskStarted', 'taskFinished', 'runFinished'] as const;
-const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+import { type CacheListing, DEFAULT_CONCURRENCY, EVENT_NAMES, EXECUTE_OPTIONS, type ExecuteOptions, LOG_LEVELS, PIPELINE_OPTIONS, type PipelineOptions } from './pipeline-options.js';
+import { type ExecutorChoice, type ExecutorDefaults, executorChoice } from './run/executors/choice.js';
 
 /** The results a pipeline's tasks produce, by task name, accumulated by chained `add()` calls. */
 type ResultsOf<Tasks extends readonly AnyTask[]> = { [T in Tasks[number] as T['name']]: ResultOf<T> };
@@ -722,52 +586,6 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     }
     return this.#config;
   }
-}
-
-/** The executor of a run, with its own settings, validated. */
-type ExecutorChoice = { name: 'local' } | { name: 'threads'; threads: number } | { name: 'bullmq'; connection: string };
-
-/** What a run falls back on when execute() names no executor or connection, and where each came from. */
-interface ExecutorDefaults {
-  executor?: ExecutorName;
-  connection?: { url: string; from: string };
-}
-
-/**
- * Validates the executor options of `execute()`: the executor's name, and the settings only that
- * executor takes. A default connection is only a default: it is used by the bullmq executor and
- * never refused with another one.
- */
-function executorChoice(options: ExecuteOptions, method: string, defaults: ExecutorDefaults): ExecutorChoice {
-  const { executor = defaults.executor ?? 'local', connection, threads } = options;
-  if (!EXECUTORS.includes(executor as ExecutorName)) {
-    const guess = typeof executor === 'string' ? suggest(executor, EXECUTORS) : undefined;
-    throw new InvalidOptionError('executor', `${method}(): executor must be one of ${EXECUTORS.map((name) => `'${name}'`).join(', ')}, got ${describeValue(executor)}.${guess ? ` Did you mean '${guess}'?` : ''}`);
-  }
-  if (connection !== undefined && executor !== 'bullmq') {
-    throw new InvalidOptionError('connection', `${method}(): connection is the Redis URL of the bullmq executor; add executor: 'bullmq', or leave connection out.`);
-  }
-  if (threads !== undefined && executor !== 'threads') {
-    throw new InvalidOptionError('threads', `${method}(): threads is the pool size of the threads executor; add executor: 'threads', or leave threads out.`);
-  }
-  if (executor === 'bullmq') {
-    if (connection === undefined && defaults.connection !== undefined) {
-      const { url, from } = defaults.connection;
-      if (!isRedisUrl(url)) throw new InvalidOptionError('connection', `${method}(): ${from} must be a Redis URL such as redis://localhost:6379, got ${describeValue(url)}.`);
-      return { name: 'bullmq', connection: url };
-    }
-    if (connection === undefined) {
-      throw new InvalidOptionError('connection', `${method}(): the bullmq executor needs connection, the Redis URL of its queue: execute({ executor: 'bullmq', connection: 'redis://localhost:6379' }), --connection on the command line, LITTLEPIPES_CONNECTION, or connection under settings in ${CONFIG_FILE}.`);
-    }
-    if (!isRedisUrl(connection)) throw new InvalidOptionError('connection', `${method}(): connection must be a Redis URL such as 'redis://localhost:6379', got ${describeValue(connection)}.`);
-    return { name: 'bullmq', connection };
-  }
-  if (executor === 'threads') {
-    const pool = threads ?? os.availableParallelism();
-    if (!Number.isInteger(pool) || pool < 1) throw new InvalidOptionError('threads', `${method}(): threads must be a whole number from 1 up, got ${describeValue(threads)}. Try ${os.availableParallelism()}, the cores available.`);
-    return { name: 'threads', threads: pool };
-  }
-  return { name: 'local' };
 }
 
 /** What Keyv accepts as a store: a Map, or an object with its adapter's four methods (a Keyv instance has them too). */

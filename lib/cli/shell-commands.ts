@@ -4,6 +4,7 @@ import { LittlepipesError, PipelineRunError } from '../errors.js';
 import { formatMs } from '../report/run-report.js';
 import { bytes, summarizeValue } from '../report/value-summary.js';
 import { suggest } from '../names.js';
+import { LOG_LEVELS } from '../pipeline-options.js';
 import { describeReason } from '../run/freshness.js';
 import type { TaskPlan } from '../run/plan.js';
 import type { AnyTask } from '../task.js';
@@ -22,7 +23,6 @@ export class ShellUsageError extends LittlepipesError {
   }
 }
 
-const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 /** The commands every shell starts with, in the order `help` lists them. */
 export function builtinCommands(): Record<string, ShellCommand> {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
-import type { ExecuteOptions } from '../../pipeline.js';
+import type { ExecuteOptions } from '../../pipeline-options.js';
 import type { RunRecord, TaskReport } from '../../report/run-report.js';
 import { EXIT, type CommandContext, allTaskNames, htmlFolderProblem, taskNames } from '../context.js';
 import { InvalidOptionError, PipelineRunError, RunCancelledError } from '../../errors.js';
