@@ -27,19 +27,21 @@ export function cutoffHash(
   task: string,
   previous: CacheEntry | undefined,
   stored: { hash: string; value: StoredValue },
-  /** The new result and its bytes; without them (a result a worker stored) it is read back from the store. */
-  computed: { value: unknown; bytes: Buffer } | undefined,
+  /** The new result's bytes; without them (a result a worker stored) the result is read back from the store. */
+  bytes: Buffer | undefined,
+  /** The new result, when its bytes are given. */
+  value: unknown,
 ): string | Promise<string> {
   const { hash } = stored;
   if (previous?.state !== 'ok' || !previous.value || previous.resultHash === undefined || previous.resultHash === hash) return hash;
-  if ((computed?.bytes.length ?? storedSize(stored.value)) > COMPARE_LIMIT) return hash;
+  if ((bytes?.length ?? storedSize(stored.value)) > COMPARE_LIMIT) return hash;
   const earlier = previous.resultHash;
-  const current = computed ? Promise.resolve(computed.value) : store.loadValue(task, stored.value);
+  const current = bytes ? Promise.resolve(value) : store.loadValue(task, stored.value);
   return Promise.all([current, store.loadValue(task, previous.value)]).then(
     ([now, before]) => {
       if (!isDeepStrictEqual(now, before)) return hash;
       // Read back, a value is in canonical form already.
-      const nowBytes = computed ? canonicalBytes(computed.bytes) : encodeValue(now);
+      const nowBytes = bytes ? canonicalBytes(bytes) : encodeValue(now);
       return nowBytes.equals(encodeValue(before)) ? earlier : hash;
     },
     // An earlier result that cannot be read any more is simply not the same.

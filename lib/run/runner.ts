@@ -343,7 +343,7 @@ export class Run {
       const bytes = remote ? undefined : encodeValue(result);
       const storing = remote ? remote.stored : store.storeValue(task.name, bytes!);
       const stored = storing instanceof Promise ? await storing : storing;
-      const cutoff = cutoffHash(store, task.name, state.entry, stored, remote ? undefined : { value: result, bytes: bytes! });
+      const cutoff = cutoffHash(store, task.name, state.entry, stored, bytes, result);
       const resultHash = cutoff instanceof Promise ? await cutoff : cutoff;
       if (this.#cancelled) throw this.#controller.signal.reason;
       const storedAt = Date.now();
