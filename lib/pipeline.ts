@@ -18,7 +18,7 @@ import { INTERRUPTED_EXIT_CODE, interruptOnCtrlC } from './run/interrupt.js';
 import { type ResourceFactory, RunResources } from './run/resources.js';
 import { Run, type RunSettings } from './run/runner.js';
 import { PIPELINE_PARTS, type TaskExecutor, loadedByWorker, sharedStoreAdvice } from './run/executors/executor.js';
-import type { WorkerParts } from './run/executors/remote-task.js';
+import type { WorkerSetup } from './run/executors/remote-task.js';
 import type { ThreadsExecutor } from './run/executors/threads-executor.js';
 import { RunReport as Report } from './report/run-report.js';
 import { type Profile, needsSelection, selectRun } from './run/selection.js';
@@ -337,7 +337,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
   }
 
   /** What a worker process needs of the pipeline: its tasks, store and logs, and its default queue (see `littlepipes worker`). */
-  [PIPELINE_PARTS](file: string): WorkerParts & { unshared: string | undefined; connection: { url: string; from: string } | undefined } {
+  [PIPELINE_PARTS](file: string): WorkerSetup {
     return { pipeline: this, tasks: this.#tasks, store: this.#openStore(), namespace: this.#namespace(), logs: this.#taskLogs(), file, unshared: this.#unsharedStore(), connection: this.#executorDefaults().connection };
   }
 

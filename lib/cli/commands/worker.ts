@@ -4,7 +4,8 @@ import { ExecutorError, InvalidOptionError, PipelineLoadError } from '../../erro
 import { describeValue } from '../../names.js';
 import { LOADED_BY_WORKER, PIPELINE_PARTS, sharedStoreAdvice } from '../../run/executors/executor.js';
 import { isRedisUrl } from '../../run/executors/redis-connection.js';
-import type { WorkerParts } from '../../run/executors/remote-task.js';
+import { type DefaultConnection, defaultConnectionUrl } from '../../run/executors/choice.js';
+import type { WorkerSetup } from '../../run/executors/remote-task.js';
 import type { CommandContext } from '../context.js';
 
 interface WorkerFlags {
@@ -36,7 +37,7 @@ Examples:
       // The module defines the tasks; a module that runs its pipeline when imported must not do so here.
       (globalThis as { [LOADED_BY_WORKER]?: boolean })[LOADED_BY_WORKER] = true;
       const { pipeline, file } = await context.load();
-      const partsOf = (pipeline as unknown as { [PIPELINE_PARTS]?: (file: string) => WorkerParts & { unshared: string | undefined; connection?: { url: string; from: string } } })[PIPELINE_PARTS];
+      const partsOf = (pipeline as unknown as { [PIPELINE_PARTS]?: (file: string) => WorkerSetup })[PIPELINE_PARTS];
       if (typeof partsOf !== 'function') throw new PipelineLoadError(file, `${file} uses a littlepipes without workers; install this version of littlepipes in its project.`);
       const parts = partsOf.call(pipeline, file);
       const connection = queueUrl(flags.connection, parts.connection);
@@ -56,13 +57,12 @@ Examples:
 }
 
 /** The queue's Redis URL: --connection, else the pipeline's default (LITTLEPIPES_CONNECTION, settings.connection), checked as the flag is. */
-function queueUrl(flag: string | undefined, fallback: { url: string; from: string } | undefined): string {
+function queueUrl(flag: string | undefined, fallback: DefaultConnection | undefined): string {
   if (flag !== undefined) return flag;
   if (fallback === undefined) {
     throw new InvalidOptionError('connection', 'littlepipes worker: give the Redis URL of the queue, as the coordinator was given it: --connection redis://localhost:6379, LITTLEPIPES_CONNECTION, or connection under settings in littlepipes.yaml.');
   }
-  if (!isRedisUrl(fallback.url)) throw new InvalidOptionError('connection', `littlepipes worker: ${fallback.from} must be a Redis URL such as redis://localhost:6379, got ${describeValue(fallback.url)}.`);
-  return fallback.url;
+  return defaultConnectionUrl(fallback, 'littlepipes worker');
 }
 
 function wholeNumber(flag: string, text: string): number {

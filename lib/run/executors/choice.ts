@@ -12,7 +12,19 @@ export type ExecutorChoice = { name: 'local' } | { name: 'threads'; threads: num
 /** What a run falls back on when execute() names no executor or connection, and where each came from. */
 export interface ExecutorDefaults {
   executor?: ExecutorName;
-  connection?: { url: string; from: string };
+  connection?: DefaultConnection;
+}
+
+/** A queue URL the run was not given but found: in LITTLEPIPES_CONNECTION or littlepipes.yaml (`from` names which). */
+export interface DefaultConnection {
+  url: string;
+  from: string;
+}
+
+/** A default queue URL, refused (naming where it came from) when it is not a Redis URL; `who` starts the message. */
+export function defaultConnectionUrl({ url, from }: DefaultConnection, who: string): string {
+  if (!isRedisUrl(url)) throw new InvalidOptionError('connection', `${who}: ${from} must be a Redis URL such as redis://localhost:6379, got ${describeValue(url)}.`);
+  return url;
 }
 
 /**
@@ -34,9 +46,7 @@ export function executorChoice(options: ExecuteOptions, method: string, defaults
   }
   if (executor === 'bullmq') {
     if (connection === undefined && defaults.connection !== undefined) {
-      const { url, from } = defaults.connection;
-      if (!isRedisUrl(url)) throw new InvalidOptionError('connection', `${method}(): ${from} must be a Redis URL such as redis://localhost:6379, got ${describeValue(url)}.`);
-      return { name: 'bullmq', connection: url };
+      return { name: 'bullmq', connection: defaultConnectionUrl(defaults.connection, `${method}()`) };
     }
     if (connection === undefined) {
       throw new InvalidOptionError('connection', `${method}(): the bullmq executor needs connection, the Redis URL of its queue: execute({ executor: 'bullmq', connection: 'redis://localhost:6379' }), --connection on the command line, LITTLEPIPES_CONNECTION, or connection under settings in ${CONFIG_FILE}.`);

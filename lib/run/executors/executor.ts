@@ -73,6 +73,23 @@ export function mustStayLocal(task: AnyTask): string | undefined {
   return undefined;
 }
 
+/** What a run makes of a task that a worker must make of it too (a profile may change its params, gates its dependencies). */
+export interface TaskShape {
+  dependencies: readonly string[];
+  requires: readonly string[];
+  params: Record<string, unknown>;
+}
+
+/** The task a worker runs for a coordinator: its own, or derived from it when the coordinator's run shaped it otherwise. */
+export function shapedAs(task: AnyTask, shape: TaskShape): AnyTask {
+  const same = sameList(task.dependencies, shape.dependencies) && sameList(task.requires, shape.requires) && JSON.stringify(task.params) === JSON.stringify(shape.params);
+  return same ? task : task.derive({ dependencies: shape.dependencies, requires: shape.requires, params: shape.params });
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((item, index) => item === b[index]);
+}
+
 /**
  * What to do when a distributed run finds the pipeline's results where workers cannot read
  * them: a team cache given by URL, which every process reaches, and which has leases.

@@ -11,6 +11,8 @@ import type { ProcessTiming } from '../../report/run-report.js';
 import type { AnyTask } from '../../task.js';
 import { createContext } from '../context.js';
 import { RunResources } from '../resources.js';
+import type { DefaultConnection } from './choice.js';
+import { shapedAs } from './executor.js';
 import { type TaskJob, type TaskJobOutcome, travellingError } from './job.js';
 
 /** What a worker process works with: the pipeline its module defines, and that pipeline's store and logs. */
@@ -23,6 +25,12 @@ export interface WorkerParts {
   logs: TaskLogs;
   /** The module the worker loaded, for messages. */
   file: string;
+}
+
+/** What `littlepipes worker` asks a pipeline for: its parts, where its results live if workers cannot share them, and its default queue. */
+export interface WorkerSetup extends WorkerParts {
+  unshared: string | undefined;
+  connection: DefaultConnection | undefined;
 }
 
 /** `host:pid` of this process, as reports name a worker. */
@@ -76,8 +84,7 @@ function taskAsCoordinatorHasIt(parts: WorkerParts, job: TaskJob): AnyTask {
     const guess = suggest(job.task, parts.tasks.keys());
     throw new WorkerMismatchError(job.task, `Worker ${WORKER_ID} cannot run ${job.task}: its pipeline module ${parts.file} defines no task of that name${guess ? ` (did you mean "${guess}"?)` : ''}. Start the workers with the coordinator's pipeline module.`);
   }
-  const same = sameList(own.dependencies, job.dependencies) && sameList(own.requires, job.requires) && JSON.stringify(own.params) === JSON.stringify(job.params);
-  const task = same ? own : own.derive({ dependencies: job.dependencies, requires: job.requires, params: job.params });
+  const task = shapedAs(own, job);
   const definition = definitionFingerprint(task);
   const { code, options, params } = job.definition;
   if (definition.code !== code || definition.options !== options || definition.params !== params) {
@@ -85,10 +92,6 @@ function taskAsCoordinatorHasIt(parts: WorkerParts, job: TaskJob): AnyTask {
     throw new WorkerMismatchError(job.task, `Worker ${WORKER_ID} defines ${job.task} differently from the coordinator ${job.coordinator} (its ${part} differ): the worker runs another version of ${parts.file}. Restart the workers on the coordinator's code.`);
   }
   return task;
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((item, index) => item === b[index]);
 }
 
 /**

@@ -11,7 +11,7 @@ import type { ProcessTiming } from '../../report/run-report.js';
 import { type AnyTask, TASK_CREATED } from '../../task.js';
 import { createContext } from '../context.js';
 import { RunResources } from '../resources.js';
-import { LOADED_BY_WORKER } from './executor.js';
+import { LOADED_BY_WORKER, shapedAs } from './executor.js';
 import { type TravellingError, travellingError } from './job.js';
 
 /** One attempt of a task, as the main thread sends it. */
@@ -84,8 +84,7 @@ async function findTask(call: ThreadCall): Promise<AnyTask> {
   if (!task) {
     throw new WorkerMismatchError(call.task, `A worker thread imported ${call.module}, where ${call.task} registers its run process, but importing it made no task ${call.task} (the task is made by a function the module does not call at import). Give the task local: true, or make it when the module is imported.`);
   }
-  const same = task.dependencies.join('\n') === call.dependencies.join('\n') && task.requires.join('\n') === call.requires.join('\n') && JSON.stringify(task.params) === JSON.stringify(call.params);
-  return same ? task : task.derive({ dependencies: call.dependencies, requires: call.requires, params: call.params });
+  return shapedAs(task, call);
 }
 
 function importOnce(file: string): Promise<unknown> {
