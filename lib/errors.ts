@@ -103,14 +103,36 @@ export class NoFreshResultError extends LittlepipesError {
   }
 }
 
-/** A task returned a value the cache cannot store without changing it (a function, a symbol, a class instance). */
+/** A task returned a value the cache cannot store without changing it (a function, a symbol, a class instance no format handles). */
 export class UncacheableResultError extends LittlepipesError {
-  constructor(readonly task: string, readonly path: string, readonly problem: string) {
+  constructor(readonly task: string, readonly path: string, readonly problem: string, readonly formats: readonly string[] = []) {
     super(
       'ERR_UNCACHEABLE_RESULT',
       `${task}: ${path} ${problem}. Results must survive a round trip through the cache: ` +
-        `return plain data (objects, arrays, Map, Set, Date, typed arrays...) instead.`,
+        `return plain data (objects, arrays, Map, Set, Date, typed arrays...), a table (apache-arrow, arquero, nodejs-polars), ` +
+        `or a class that a format handles: define one with defineFormat({ name, version, handles, encode, decode }) and pass it as new Pipeline(name, { formats: [...] }).` +
+        (formats.length > 0 ? ` Formats registered: ${formats.join(', ')}.` : ''),
     );
+  }
+}
+
+/** A cached result holds a value of a package that the project no longer has installed. The entry is kept. */
+export class PeerPackageError extends LittlepipesError {
+  constructor(readonly packageName: string, readonly purpose: string) {
+    super(
+      'ERR_PEER_PACKAGE',
+      `${purpose} needs the package ${packageName}, which this project does not have installed. Install it (npm install ${packageName}) and try again; the cached result is kept.`,
+    );
+  }
+}
+
+/**
+ * A cached result could not be read back: its bytes are damaged, or its format's decode threw.
+ * The entry is set aside, so the next run computes the task again; never a wrong value.
+ */
+export class DamagedResultError extends LittlepipesError {
+  constructor(readonly task: string, readonly detail: string) {
+    super('ERR_DAMAGED_RESULT', `The cached result of ${task} cannot be read back: ${detail}. It was set aside; run the pipeline again to compute ${task} anew.`);
   }
 }
 

@@ -29,6 +29,8 @@ export {
   UndeclaredDependencyError,
   NoFreshResultError,
   UncacheableResultError,
+  PeerPackageError,
+  DamagedResultError,
   CacheStoreError,
   PipelineLoadError,
   TaskTimeoutError,
@@ -44,3 +46,4 @@ export {
   WorkerMismatchError,
 } from './errors.js';
 export type { ValidationProblem, NoResultReason } from './errors.js';
+export { defineFormat, type ResultFormat } from './cache/formats/format.js';

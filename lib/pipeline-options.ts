@@ -1,3 +1,4 @@
+import type { ResultFormat } from './cache/formats/format.js';
 /**
  * The options of a pipeline and of its runs, each with its default, apart from the Pipeline class
  * that takes them (as p-queue keeps its options.ts).
@@ -46,6 +47,12 @@ export interface PipelineOptions {
    * @default the name in the nearest package.json, else the working directory's name
    */
   project?: string;
+  /**
+   * How to cache values of your own classes, made with defineFormat(). Tables of apache-arrow,
+   * arquero and nodejs-polars, DuckDB values and errors have formats built in.
+   * @example new Pipeline('Sales', { formats: [money] })
+   */
+  formats?: readonly ResultFormat[];
 }
 
 /** Options of `execute()`. */
@@ -139,7 +146,7 @@ export interface CacheListing {
 /** The default number of tasks run at once. */
 export const DEFAULT_CONCURRENCY = 4;
 /** The option names each takes: anything else is refused, with a suggestion. */
-export const PIPELINE_OPTIONS = ['cacheDir', 'store', 'logLevel', 'redact', 'project', 'config'] as const;
+export const PIPELINE_OPTIONS = ['cacheDir', 'store', 'logLevel', 'redact', 'project', 'config', 'formats'] as const;
 export const EXECUTE_OPTIONS = ['force', 'only', 'skip', 'concurrency', 'signal', 'progress', 'events', 'profile', 'executor', 'connection', 'threads'] as const;
 export const EVENT_NAMES = ['taskStarted', 'taskFinished', 'runFinished'] as const;
 /** pino's levels, least severe first, and `silent`. */

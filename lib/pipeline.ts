@@ -24,6 +24,8 @@ import { RunReport as Report } from './report/run-report.js';
 import { type Profile, needsSelection, selectRun } from './run/selection.js';
 import { CONFIG_FILE, type ProjectConfig, loadProjectConfig, parseProjectConfig, projectRoot, resolveProfile } from './config/project-config.js';
 import { type AnyTask, type ResultOf, Task } from './task.js';
+import { Codec } from './cache/codec.js';
+import { checkFormats } from './cache/formats/format.js';
 import { type CacheListing, DEFAULT_CONCURRENCY, EVENT_NAMES, EXECUTE_OPTIONS, type ExecuteOptions, LOG_LEVELS, PIPELINE_OPTIONS, type PipelineOptions } from './pipeline-options.js';
 import { type ExecutorChoice, type ExecutorDefaults, executorChoice } from './run/executors/choice.js';
 
@@ -46,6 +48,8 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
   readonly cacheDir: string;
   readonly #tasks = new Map<string, AnyTask>();
   readonly #options: PipelineOptions;
+  /** Results to bytes and back, with the pipeline's formats. */
+  readonly #codec: Codec;
   #graph: PipelineGraph | undefined;
   #store: ResultStore | undefined;
   /** Where results are kept: the store option, LITTLEPIPES_STORE or settings.store; undefined for the local SQLite file. */
@@ -89,6 +93,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     }
     this.name = name;
     this.#options = options;
+    this.#codec = new Codec(checkFormats(options.formats, `Pipeline "${name}"`));
     const settings = this.#projectConfig()?.settings;
     this.cacheDir = path.resolve(options.cacheDir ?? process.env.LITTLEPIPES_DIR ?? settings?.cacheDir ?? '.littlepipes');
     const url = process.env.LITTLEPIPES_STORE || undefined;
@@ -360,7 +365,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     const store = this.#openStore();
     const entries = await store.readEntries([name, ...task.dependencies]);
     const entry = entries.get(name);
-    const stale = entryStaleness(task, entry, Date.now(), this.#currentRun?.id) ??
+    const stale = entryStaleness(task, entry, Date.now(), this.#currentRun?.id, store.codec) ??
       fileStaleness(entry!, await currentFiles(task, entry)) ??
       upstreamChange(task, entry!, (dependency) => {
         const upstream = entries.get(dependency);
@@ -486,7 +491,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
   }
 
   #openStore(): ResultStore {
-    this.#store ??= new ResultStore({ pipeline: this.name, namespace: this.#namespace(), cacheDir: this.cacheDir, store: this.#storeSetting });
+    this.#store ??= new ResultStore({ pipeline: this.name, namespace: this.#namespace(), cacheDir: this.cacheDir, store: this.#storeSetting, codec: this.#codec });
     return this.#store;
   }
 

@@ -1,40 +1,46 @@
 import v8 from 'node:v8';
+import { UncacheableResultError } from '../errors.js';
+import { BUILTIN_FORMATS } from './formats/builtin.js';
+import type { AnyFormat, FieldsFormat, ResultFormat } from './formats/format.js';
+import { isPolarsFrame } from './formats/tables.js';
 
 /**
  * Results are stored with V8's own serializer (the structured clone format): it round-trips Date,
  * Map, Set, BigInt, RegExp, typed arrays, Buffer, undefined and circular references exactly, and is
- * several times faster than JSON-based codecs on large values. It silently turns class instances
- * into plain objects, though, so `findUncacheable` checks a value before it is stored. Like
- * `structuredClone`, it leaves out properties keyed by symbols; checking every object for them
- * would double the cost of the check, so they are left out here too (and documented).
+ * several times faster than JSON-based codecs on large values. It turns class instances into
+ * plain objects, though, so a result holding one is written as a frame instead (see Codec):
+ * each instance that a format handles (a table, a DuckDB value, an error, a class of the user's)
+ * is stored by that format, the rest by V8. Like `structuredClone`, it leaves out properties
+ * keyed by symbols.
+ *
+ * A frame is `LPF1`, the length of its header, the header (V8-serialized: the value with each
+ * formatted instance replaced by a marker, and the format, version and size of each binary
+ * part), then the parts' bytes as their formats wrote them: an Arrow table's IPC bytes unchanged.
+ * V8's bytes begin with 0xFF, so the two cannot be confused, and caches written before frames
+ * existed read as they did.
  */
-export function encodeValue(value: unknown): Buffer {
-  return v8.serialize(value);
+const FRAME_MAGIC = Buffer.from('LPF1', 'latin1');
+/** The key of a marker object in a frame's header; no result's own object has a key starting with NUL. */
+const MARK = '\u0000littlepipes';
+
+interface FrameHeader {
+  root: unknown;
+  parts: { format: string; version: number; length: number }[];
+  /** Every format used, with its version, binary or not. */
+  formats: Record<string, number>;
 }
 
-export function decodeValue(bytes: Uint8Array): unknown {
-  return v8.deserialize(bytes);
+/** A marker in a frame's header: a binary part by index, or a fields format's fields. */
+type Marker = { [MARK]: string; version: number; part?: number; fields?: unknown };
+
+/** A result in bytes, and the formats (name → version) its frame used; none for plain data. */
+export interface EncodedValue {
+  bytes: Buffer;
+  formats?: Record<string, number>;
 }
 
-/**
- * V8's serializer is not canonical: it writes an equal value in different bytes depending on how
- * V8 holds it. An array read back from the cache is "holey" and is written in the sparse form,
- * one built by a task in the dense form; a whole number in an array of doubles is written as a
- * double, elsewhere as an integer. So a task that re-runs to the same value can hash differently.
- * A value read back and written again always comes out in the same form (what reading makes of
- * it), keeping the order of keys, Map and Set entries: the one form to compare or hash by.
- */
-export function canonicalBytes(bytes: Uint8Array): Buffer {
-  return v8.serialize(v8.deserialize(bytes));
-}
-
-/** The value's bytes in canonical form (see canonicalBytes): for hashes that must not depend on how V8 holds it. */
-export function encodeCanonical(value: unknown): Buffer {
-  return canonicalBytes(v8.serialize(value));
-}
-
-/** Prototypes whose instances survive the round trip with their type intact. */
-const CLONEABLE_PROTOTYPES = new Set<object | null>([
+/** Prototypes whose instances V8 writes and reads back as they were. */
+const PLAIN_PROTOTYPES = new Set<object | null>([
   null,
   Object.prototype,
   Array.prototype,
@@ -45,13 +51,6 @@ const CLONEABLE_PROTOTYPES = new Set<object | null>([
   ArrayBuffer.prototype,
   DataView.prototype,
   Buffer.prototype,
-  Error.prototype,
-  EvalError.prototype,
-  RangeError.prototype,
-  ReferenceError.prototype,
-  SyntaxError.prototype,
-  TypeError.prototype,
-  URIError.prototype,
   Number.prototype,
   String.prototype,
   Boolean.prototype,
@@ -61,56 +60,284 @@ const CLONEABLE_PROTOTYPES = new Set<object | null>([
   ].map((type) => type.prototype),
 ]);
 
-/** Where a value sits inside the result, built only when a problem is reported. */
-interface PathStep {
-  parent: PathStep | undefined;
-  key: string;
+/**
+ * Encodes and decodes results with a pipeline's formats (its own first, then the built-in
+ * ones). Plain data takes V8's path, synchronously, as fast as V8 is; only a result that holds
+ * class instances is framed.
+ */
+export class Codec {
+  readonly #formats: readonly AnyFormat[];
+  readonly #byName: Map<string, AnyFormat>;
+
+  constructor(formats: readonly ResultFormat[] = []) {
+    this.#formats = [...formats, ...BUILTIN_FORMATS];
+    this.#byName = new Map(this.#formats.map((format) => [format.name, format]).reverse() as [string, AnyFormat][]);
+  }
+
+  /** The formats' names, with versions, for messages: `money@1, arrow@1, ...`. */
+  get formatNames(): string[] {
+    return [...new Set(this.#formats.map((format) => this.#byName.get(format.name)!))].map((format) => `${format.name}@${format.version}`);
+  }
+
+  /** The version of each format now, to tell a cached value written by another version (see formatChange). */
+  versionOf(name: string): number | undefined {
+    return this.#byName.get(name)?.version;
+  }
+
+  /**
+   * The bytes of `value`, or an UncacheableResultError naming `task` and the path of the first
+   * part no format can store. Synchronous for plain data; a promise when a format is asynchronous.
+   */
+  encode(value: unknown, task: string, root = 'result'): EncodedValue | Promise<EncodedValue> {
+    if (!needsFrame(value)) return { bytes: v8.serialize(value) };
+    return this.#encodeFrame(value, task, root, false)!;
+  }
+
+  /** The first part of `value` that no format can store, as a path from `root` and what is wrong with it; undefined when all of it is fine. */
+  findUncacheable(value: unknown, root = 'result'): { path: string; problem: string } | undefined {
+    if (!needsFrame(value)) return undefined;
+    try {
+      this.#encodeFrame(value, '', root, true);
+      return undefined;
+    } catch (error) {
+      if (error instanceof UncacheableResultError) return { path: error.path, problem: error.problem };
+      throw error;
+    }
+  }
+
+  #encodeFrame(value: unknown, task: string, root: string, checkOnly: boolean): EncodedValue | Promise<EncodedValue> | undefined {
+    const parts: { format: ResultFormat; value: unknown }[] = [];
+    const formats: Record<string, number> = {};
+    const copies = new Map<object, unknown>();
+    const problem = (path: PathStep, text: string) => new UncacheableResultError(task, render(path), text, this.formatNames);
+
+    const copy = (item: unknown, path: PathStep): unknown => {
+      if (typeof item === 'function') throw problem(path, 'is a function');
+      if (typeof item === 'symbol') throw problem(path, 'is a symbol');
+      if (typeof item !== 'object' || item === null) return item;
+      const done = copies.get(item);
+      if (done !== undefined) return done;
+      const prototype = Object.getPrototypeOf(item);
+      if (prototype === Array.prototype) {
+        const array = item as unknown[];
+        const out: unknown[] = new Array(array.length);
+        copies.set(item, out);
+        for (let index = 0; index < array.length; index++) out[index] = copy(array[index], { parent: path, key: `[${index}]` });
+        return out;
+      }
+      // A polars DataFrame is a Proxy on a plain object, whose keys are its columns.
+      if ((prototype === Object.prototype || prototype === null) && !isPolarsFrame(item)) {
+        const out: Record<string, unknown> = prototype === null ? Object.create(null) : {};
+        copies.set(item, out);
+        for (const key of Object.keys(item)) out[key] = copy((item as Record<string, unknown>)[key], { parent: path, key: propertyKey(key) });
+        return out;
+      }
+      if (prototype === Map.prototype) {
+        const out = new Map<unknown, unknown>();
+        copies.set(item, out);
+        for (const [key, member] of item as Map<unknown, unknown>) {
+          out.set(copy(key, { parent: path, key: `<key ${keyLabel(key)}>` }), copy(member, { parent: path, key: `.get(${keyLabel(key)})` }));
+        }
+        return out;
+      }
+      if (prototype === Set.prototype) {
+        const out = new Set<unknown>();
+        copies.set(item, out);
+        for (const member of item as Set<unknown>) out.add(copy(member, { parent: path, key: '<set member>' }));
+        return out;
+      }
+      if (PLAIN_PROTOTYPES.has(prototype) && prototype !== Object.prototype && prototype !== null) return item;
+      const format = this.#formatFor(item);
+      if (!format) throw problem(path, unhandledProblem(item));
+      formats[format.name] = format.version;
+      let marker: Marker;
+      if (isFields(format)) {
+        marker = { [MARK]: format.name, version: format.version };
+        copies.set(item, marker);
+        marker.fields = copy(format.toFields(item), path);
+      } else {
+        marker = { [MARK]: format.name, version: format.version, part: parts.length };
+        copies.set(item, marker);
+        parts.push({ format, value: item });
+      }
+      return marker;
+    };
+
+    const root_ = copy(value, { parent: undefined, key: root });
+    if (checkOnly) return undefined;
+    const encodings = parts.map(({ format, value: part }) => {
+      try {
+        return format.encode(part);
+      } catch (error) {
+        throw formatFailure(task, format, 'encode', error);
+      }
+    });
+    const frame = (bytes: Uint8Array[]): EncodedValue => {
+      const header: FrameHeader = {
+        root: root_,
+        parts: parts.map(({ format }, index) => ({ format: format.name, version: format.version, length: bytes[index]!.byteLength })),
+        formats,
+      };
+      return { bytes: frameBytes(v8.serialize(header), bytes), formats };
+    };
+    if (encodings.some((encoding) => encoding instanceof Promise)) {
+      return Promise.all(encodings.map((encoding, index) => Promise.resolve(encoding).catch((error: unknown) => {
+        throw formatFailure(task, parts[index]!.format, 'encode', error);
+      }))).then(checkedParts(task, parts)).then(frame);
+    }
+    return frame(checkedParts(task, parts)(encodings as Uint8Array[]));
+  }
+
+  /**
+   * The value of `bytes`: synchronous for plain data, a promise for a frame. A frame part written
+   * by a format this codec does not have, or by another version of it, is an error that names
+   * the format (see formatChange: such an entry is not fresh, so this is met only by a race).
+   */
+  decode(bytes: Uint8Array): unknown {
+    if (!isFrame(bytes)) return v8.deserialize(bytes);
+    return this.#decodeFrame(bytes);
+  }
+
+  async #decodeFrame(bytes: Uint8Array): Promise<unknown> {
+    const { header, parts } = readFrame(bytes);
+    const decodedParts = await Promise.all(header.parts.map(async (part, index) => {
+      const format = this.#checkedFormat(part.format, part.version);
+      if (isFields(format)) throw new Error(`the frame has a binary part for the fields format "${part.format}"`);
+      return format.decode(parts[index]!);
+    }));
+    const restored = new Map<object, unknown>();
+    const restore = async (item: unknown): Promise<unknown> => {
+      if (typeof item !== 'object' || item === null) return item;
+      if (restored.has(item)) return restored.get(item);
+      const prototype = Object.getPrototypeOf(item);
+      if ((prototype === Object.prototype || prototype === null) && Object.hasOwn(item, MARK)) {
+        const marker = item as Marker;
+        const format = this.#checkedFormat(marker[MARK], marker.version);
+        if (marker.part !== undefined) {
+          const value = decodedParts[marker.part];
+          restored.set(item, value);
+          return value;
+        }
+        const value = await (format as FieldsFormat).fromFields(await restore(marker.fields));
+        restored.set(item, value);
+        return value;
+      }
+      restored.set(item, item);
+      if (Array.isArray(item)) {
+        for (let index = 0; index < item.length; index++) if (typeof item[index] === 'object') item[index] = await restore(item[index]);
+      } else if (item instanceof Map) {
+        const entries = [...item];
+        item.clear();
+        for (const [key, member] of entries) item.set(await restore(key), await restore(member));
+      } else if (item instanceof Set) {
+        const members = [...item];
+        item.clear();
+        for (const member of members) item.add(await restore(member));
+      } else if (prototype === Object.prototype || prototype === null) {
+        for (const key of Object.keys(item)) {
+          const member = (item as Record<string, unknown>)[key];
+          if (typeof member === 'object') (item as Record<string, unknown>)[key] = await restore(member);
+        }
+      }
+      return item;
+    };
+    return restore(header.root);
+  }
+
+  #formatFor(value: object): AnyFormat | undefined {
+    for (const format of this.#formats) {
+      if (format.handles(value)) return format;
+    }
+    return undefined;
+  }
+
+  #checkedFormat(name: string, version: number): AnyFormat {
+    const format = this.#byName.get(name);
+    if (!format) throw new FormatMismatch(`it was written by the format "${name}", which this pipeline does not have (pass it in the formats option)`);
+    if (format.version !== version) throw new FormatMismatch(`it was written by version ${version} of the format "${name}", and the pipeline has version ${format.version}`);
+    return format;
+  }
 }
 
-function render(step: PathStep | undefined): string {
-  const keys: string[] = [];
-  for (let at = step; at; at = at.parent) keys.push(at.key);
-  return keys.reverse().join('');
+/** A frame names a format, or a version of one, that the codec does not have. */
+export class FormatMismatch extends Error {}
+
+/** The formats (name → version) a stored value's bytes were written with; none for plain data. */
+export function framedFormats(bytes: Uint8Array): Record<string, number> | undefined {
+  return isFrame(bytes) ? readFrame(bytes).header.formats : undefined;
 }
 
-function propertyKey(key: string): string {
-  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+function isFields(format: AnyFormat): format is FieldsFormat {
+  return (format as FieldsFormat).fields === true;
 }
 
-function keyLabel(key: unknown): string {
-  return typeof key === 'string' ? JSON.stringify(key) : String(key);
-}
-
-/** What is wrong with a primitive or object, or undefined when it round-trips. */
-function problemOf(value: unknown): string | undefined {
-  if (typeof value === 'function') return 'is a function';
-  if (typeof value === 'symbol') return 'is a symbol';
-  if (typeof value !== 'object' || value === null) return undefined;
-  const prototype = Object.getPrototypeOf(value);
-  if (CLONEABLE_PROTOTYPES.has(prototype)) return undefined;
-  const className = prototype?.constructor?.name ?? 'an unknown class';
-  if (value instanceof Promise) return 'is a Promise (await it before returning)';
-  if (value instanceof WeakMap || value instanceof WeakSet) return `is a ${className}, which cannot be stored`;
-  return `is an instance of ${className}, which would come back as a plain object`;
+function isFrame(bytes: Uint8Array): boolean {
+  return bytes.length >= 8 && bytes[0] === FRAME_MAGIC[0] && bytes[1] === FRAME_MAGIC[1] && bytes[2] === FRAME_MAGIC[2] && bytes[3] === FRAME_MAGIC[3];
 }
 
 /**
- * The first part of a value that would not survive the cache, as a path from `root`
- * (`result.model.predict`) and what is wrong with it; undefined when all of it is fine.
- * Most results are fine, so a quick walk that builds no paths runs first, and the walk that
- * names the path runs only when the quick one found something.
+ * Each part starts at a multiple of 8 bytes from the frame's start: Arrow reads its columns as
+ * typed arrays over the stored bytes, which must be aligned to their element size.
  */
-export function findUncacheable(value: unknown, root = 'result'): { path: string; problem: string } | undefined {
-  return hasUncacheable(value) ? locateUncacheable(value, root) : undefined;
+function align(offset: number): number {
+  return (offset + 7) & ~7;
+}
+
+function frameBytes(header: Buffer, parts: Uint8Array[]): Buffer {
+  let length = align(8 + header.length);
+  for (const part of parts) length = align(length + part.byteLength);
+  const frame = Buffer.alloc(length);
+  FRAME_MAGIC.copy(frame, 0);
+  frame.writeUInt32LE(header.length, 4);
+  header.copy(frame, 8);
+  let offset = align(8 + header.length);
+  for (const part of parts) {
+    frame.set(part, offset);
+    offset = align(offset + part.byteLength);
+  }
+  return frame;
+}
+
+function readFrame(bytes: Uint8Array): { header: FrameHeader; parts: Uint8Array[] } {
+  // Bytes from a shared pool (a small value read from base64) may start anywhere: aligned, a copy.
+  const source = bytes.byteOffset % 8 === 0 ? bytes : Uint8Array.prototype.slice.call(bytes);
+  const view = Buffer.from(source.buffer, source.byteOffset, source.byteLength);
+  const headerLength = view.readUInt32LE(4);
+  const header = v8.deserialize(view.subarray(8, 8 + headerLength)) as FrameHeader;
+  const parts: Uint8Array[] = [];
+  let offset = align(8 + headerLength);
+  for (const part of header.parts) {
+    if (offset + part.length > view.length) throw new Error(`its ${part.format} part is cut short (${Math.max(0, view.length - offset)} of ${part.length} bytes)`);
+    // A view, not a copy: Arrow reads its columns straight out of these bytes.
+    parts.push(view.subarray(offset, offset + part.length));
+    offset = align(offset + part.length);
+  }
+  if (offset < view.length) throw new Error(`it has ${view.length - offset} bytes more than its parts`);
+  return { header, parts };
+}
+
+/** Checks that each part came back as bytes: a format's encode that returns something else is named. */
+function checkedParts(task: string, parts: { format: ResultFormat }[]) {
+  return (encoded: unknown[]): Uint8Array[] => encoded.map((bytes, index) => {
+    if (!(bytes instanceof Uint8Array)) {
+      throw formatFailure(task, parts[index]!.format, 'encode', new Error(`it returned ${bytes === null ? 'null' : typeof bytes}, not a Uint8Array or Buffer`));
+    }
+    return bytes;
+  });
+}
+
+function formatFailure(task: string, format: ResultFormat, step: string, error: unknown): UncacheableResultError {
+  const detail = error instanceof UncacheableResultError ? error.message : (error as Error)?.message ?? String(error);
+  return new UncacheableResultError(task, 'result', `could not be stored: the format "${format.name}" failed to ${step} it (${detail.replace(/\.$/, '')})`);
 }
 
 /**
- * Whether anything in `value` would not survive the cache. Iterative, so deep structures cannot
- * overflow the stack. The checks are inlined, since a large result has millions of members, and
- * only objects that hold objects are remembered (to stop at cycles and shared parts): looking up
- * and remembering the many leaf records of a large result would cost more than the rest.
+ * Whether `value` needs a frame: it holds an object V8 would not bring back as it was (a class
+ * instance, an error), a function or a symbol. Iterative, so deep structures cannot overflow the
+ * stack, and with the checks inlined, since a large result has millions of members; only objects
+ * that hold objects are remembered (to stop at cycles and shared parts).
  */
-function hasUncacheable(value: unknown): boolean {
+export function needsFrame(value: unknown): boolean {
   if (typeof value === 'function' || typeof value === 'symbol') return true;
   if (typeof value !== 'object' || value === null) return false;
   const stack: object[] = [value];
@@ -141,7 +368,7 @@ function hasUncacheable(value: unknown): boolean {
           if (item !== null) stack.push(item);
         } else if (typeof item === 'function' || typeof item === 'symbol') return true;
       }
-    } else if (!CLONEABLE_PROTOTYPES.has(prototype)) {
+    } else if (!PLAIN_PROTOTYPES.has(prototype)) {
       return true;
     }
     if (stack.length > base) {
@@ -153,52 +380,69 @@ function hasUncacheable(value: unknown): boolean {
   return false;
 }
 
-/** The detailed walk: each object once, with the path to it, to name what is wrong. */
-function locateUncacheable(value: unknown, root: string): { path: string; problem: string } | undefined {
-  const rootProblem = problemOf(value);
-  if (rootProblem) return { path: root, problem: rootProblem };
-  if (typeof value !== 'object' || value === null) return undefined;
+/** Why no format stores an instance. */
+function unhandledProblem(value: object): string {
+  const className = Object.getPrototypeOf(value)?.constructor?.name || 'an unknown class';
+  if (value instanceof Promise) return 'is a Promise (await it before returning)';
+  if (value instanceof WeakMap || value instanceof WeakSet) return `is a ${className}, which cannot be stored`;
+  return `is an instance of ${className}, which would come back as a plain object`;
+}
 
-  const seen = new Set<object>([value]);
-  const stack: { value: object; path: PathStep }[] = [{ value, path: { parent: undefined, key: root } }];
-  const visit = (child: unknown, parent: PathStep, key: () => string) => {
-    if (typeof child !== 'object' && typeof child !== 'function' && typeof child !== 'symbol') return undefined;
-    if (child === null) return undefined;
-    const path = { parent, key: key() };
-    const problem = problemOf(child);
-    if (problem) return { path: render(path), problem };
-    if (!seen.has(child as object)) {
-      seen.add(child as object);
-      stack.push({ value: child as object, path });
-    }
-    return undefined;
-  };
+/** Where a value sits inside the result, built only when a problem is reported. */
+interface PathStep {
+  parent: PathStep | undefined;
+  key: string;
+}
 
-  while (stack.length > 0) {
-    const { value: current, path } = stack.pop()!;
-    if (ArrayBuffer.isView(current) || current instanceof ArrayBuffer) continue;
-    let found: { path: string; problem: string } | undefined;
-    if (Array.isArray(current)) {
-      for (let index = 0; index < current.length && !found; index++) {
-        const item: unknown = current[index];
-        // Most large arrays hold numbers or strings: skip the closure for them.
-        if (typeof item === 'object' || typeof item === 'function' || typeof item === 'symbol') {
-          found = visit(item, path, () => `[${index}]`);
-        }
-      }
-    } else if (current instanceof Map) {
-      for (const [key, item] of current) {
-        found = visit(key, path, () => `<key ${keyLabel(key)}>`) ?? visit(item, path, () => `.get(${keyLabel(key)})`);
-        if (found) break;
-      }
-    } else if (current instanceof Set) {
-      for (const item of current) if ((found = visit(item, path, () => '<set member>'))) break;
-    } else {
-      for (const key of Object.keys(current)) {
-        if ((found = visit((current as Record<string, unknown>)[key], path, () => propertyKey(key)))) break;
-      }
-    }
-    if (found) return found;
-  }
-  return undefined;
+function render(step: PathStep | undefined): string {
+  const keys: string[] = [];
+  for (let at = step; at; at = at.parent) keys.push(at.key);
+  return keys.reverse().join('');
+}
+
+function propertyKey(key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+
+function keyLabel(key: unknown): string {
+  return typeof key === 'string' ? JSON.stringify(key) : String(key);
+}
+
+/** A codec with the built-in formats only: for values that are not a pipeline's results (map items' hashes). */
+const BUILTIN_CODEC = new Codec();
+
+/**
+ * V8's serializer is not canonical: it writes an equal value in different bytes depending on how
+ * V8 holds it. An array read back from the cache is "holey" and is written in the sparse form,
+ * one built by a task in the dense form; a whole number in an array of doubles is written as a
+ * double, elsewhere as an integer. So a task that re-runs to the same value can hash differently.
+ * A value read back and written again always comes out in the same form (what reading makes of
+ * it), keeping the order of keys, Map and Set entries: the one form to compare or hash by. In a
+ * frame, the header is put in that form and the parts are kept: formats write them
+ * deterministically (Arrow IPC of the same table is the same bytes).
+ */
+export function canonicalBytes(bytes: Uint8Array): Buffer {
+  if (!isFrame(bytes)) return v8.serialize(v8.deserialize(bytes));
+  const { header, parts } = readFrame(bytes);
+  return frameBytes(v8.serialize(header), parts);
+}
+
+/** The value's bytes in canonical form (see canonicalBytes): for hashes that must not depend on how V8 holds it. */
+export async function encodeCanonical(value: unknown, task: string): Promise<Buffer> {
+  return canonicalBytes((await BUILTIN_CODEC.encode(value, task)).bytes);
+}
+
+/** The first part of `value` that would not survive the cache with the built-in formats (see Codec.findUncacheable). */
+export function findUncacheable(value: unknown, root = 'result'): { path: string; problem: string } | undefined {
+  return BUILTIN_CODEC.findUncacheable(value, root);
+}
+
+/** Whether a result's bytes are a frame (formats wrote parts of it). */
+export function isFramed(bytes: Uint8Array): boolean {
+  return isFrame(bytes);
+}
+
+/** Plain data's bytes (no formats): for values littlepipes itself writes. */
+export function encodeValue(value: unknown): Buffer {
+  return v8.serialize(value);
 }

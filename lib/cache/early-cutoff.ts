@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { canonicalBytes, encodeValue } from './codec.js';
+import { canonicalBytes, encodeValue, isFramed } from './codec.js';
 import type { CacheEntry, StoredValue } from './entry.js';
 import type { ResultStore } from './store.js';
 
@@ -36,13 +36,33 @@ export function cutoffHash(
   if (previous?.state !== 'ok' || !previous.value || previous.resultHash === undefined || previous.resultHash === hash) return hash;
   if ((bytes?.length ?? storedSize(stored.value)) > COMPARE_LIMIT) return hash;
   const earlier = previous.resultHash;
-  const current = bytes ? Promise.resolve(value) : store.loadValue(task, stored.value);
-  return Promise.all([current, store.loadValue(task, previous.value)]).then(
-    ([now, before]) => {
-      if (!isDeepStrictEqual(now, before)) return hash;
+  const before = previous.value;
+  // A frame (tables, formats' values) is compared by its bytes: formats write the same value in
+  // the same bytes, and decoding a table to compare it would cost more than the comparison.
+  if (bytes && isFramed(bytes)) {
+    return store.loadBytes(task, before).then(
+      (earlierBytes) => (isFramed(earlierBytes) && canonicalBytes(bytes).equals(canonicalBytes(earlierBytes)) ? earlier : hash),
+      () => hash,
+    );
+  }
+  if (!bytes) {
+    return Promise.all([store.loadBytes(task, stored.value), store.loadBytes(task, before)]).then(
+      ([nowBytes, earlierBytes]) => {
+        if (isFramed(nowBytes) || isFramed(earlierBytes)) return canonicalBytes(nowBytes).equals(canonicalBytes(earlierBytes)) ? earlier : hash;
+        const now = store.codec.decode(nowBytes);
+        const then = store.codec.decode(earlierBytes);
+        return isDeepStrictEqual(now, then) && encodeValue(now).equals(encodeValue(then)) ? earlier : hash;
+      },
+      () => hash,
+    );
+  }
+  return store.loadBytes(task, before).then(
+    (earlierBytes) => {
+      if (isFramed(earlierBytes)) return hash;
+      const then = store.codec.decode(earlierBytes);
+      if (!isDeepStrictEqual(value, then)) return hash;
       // Read back, a value is in canonical form already.
-      const nowBytes = bytes ? canonicalBytes(bytes) : encodeValue(now);
-      return nowBytes.equals(encodeValue(before)) ? earlier : hash;
+      return canonicalBytes(bytes).equals(encodeValue(then)) ? earlier : hash;
     },
     // An earlier result that cannot be read any more is simply not the same.
     () => hash,

@@ -45,6 +45,8 @@ export interface CacheEntry {
   /** A result valid only inside one process (`session`) or one run (`run`), identified by `id`. */
   scope?: { kind: 'session' | 'run'; id: string };
   value?: StoredValue;
+  /** The formats (name → version) that wrote parts of the result: a value written by another version is not served. */
+  formats?: Record<string, number>;
   /** How long the run took, in milliseconds. */
   durationMs: number;
   /** For a mapped task: the content hash of each item it ran over, in order (each cached as `<task>/<hash>`). */

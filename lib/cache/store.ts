@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Keyv, { type KeyvStoreAdapter } from 'keyv';
-import { CacheStoreError, ResultTooLargeError } from '../errors.js';
+import { CacheStoreError, DamagedResultError, PeerPackageError, ResultTooLargeError } from '../errors.js';
 import { hashResult, prepareHashing } from '../fingerprint/hash.js';
-import { decodeValue } from './codec.js';
+import { Codec } from './codec.js';
 import { type CacheEntry, type StoredValue, isCacheEntry } from './entry.js';
 import { Leases } from './leases.js';
 import { type SharedStore, openSharedStore, parseStoreUrl } from './shared-store.js';
@@ -43,6 +43,8 @@ export interface ResultStoreOptions {
   namespace?: string;
   /** A store URL (redis://, postgresql://), a Keyv store adapter or a Keyv instance to use instead of the local SQLite file. */
   store?: string | KeyvStoreAdapter | Keyv | Map<unknown, unknown>;
+  /** How results are turned into bytes and back: the pipeline's formats (built-in ones only by default). */
+  codec?: Codec;
 }
 
 /**
@@ -59,6 +61,8 @@ export class ResultStore {
    * no atomic operation to build a lease on.
    */
   readonly leases: Leases | undefined;
+  /** Turns results into bytes and back, with the pipeline's formats. */
+  readonly codec: Codec;
   /** Set once the store is open (at once, except for a store reached by URL: see #ready). */
   #keyv!: Keyv;
   readonly #sqlite: BatchingSqliteStore | undefined;
@@ -92,6 +96,7 @@ export class ResultStore {
   constructor(options: ResultStoreOptions) {
     const namespace = options.namespace ?? options.pipeline;
     this.#namespace = namespace;
+    this.codec = options.codec ?? new Codec();
     this.#byUrl = typeof options.store === 'string';
     const common = { namespace, serialize: JSON.stringify, deserialize: JSON.parse, throwOnErrors: true, emitErrors: false };
     if (typeof options.store === 'string') {
@@ -348,9 +353,29 @@ export class ResultStore {
     return { hash, value: { ref, bytes: bytes.length } };
   }
 
-  /** Reads a stored result back. */
+  /**
+   * Reads a stored result back. Bytes that do not decode (damaged, or a format's decode threw)
+   * are never served: the entry is set aside (removed, its file left where it is) with a warning,
+   * and a DamagedResultError says to run again. A table whose package is not installed is a
+   * PeerPackageError, and its entry is kept.
+   */
   async loadValue(task: string, value: StoredValue): Promise<unknown> {
-    if ('inline' in value) return decodeValue(Buffer.from(value.inline, 'base64'));
+    const bytes = await this.loadBytes(task, value);
+    try {
+      return await this.codec.decode(bytes);
+    } catch (error) {
+      if (error instanceof PeerPackageError) throw error;
+      const detail = (error as Error)?.message ?? String(error);
+      const where = 'blob' in value ? ` (${value.blob})` : '';
+      process.emitWarning(`The cached result of ${task}${where} in ${this.location} cannot be read back (${detail}); it was set aside, and ${task} will run again.`, { code: 'LITTLEPIPES_DAMAGED_RESULT' });
+      this.remove(new Map([[task, undefined]]));
+      throw new DamagedResultError(task, detail.replace(/\.$/, ''));
+    }
+  }
+
+  /** A stored result's bytes, as they were written. */
+  async loadBytes(task: string, value: StoredValue): Promise<Uint8Array> {
+    if ('inline' in value) return Buffer.from(value.inline, 'base64');
     if ('ref' in value) {
       await this.#ready;
       let text: unknown;
@@ -360,12 +385,12 @@ export class ResultStore {
         throw this.#storeError('read a result from', error);
       }
       if (typeof text !== 'string') throw new CacheStoreError(`The cached result of ${task} (${value.ref}) is missing from ${this.location}. Clear it with pipeline.clear(['${task}']) and run again.`);
-      return decodeValue(Buffer.from(text, 'base64'));
+      return Buffer.from(text, 'base64');
     }
-    if (this.#byUrl) return decodeValue(await this.#readShared(task, value));
+    if (this.#byUrl) return this.#readShared(task, value);
     const file = path.join(this.#requireBlobDir(task), value.blob);
     try {
-      return decodeValue(await fs.promises.readFile(file));
+      return await fs.promises.readFile(file);
     } catch (error) {
       throw new CacheStoreError(`Cannot read the cached result of ${task} from ${file}: ${(error as Error).message}. Clear it with pipeline.clear(['${task}']) and run again.`, { cause: error });
     }

@@ -2,6 +2,7 @@ import { type CacheEntry, recordedUpstream } from '../cache/entry.js';
 import { type FileChange, type FileRecords, type OutputResources, existingOutputs, expandInputs, fileChanges, recordFiles, recordTables } from '../fingerprint/files.js';
 import { type ParamChange, paramChanges } from '../fingerprint/params.js';
 import { currentCodeAnalysis, definitionFingerprint } from '../fingerprint/definition.js';
+import type { Codec } from '../cache/codec.js';
 import type { AnyTask } from '../task.js';
 import { SESSION_ID } from './session.js';
 
@@ -63,7 +64,9 @@ export type StaleReason =
   /** Only in plans: an input cannot be found, so the run will fail this task. */
   | { kind: 'input missing'; message: string }
   | { kind: 'output modified'; files: FileChange[] }
-  | { kind: 'upstream changed'; task: string };
+  | { kind: 'upstream changed'; task: string }
+  /** The result was written by a format the pipeline no longer has, or by another version of it. */
+  | { kind: 'format changed'; format: string; before: number; after?: number };
 
 /** The reason as a short phrase for reports and messages. */
 export function describeReason(reason: StaleReason): string {
@@ -74,6 +77,10 @@ export function describeReason(reason: StaleReason): string {
       return `expired: ${reason.detail}`;
     case 'upstream changed':
       return `upstream ${reason.task} changed`;
+    case 'format changed':
+      return reason.after === undefined
+        ? `format changed: its result was written by the format ${reason.format} (version ${reason.before}), which the pipeline no longer has`
+        : `format changed: ${reason.format} version ${reason.before} → ${reason.after}`;
     case 'code changed':
       return reason.changes.length === 0 ? 'code changed' : `code changed: ${reason.changes.map((change) => change.symbol).join(', ')}`;
     case 'input changed':
@@ -116,11 +123,13 @@ export function decide(
     upstreamHash: (dependency: string) => string | undefined;
     /** The task's input and output files now (see `currentFiles`), when it declares any. */
     files?: CurrentFiles | undefined;
+    /** The pipeline's codec: a result written by another version of a format is stale. */
+    codec?: Codec;
   },
 ): Decision {
   const reason: StaleReason | undefined = options.forced && !options.skipped
     ? { kind: 'forced' }
-    : entryStaleness(task, entry, options.now, options.runId) ?? fileStaleness(entry!, options.files) ?? upstreamChange(task, entry!, options.upstreamHash);
+    : entryStaleness(task, entry, options.now, options.runId, options.codec) ?? fileStaleness(entry!, options.files) ?? upstreamChange(task, entry!, options.upstreamHash);
   if (options.skipped) return reason ? { action: 'skipped', reason } : { action: 'skipped' };
   return reason ? { action: 'run', reason } : { action: 'cached' };
 }
@@ -129,7 +138,7 @@ export function decide(
  * Why a task's own cache entry cannot be served, leaving its upstream aside; undefined when it
  * can. `runId` is the current run, whose `onComplete` results are still valid.
  */
-export function entryStaleness(task: AnyTask, entry: CacheEntry | undefined, now: number, runId?: string): StaleReason | undefined {
+export function entryStaleness(task: AnyTask, entry: CacheEntry | undefined, now: number, runId?: string, codec?: Codec): StaleReason | undefined {
   if (!entry) return { kind: 'never ran' };
   if (entry.state === 'failed') return { kind: 'failed last run', message: entry.error?.message ?? 'unknown error' };
   if (entry.state === 'expired') return { kind: 'expired', detail: entry.expiry };
@@ -148,6 +157,15 @@ export function entryStaleness(task: AnyTask, entry: CacheEntry | undefined, now
   }
   if (entry.definition.options !== current.options) return { kind: 'dependencies changed' };
   if (entry.definition.params !== current.params) return { kind: 'params changed', changes: paramChanges(entry.params, task.params) };
+  return codec && entry.formats ? formatChange(entry.formats, codec) : undefined;
+}
+
+/** The first format a result was written with that the codec has no more, or has in another version. */
+export function formatChange(formats: Record<string, number>, codec: Codec): StaleReason | undefined {
+  for (const [format, before] of Object.entries(formats)) {
+    const after = codec.versionOf(format);
+    if (after !== before) return after === undefined ? { kind: 'format changed', format, before } : { kind: 'format changed', format, before, after };
+  }
   return undefined;
 }
 

@@ -1,7 +1,8 @@
-import { encodeCanonical, encodeValue, findUncacheable } from '../cache/codec.js';
+import { type EncodedValue, encodeCanonical } from '../cache/codec.js';
+import { tableKind, tableRows } from '../cache/formats/tables.js';
 import { type CacheEntry, ENTRY_FORMAT } from '../cache/entry.js';
 import type { ResultStore } from '../cache/store.js';
-import { InvalidOptionError, UncacheableResultError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
 import type { DefinitionFingerprint } from '../fingerprint/definition.js';
 import { hashResult } from '../fingerprint/hash.js';
 import { describeValue } from '../names.js';
@@ -18,11 +19,12 @@ export interface MappedRun {
   cached: number;
 }
 
-/** The items a mapped task runs over: its `map.over` result, followed down `map.path`; an array, or a clear error. */
+/** The items a mapped task runs over: its `map.over` result, followed down `map.path`; an array (a table's rows, as objects), or a clear error. */
 export function itemsOf(task: AnyTask, upstreamValue: unknown): unknown[] {
   const { over, path } = task.map!;
   let value = upstreamValue;
   for (const key of path) value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+  if (tableKind(value)) return tableRows(value as Parameters<typeof tableRows>[0]);
   if (!Array.isArray(value)) {
     const where = [over, ...path].join('.');
     throw new InvalidOptionError('map', `${task.name} maps over ${where}, which is ${describeValue(value)}, not an array. Return an array there, or point map.over at one (e.g. '${over}.files').`);
@@ -42,7 +44,7 @@ export async function runMapped(
 ): Promise<MappedRun> {
   const { task, store, previous, definition, runId, signal, forced } = parts;
   // Items from a provider read back from the cache must hash as they did when it ran live.
-  const items = list.map((item) => hashResult(encodeCanonical(item)));
+  const items = await Promise.all(list.map(async (item) => hashResult(await encodeCanonical(item, task.name))));
   const nameOf = (hash: string) => `${task.name}/${hash}`;
   const unique = [...new Set(items)];
   const existing = await store.readEntries(unique.map(nameOf));
@@ -55,7 +57,7 @@ export async function runMapped(
     if (outcomes.has(hash) || toRun.some((other) => items[other] === hash)) return;
     const entry = existing.get(nameOf(hash));
     // Forcing the task forces its items: `force` means run again, whatever is cached.
-    if (!forced && entry && entry.value && !entryStaleness(task, entry, now, runId)) {
+    if (!forced && entry && entry.value && !entryStaleness(task, entry, now, runId, store.codec)) {
       cached++;
       outcomes.set(hash, store.loadValue(nameOf(hash), entry.value));
     } else toRun.push(index);
@@ -71,9 +73,9 @@ export async function runMapped(
       const running = Promise.resolve().then(() => runItem(list[index], index));
       outcomes.set(hash, running);
       const result = await running;
-      const problem = findUncacheable(result);
-      if (problem) throw new UncacheableResultError(task.name, `${problem.path}[item ${index}]`, problem.problem);
-      const storing = store.storeValue(nameOf(hash), encodeValue(result));
+      const encoding = store.codec.encode(result, task.name, `result[item ${index}]`);
+      const encoded: EncodedValue = encoding instanceof Promise ? await encoding : encoding;
+      const storing = store.storeValue(nameOf(hash), encoded.bytes);
       const stored = storing instanceof Promise ? await storing : storing;
       const storedAt = Date.now();
       const entry: CacheEntry = {
@@ -86,6 +88,7 @@ export async function runMapped(
         expiresAt: task.expire.expiresAt(new Date(storedAt))?.getTime(),
         expiry: task.expire.description,
         value: stored.value,
+        formats: encoded.formats,
         durationMs: performance.now() - started,
       };
       store.put(nameOf(hash), entry, existing.get(nameOf(hash)));

@@ -168,6 +168,7 @@ export async function planRun(parts: PlanParts, settings: RunSettings): Promise<
     }
     const decision = decide(task, entry, {
       files,
+      codec: store.codec,
       forced: settings.force === true || settings.force.has(name),
       skipped: settings.skip.has(name),
       now,

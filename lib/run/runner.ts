@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { findUncacheable, encodeValue } from '../cache/codec.js';
+import type { EncodedValue } from '../cache/codec.js';
 import type { CacheEntry } from '../cache/entry.js';
 import { ENTRY_FORMAT } from '../cache/entry.js';
 import { cutoffHash } from '../cache/early-cutoff.js';
@@ -7,7 +7,7 @@ import type { Leases } from '../cache/leases.js';
 import type { ResultStore } from '../cache/store.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { LittlepipesError, TaskTimeoutError, UncacheableResultError } from '../errors.js';
+import { LittlepipesError, TaskTimeoutError } from '../errors.js';
 import { type DefinitionFingerprint, definitionFingerprint } from '../fingerprint/definition.js';
 import { recordOutputs } from '../fingerprint/files.js';
 import type { PipelineGraph } from '../graph/graph.js';
@@ -239,6 +239,7 @@ export class Run {
       runId: this.id,
       upstreamHash: (dependency) => this.#states.get(dependency)!.hash,
       files,
+      codec: this.#parts.store.codec,
     });
   }
 
@@ -337,10 +338,11 @@ export class Run {
       if (this.#cancelled) throw this.#controller.signal.reason;
       // A result computed elsewhere is in the store already: the entry refers to it.
       if (result instanceof RemoteResult) remote = result;
-      const problem = remote ? undefined : findUncacheable(result);
-      if (problem) throw new UncacheableResultError(task.name, problem.path, problem.problem);
+      // Plain data is encoded synchronously; a result holding tables or other formats' values may take a promise.
+      const encoding = remote ? undefined : store.codec.encode(result, task.name);
+      const encoded: EncodedValue | undefined = encoding instanceof Promise ? await encoding : encoding;
       const outputs = task.outputs.length > 0 ? await recordOutputs(task.name, task.outputs, state.entry?.outputs, this.#parts.resources) : undefined;
-      const bytes = remote ? undefined : encodeValue(result);
+      const bytes = encoded?.bytes;
       const storing = remote ? remote.stored : store.storeValue(task.name, bytes!);
       const stored = storing instanceof Promise ? await storing : storing;
       const cutoff = cutoffHash(store, task.name, state.entry, stored, bytes, result);
@@ -362,6 +364,7 @@ export class Run {
         expiry: task.expire.description,
         scope: task.expire.scope === 'session' ? { kind: 'session', id: SESSION_ID } : task.expire.scope === 'run' ? { kind: 'run', id: this.id } : undefined,
         value: stored.value,
+        formats: encoded ? encoded.formats : remote?.stored.formats,
         durationMs: performance.now() - this.#start - startMs,
         ...(state.mapped ? { items: state.mapped.items } : {}),
       };

@@ -52,7 +52,8 @@ export interface TaskExecutor {
  */
 export class RemoteResult {
   constructor(
-    readonly stored: { hash: string; value: StoredValue },
+    /** Where the worker stored the result, and the formats (name → version) that wrote parts of it. */
+    readonly stored: { hash: string; value: StoredValue; formats?: Record<string, number> | undefined },
     /** `host:pid` of the worker process that ran it. */
     readonly worker: string,
     /** The task's log file on the worker's host. */

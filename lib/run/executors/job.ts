@@ -42,7 +42,7 @@ export interface TravellingError {
  * BullMQ's own failure is kept for a job no worker could finish (its workers died).
  */
 export type TaskJobOutcome =
-  | { ok: true; stored: { hash: string; value: StoredValue }; worker: string; logFile: string; timings: ProcessTiming[] }
+  | { ok: true; stored: { hash: string; value: StoredValue; formats?: Record<string, number> | undefined }; worker: string; logFile: string; timings: ProcessTiming[] }
   | { ok: false; error: TravellingError; worker: string; logFile: string; timings: ProcessTiming[] };
 
 /** The BullMQ queue of a pipeline (by its namespace in the store: the project and the pipeline). BullMQ forbids ':' in queue names. */

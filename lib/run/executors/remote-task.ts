@@ -1,8 +1,7 @@
 import os from 'node:os';
-import { encodeValue, findUncacheable } from '../../cache/codec.js';
 import type { StoredValue } from '../../cache/entry.js';
 import type { ResultStore } from '../../cache/store.js';
-import { UncacheableResultError, WorkerMismatchError } from '../../errors.js';
+import { WorkerMismatchError } from '../../errors.js';
 import { definitionFingerprint } from '../../fingerprint/definition.js';
 import type { TaskLogs } from '../../logs/task-logs.js';
 import { suggest } from '../../names.js';
@@ -57,9 +56,8 @@ export async function runTaskJob(parts: WorkerParts, job: TaskJob, signal: Abort
     const start = performance.now();
     const result = await (context.run as () => unknown)();
     if (signal.aborted) throw signal.reason;
-    const problem = findUncacheable(result);
-    if (problem) throw new UncacheableResultError(task.name, problem.path, problem.problem);
-    const stored = await parts.store.storeValueRef(task.name, encodeValue(result));
+    const encoded = await parts.store.codec.encode(result, task.name);
+    const stored = { ...(await parts.store.storeValueRef(task.name, encoded.bytes)), formats: encoded.formats };
     const ms = Math.round(performance.now() - start);
     log.info({ ms }, `done in ${ms} ms`);
     return { ok: true, stored, worker: WORKER_ID, logFile, timings: [...timings.values()] };

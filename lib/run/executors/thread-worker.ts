@@ -4,8 +4,9 @@
 import { pathToFileURL } from 'node:url';
 import { threadId } from 'node:worker_threads';
 import pino from 'pino';
-import { findUncacheable } from '../../cache/codec.js';
-import { UncacheableResultError, WorkerMismatchError } from '../../errors.js';
+import { Codec, needsFrame } from '../../cache/codec.js';
+import { definedFormats } from '../../cache/formats/format.js';
+import { WorkerMismatchError } from '../../errors.js';
 import type { JsonValue } from '../../fingerprint/params.js';
 import type { ProcessTiming } from '../../report/run-report.js';
 import { type AnyTask, TASK_CREATED } from '../../task.js';
@@ -26,12 +27,14 @@ export interface ThreadCall {
   params: Record<string, JsonValue>;
   attempt: number;
   upstream: [string, unknown][];
+  /** The upstream values sent as their cached bytes (see Codec), to be decoded here. */
+  framed: string[];
   logLevel: string;
   redact: string[];
 }
 
 export type ThreadOutcome =
-  | { ok: true; value: unknown; timings: ProcessTiming[]; lines: string[]; threadId: number }
+  | { ok: true; value: unknown; framed: boolean; timings: ProcessTiming[]; lines: string[]; threadId: number }
   | { ok: false; error: TravellingError; timings: ProcessTiming[]; lines: string[]; threadId: number };
 
 const globals = globalThis as { [LOADED_BY_WORKER]?: boolean; [TASK_CREATED]?: (task: AnyTask) => void };
@@ -58,20 +61,29 @@ export default async function runInThread(call: ThreadCall): Promise<ThreadOutco
       pipeline: undefined as never,
       logger: () => log,
       signal: new AbortController().signal,
-      upstream: new Map(call.upstream),
+      upstream: await receivedUpstream(call),
       timings,
       inputs: [],
       attempt: call.attempt,
       resources: NO_RESOURCES,
     });
     const value = await (context.run as () => unknown)();
-    // Checked here: what cannot be cached cannot be cloned back either, and the message should say why.
-    const problem = findUncacheable(value);
-    if (problem) throw new UncacheableResultError(call.task, problem.path, problem.problem);
-    return { ok: true, value, timings: [...timings.values()], lines, threadId };
+    // Structured clone would flatten tables and formats' classes: they go back as their cached bytes
+    // (and what cannot be cached is refused here, with the message saying why).
+    if (!needsFrame(value)) return { ok: true, value, framed: false, timings: [...timings.values()], lines, threadId };
+    const { bytes } = await new Codec(definedFormats()).encode(value, call.task);
+    return { ok: true, value: bytes, framed: true, timings: [...timings.values()], lines, threadId };
   } catch (error) {
     return { ok: false, error: travellingError(error), timings: [...timings.values()], lines, threadId };
   }
+}
+
+async function receivedUpstream(call: ThreadCall): Promise<Map<string, unknown>> {
+  const upstream = new Map(call.upstream);
+  if (call.framed.length === 0) return upstream;
+  const codec = new Codec(definedFormats());
+  for (const name of call.framed) upstream.set(name, await codec.decode(upstream.get(name) as Uint8Array));
+  return upstream;
 }
 
 async function findTask(call: ThreadCall): Promise<AnyTask> {

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Codec, needsFrame } from '../../cache/codec.js';
+import { definedFormats } from '../../cache/formats/format.js';
 import { definitionFingerprint } from '../../fingerprint/definition.js';
 import type { TaskLogs } from '../../logs/task-logs.js';
 import type { AnyTask } from '../../task.js';
@@ -67,12 +69,23 @@ export async function openThreadsExecutor(options: ThreadsExecutorOptions): Prom
     },
     async run(call: ExecutorCall): Promise<unknown> {
       const { task } = call;
+      // The formats defined in this process: the thread has those its modules define.
+      const codec = new Codec(definedFormats());
       const site = task.siteOf('run')!;
       if (!modules.has(site.file)) modules.set(site.file, modifiedAt(site.file));
       codes.set(task.name, call.definition.code);
       const { level, redact } = options.logSettings();
       const loading = call.upstreamValues();
       const upstream = loading instanceof Promise ? await loading : loading;
+      // Values that structured clone would flatten (tables, formats' classes) travel as their cached bytes.
+      const framed: string[] = [];
+      const sent: [string, unknown][] = [];
+      for (const [name, value] of upstream) {
+        if (needsFrame(value)) {
+          framed.push(name);
+          sent.push([name, (await codec.encode(value, name)).bytes]);
+        } else sent.push([name, value]);
+      }
       const outcome = await pool.run({
         module: site.file,
         site: { line: site.line, column: site.column },
@@ -81,14 +94,15 @@ export async function openThreadsExecutor(options: ThreadsExecutorOptions): Prom
         requires: [...task.requires],
         params: task.params as ThreadCall['params'],
         attempt: call.attempt,
-        upstream: [...upstream],
+        upstream: sent,
+        framed,
         logLevel: level,
         redact: [...redact],
       }, { signal: call.signal });
       options.logs.append(task.name, outcome.lines);
       for (const timing of outcome.timings) call.timings.set(timing.name, timing);
       if (!outcome.ok) throw arrivedError(outcome.error);
-      return outcome.value;
+      return outcome.framed ? codec.decode(outcome.value as Uint8Array) : outcome.value;
     },
     async close(): Promise<void> {
       await pool.destroy();

@@ -1,0 +1,113 @@
+import type { AnyFormat, FieldsFormat, ResultFormat } from './format.js';
+import { importPeer, requirePeer } from './peers.js';
+import { type ArqueroTableLike, type ArrowTableLike, type PolarsFrameLike, isArqueroTable, isArrowTable, isPolarsFrame } from './tables.js';
+
+type ArrowModule = {
+  Table: new (...args: never[]) => unknown;
+  tableToIPC(table: unknown, type?: 'stream' | 'file'): Uint8Array;
+  tableFromIPC(bytes: Uint8Array): unknown;
+};
+
+/**
+ * The copy of apache-arrow a table was built by: a table can only be written by its own copy (an
+ * ES module build and a CommonJS build are two copies, and each misreads the other's tables).
+ */
+async function arrowOf(table: object): Promise<ArrowModule> {
+  const purpose = 'Caching an apache-arrow Table';
+  const imported = await importPeer<ArrowModule>('apache-arrow', purpose);
+  if (table instanceof imported.Table) return imported;
+  const required = requirePeer<ArrowModule>('apache-arrow', purpose);
+  if (table instanceof required.Table) return required;
+  // A copy the project does not resolve to (another folder's): its own build reads what it can.
+  return imported;
+}
+
+/** apache-arrow Tables, as Arrow IPC (stream) bytes: columnar, schema and types as they are. */
+const arrowFormat: ResultFormat<ArrowTableLike> = {
+  name: 'arrow',
+  version: 1,
+  handles: isArrowTable,
+  encode: async (table) => (await arrowOf(table)).tableToIPC(table, 'stream'),
+  decode: async (bytes) => (await importPeer<ArrowModule>('apache-arrow', 'Reading a cached apache-arrow Table')).tableFromIPC(bytes) as ArrowTableLike,
+};
+
+/** arquero tables, through arquero's own Arrow IPC writer and reader (it has its own Arrow code). */
+const arqueroFormat: ResultFormat<ArqueroTableLike> = {
+  name: 'arquero',
+  version: 1,
+  handles: isArqueroTable,
+  encode: (table) => table.toArrowIPC({ format: 'stream' }),
+  decode: async (bytes) => (await importPeer<{ fromArrow(bytes: Uint8Array): ArqueroTableLike }>('arquero', 'Reading a cached arquero table')).fromArrow(bytes),
+};
+
+/** nodejs-polars DataFrames, as the Arrow IPC file polars writes and reads natively. */
+const polarsFormat: ResultFormat<PolarsFrameLike> = {
+  name: 'polars',
+  version: 1,
+  handles: isPolarsFrame,
+  encode: (frame) => frame.writeIPC(),
+  decode: async (bytes) => (await importPeer<{ readIPC(bytes: Buffer): PolarsFrameLike }>('nodejs-polars', 'Reading a cached nodejs-polars DataFrame')).readIPC(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+};
+
+/** The value classes of @duckdb/node-api (`DuckDBDecimalValue`, `DuckDBListValue`, ...): plain fields on a prototype. */
+const duckdbFormat: FieldsFormat<object> = {
+  name: 'duckdb',
+  version: 1,
+  fields: true,
+  handles: (value): value is object => /^DuckDB\w*Value$/.test(Object.getPrototypeOf(value)?.constructor?.name ?? ''),
+  toFields: (value) => ({ class: Object.getPrototypeOf(value).constructor.name as string, fields: { ...value } }),
+  fromFields: async (stored) => {
+    const { class: name, fields } = stored as { class: string; fields: object };
+    const duckdb = await importPeer<Record<string, { prototype: object } | undefined>>('@duckdb/node-api', `Reading a cached ${name}`);
+    const type = duckdb[name];
+    if (typeof type?.prototype !== 'object') throw new Error(`@duckdb/node-api has no class ${name} any more`);
+    return Object.assign(Object.create(type.prototype) as object, fields);
+  },
+};
+
+const ERROR_TYPES: Record<string, ErrorConstructor> = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
+
+interface ErrorFields {
+  type: string;
+  name: string;
+  message: string;
+  stack?: string;
+  cause?: unknown;
+  hasCause: boolean;
+  own: Record<string, unknown>;
+}
+
+/**
+ * Errors with all a person reads of them: message, name, stack, cause, code and their own
+ * fields (V8's serializer keeps only the first three). They come back as the built-in error type
+ * they were, or their nearest built-in one, with the name they had.
+ */
+const errorFormat: FieldsFormat<Error> = {
+  name: 'error',
+  version: 1,
+  fields: true,
+  handles: (value): value is Error => value instanceof Error,
+  toFields: (error): ErrorFields => {
+    let type = 'Error';
+    for (let prototype = Object.getPrototypeOf(error); prototype; prototype = Object.getPrototypeOf(prototype)) {
+      const name = prototype.constructor?.name as string | undefined;
+      if (name && ERROR_TYPES[name]?.prototype === prototype) {
+        type = name;
+        break;
+      }
+    }
+    return { type, name: error.name, message: error.message, stack: error.stack, hasCause: 'cause' in error, cause: error.cause, own: { ...error } };
+  },
+  fromFields: (stored) => {
+    const fields = stored as ErrorFields;
+    const error = new (ERROR_TYPES[fields.type] ?? Error)(fields.message);
+    const define = (key: string, value: unknown) => Object.defineProperty(error, key, { value, writable: true, configurable: true, enumerable: false });
+    if (error.name !== fields.name) define('name', fields.name);
+    define('stack', fields.stack);
+    if (fields.hasCause) define('cause', fields.cause);
+    return Object.assign(error, fields.own);
+  },
+};
+
+/** The formats every pipeline has, after its own (so a pipeline's format can take over any of these values). */
+export const BUILTIN_FORMATS: readonly AnyFormat[] = [arrowFormat, arqueroFormat, polarsFormat, duckdbFormat, errorFormat];
