@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import * as aq from 'arquero';
 import { Pipeline, Task, anyOf, commandTask, sqlTask } from 'littlepipes';
 
 interface MonthSummary {
@@ -30,6 +31,10 @@ const monthSummary = new Task('MonthSummary', { dependencies: ['Files'], map: { 
     }, 0);
     return { file, orders: lines.length, revenue: Math.round(revenue * 100) / 100 };
   });
+
+// A table as a result: cached as Arrow IPC, and handed to Report as an arquero table again.
+const months = new Task('Months', { dependencies: ['MonthSummary'], description: 'The months as an arquero table, with the revenue per order.' })
+  .process('run', (t) => aq.from(t.result<MonthSummary[]>('MonthSummary').map((month) => ({ ...month, perOrder: Math.round((month.revenue / month.orders) * 100) / 100 }))).orderby('file'));
 
 const loadAll = sqlTask('LoadAll', 'sql/load-all.sql', { stage: 'datasets', inputs: 'data/sales-*.csv', description: 'Every month into DuckDB.' });
 const loadLatest = sqlTask('LoadLatest', 'sql/load-latest.sql', { stage: 'datasets', inputs: 'data/sales-2026-03.csv', description: 'The latest month into DuckDB.' });
@@ -59,9 +64,10 @@ const chart = commandTask('Chart', ['python3', 'scripts/chart.py'], {
   description: 'A text bar chart of revenue by region (Python).',
 });
 
-const report = new Task('Report', { dependencies: ['ByRegion', 'MonthSummary', 'Chart'], outputs: 'out/report.md', params: { title: 'Sales by region' }, description: 'The write-up.' })
+const report = new Task('Report', { dependencies: ['ByRegion', 'Months', 'Chart'], outputs: 'out/report.md', params: { title: 'Sales by region' }, description: 'The write-up.' })
   .process('run', (t) => {
-    const months = t.result<MonthSummary[]>('MonthSummary').map((month) => `- ${month.file}: ${month.orders} orders, ${month.revenue.toFixed(2)}`);
+    const rows = t.result<aq.ColumnTable>('Months').objects() as (MonthSummary & { perOrder: number })[];
+    const months = rows.map((month) => `- ${month.file}: ${month.orders} orders, ${month.revenue.toFixed(2)} (${month.perOrder.toFixed(2)} per order)`);
     const text = `# ${String(t.params.title)}\n\n${months.join('\n')}\n\n\`\`\`\n${fs.readFileSync('out/chart.txt', 'utf8')}\`\`\`\n`;
     fs.writeFileSync('out/report.md', text);
     return t.result<RegionRevenue[]>('ByRegion');
@@ -73,4 +79,4 @@ export const pipeline = new Pipeline('Analysis', { config: fileURLToPath(new URL
     fs.mkdirSync(folder, { recursive: true });
     return (await DuckDBInstance.create(`${folder}analysis.duckdb`)).connect();
   })
-  .add(files, monthSummary, loadAll, loadLatest, checkUnits, byRegion, chart, report);
+  .add(files, monthSummary, months, loadAll, loadLatest, checkUnits, byRegion, chart, report);
