@@ -122,7 +122,8 @@ export class Codec {
         const array = item as unknown[];
         const out: unknown[] = new Array(array.length);
         copies.set(item, out);
-        for (let index = 0; index < array.length; index++) out[index] = copy(array[index], { parent: path, key: `[${index}]` });
+        // Holes stay holes, as V8 keeps them.
+        for (let index = 0; index < array.length; index++) if (index in array) out[index] = copy(array[index], { parent: path, key: `[${index}]` });
         return out;
       }
       // A polars DataFrame is a Proxy on a plain object, whose keys are its columns.
