@@ -11,6 +11,8 @@ export type { ExpiryPolicy, ExpiryOption } from './cache/expiry.js';
 export { RunReport, formatMs } from './report/run-report.js';
 export type { TaskReport, TaskStatus, ProcessTiming, RunRecord, TaskRecord } from './report/run-report.js';
 export { renderTable } from './report/table.js';
+export { showResult } from './report/notebook.js';
+export { valueToHTML } from './report/value-html.js';
 export type { ProgressListener } from './report/progress.js';
 export { Shell, ShellUsageError, type ShellCommand, type ShellOptions } from './cli/shell.js';
 export type { Plan, TaskPlan, PlanReason, PlanAction } from './run/plan.js';

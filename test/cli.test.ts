@@ -153,7 +153,7 @@ test('show prints a result readably; a task with no fresh result says why, in on
   await cli(project, 'run');
   const shown = await cli(project, 'show', 'Clean');
   assert.equal(shown.code, 0, shown.stderr);
-  assert.match(shown.stdout, /array of 3 rows × 2 columns/);
+  assert.match(shown.stdout, /array of 3 rows × 2 columns\nregion: string\namount: number\n/, 'the size, then the schema');
   assert.match(shown.stdout, /│ north +│ 10 +│/);
   assert.match(shown.stderr, /Clean: stored \d+ s ago/);
   const totals = await cli(project, 'show', 'Totals');

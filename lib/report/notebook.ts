@@ -1,4 +1,6 @@
 import { type ProgressListener, terminalProgress } from './progress.js';
+import { valueToHTML } from './value-html.js';
+import { summarizeValue } from './value-summary.js';
 
 /** The part of tslab's display API littlepipes uses (tslab's `display` object). */
 export interface NotebookDisplay {
@@ -54,4 +56,21 @@ export async function notebookProgress(total: number): Promise<ProgressListener 
 /** `stream` as one that is not a terminal, so progress writes plain lines without colour. */
 function plainStream(stream: NodeJS.WriteStream): NodeJS.WriteStream {
   return { isTTY: false, columns: 0, write: (text: string) => stream.write(text) } as unknown as NodeJS.WriteStream;
+}
+
+/**
+ * Shows a result in a notebook cell: a table (apache-arrow, arquero, nodejs-polars, or an array of
+ * row objects) as an HTML table of its first rows under its size and schema, any other value as
+ * its summary. Outside a notebook it prints the summary `littlepipes show` prints.
+ *
+ * @example
+ * showResult(await pipeline.getResult('Clean'));
+ */
+export function showResult(value: unknown): void {
+  const display = notebookDisplay();
+  if (!display) {
+    process.stdout.write(`${summarizeValue(value)}\n`);
+    return;
+  }
+  display.html(valueToHTML(value) ?? `<pre>${summarizeValue(value).replace(/[&<>]/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[char]!)}</pre>`);
 }

@@ -1,26 +1,33 @@
 import { inspect } from 'node:util';
 import { tableModule } from '../deferred-packages.js';
+import { type TableView, tableView } from './table-view.js';
 
 /** Rows shown of a table-like result. */
 const PREVIEW_ROWS = 10;
 /** Columns shown of a table-like result. */
 const PREVIEW_COLUMNS = 8;
+/** Schema lines shown of a table-like result: past them, the rest are counted. */
+const MAX_SCHEMA_LINES = 20;
 /** Lines of output past which the rest is counted, not printed. */
 const MAX_LINES = 60;
 
 /**
  * A result as a person reads it in a terminal: a line saying what it is and how big, then the
- * value. Arrays of records (rows) show as a table of their first rows; anything else through
- * `util.inspect` with limits, so a million-item result prints a screenful, not a million lines.
+ * value. Tables (apache-arrow, arquero, nodejs-polars) and arrays of records (rows) show their
+ * schema, then their first rows as a table; anything else through `util.inspect` with limits, so
+ * a million-item result prints a screenful, not a million lines.
  *
  * @example
  * console.log(summarizeValue(await pipeline.getResult('Clean')));
- * // array of 10,000 rows × 3 columns
+ * // apache-arrow Table of 10,000 rows × 3 columns
+ * // id: Int32
+ * // ...
  * // ┌──────┬───────┬───────┐ ...
  */
 export function summarizeValue(value: unknown, options: { color?: boolean; width?: number } = {}): string {
   const width = options.width ?? 100;
-  const body = isRows(value) ? rowsTable(value) : inspect(value, {
+  const view = tableView(value);
+  const body = view ? `${schemaLines(view)}\n${rowsTable(view)}` : inspect(value, {
     depth: 3,
     maxArrayLength: 20,
     maxStringLength: 1000,
@@ -34,13 +41,12 @@ export function summarizeValue(value: unknown, options: { color?: boolean; width
   return `${describeShape(value)}\n${shown.join('\n')}`;
 }
 
-/** `array of 3 items`, `Map of 12 entries`, `string of 5,000 characters`, `Float64Array of 1,000,000 items (7.6 MB)`. */
+/** `apache-arrow Table of 1,000 rows × 3 columns`, `array of 3 items`, `Map of 12 entries`, `string of 5,000 characters`, `Float64Array of 1,000,000 items (7.6 MB)`. */
 export function describeShape(value: unknown): string {
   if (value === null) return 'null';
-  if (Array.isArray(value)) {
-    if (isRows(value)) return `array of ${count(value.length)} rows × ${columnsOf(value).length} columns`;
-    return `array of ${count(value.length)} items`;
-  }
+  const view = tableView(value);
+  if (view) return `${view.label} of ${count(view.numRows)} rows × ${count(view.columns.length)} columns`;
+  if (Array.isArray(value)) return `array of ${count(value.length)} items`;
   if (typeof value === 'string') return `string of ${count(value.length)} characters`;
   if (ArrayBuffer.isView(value)) {
     const items = 'length' in value ? (value as unknown as { length: number }).length : value.byteLength;
@@ -60,33 +66,27 @@ export function bytes(n: number): string {
   return `${(n / 1024 ** 3).toFixed(2)} GB`;
 }
 
-function count(n: number): string {
+export function count(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-/** An array whose items are all plain objects: the shape of table rows. */
-function isRows(value: unknown): value is Record<string, unknown>[] {
-  if (!Array.isArray(value) || value.length === 0) return false;
-  // Checking the first rows is enough to choose a display; the table still shows any row.
-  return value.slice(0, 50).every((row) => typeof row === 'object' && row !== null && Object.getPrototypeOf(row) === Object.prototype);
+/** `column: type` lines, the first MAX_SCHEMA_LINES of them; the rest are counted. */
+function schemaLines(view: TableView): string {
+  const lines = view.columns.slice(0, MAX_SCHEMA_LINES).map((column) => `${column.name}: ${column.type}`);
+  if (view.columns.length > MAX_SCHEMA_LINES) lines.push(`… ${count(view.columns.length - MAX_SCHEMA_LINES)} more columns`);
+  return lines.join('\n');
 }
 
-function columnsOf(rows: Record<string, unknown>[]): string[] {
-  const columns = new Set<string>();
-  for (const row of rows.slice(0, 50)) for (const key of Object.keys(row)) columns.add(key);
-  return [...columns];
-}
-
-function rowsTable(rows: Record<string, unknown>[]): string {
-  const all = columnsOf(rows);
+function rowsTable(view: TableView): string {
+  const all = view.columns.map((column) => column.name);
   const columns = all.slice(0, PREVIEW_COLUMNS);
   const Table = tableModule();
   const table = new Table({ head: columns, style: { head: [], border: [], compact: true } });
-  for (const row of rows.slice(0, PREVIEW_ROWS)) {
+  for (const row of view.rows(PREVIEW_ROWS)) {
     table.push(columns.map((column) => cell(row[column])));
   }
   const more = [
-    rows.length > PREVIEW_ROWS && `${count(rows.length - PREVIEW_ROWS)} more rows`,
+    view.numRows > PREVIEW_ROWS && `${count(view.numRows - PREVIEW_ROWS)} more rows`,
     all.length > PREVIEW_COLUMNS && `${all.length - PREVIEW_COLUMNS} more columns`,
   ].filter(Boolean);
   return table.toString() + (more.length > 0 ? `\n… ${more.join(', ')}` : '');
