@@ -37,3 +37,7 @@ export const oraModule = importedOnFirstUse<typeof import('ora')>(() => import('
 export const hashWasmModule = importedOnFirstUse<typeof import('hash-wasm')>(() => import('hash-wasm'));
 /** oxc-parser (an ES module): parsing task source for code fingerprints, once a plan, run or getResult starts. */
 export const parserModule = importedOnFirstUse<typeof import('oxc-parser')>(() => import('oxc-parser'));
+/** hyparquet-writer (an ES module): `export` to a .parquet file. */
+export const parquetWriterModule = importedOnFirstUse<typeof import('hyparquet-writer')>(() => import('hyparquet-writer'));
+/** csv-stringify's synchronous API: `export` to a .csv file. */
+export const csvStringifyModule = requiredOnFirstUse<typeof import('csv-stringify/sync')>('csv-stringify/sync');

@@ -13,6 +13,7 @@ export type { TaskReport, TaskStatus, ProcessTiming, RunRecord, TaskRecord } fro
 export { renderTable } from './report/table.js';
 export { showResult } from './report/notebook.js';
 export { valueToHTML } from './report/value-html.js';
+export type { ExportOptions } from './report/export.js';
 export type { ProgressListener } from './report/progress.js';
 export { Shell, ShellUsageError, type ShellCommand, type ShellOptions } from './cli/shell.js';
 export type { Plan, TaskPlan, PlanReason, PlanAction } from './run/plan.js';

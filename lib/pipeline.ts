@@ -8,6 +8,7 @@ import { type PipelineGraph, buildGraph } from './graph/graph.js';
 import { TaskLogs } from './logs/task-logs.js';
 import { describeValue, nameProblem, rejectUnknownOptions, stringList, suggest } from './names.js';
 import { explainTask } from './report/explain.js';
+import { type ExportOptions, exportFileProblem, writeExport } from './report/export.js';
 import { inNotebook, notebookProgress } from './report/notebook.js';
 import { alsoTell, silentProgress, terminalProgress } from './report/progress.js';
 import type { RunRecord, RunReport } from './report/run-report.js';
@@ -386,6 +387,21 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
       }
     }
     return (await store.loadValue(name, entry!.value!)) as never;
+  }
+
+  /**
+   * Writes a task's cached result, a table (apache-arrow, arquero, nodejs-polars) or an array of
+   * row objects, to `file` as `.arrow` (Arrow IPC file), `.parquet`, `.csv` or `.json`, chosen by
+   * its extension, for other tools to open. The result must be fresh, as for getResult().
+   *
+   * @example
+   * await pipeline.exportResult('Clean', 'out/clean.parquet');
+   */
+  async exportResult(name: string, file: string, options: ExportOptions = {}): Promise<void> {
+    this.#knownTask(name, 'pipeline.exportResult()');
+    const problem = exportFileProblem(file, 'exportResult()');
+    if (problem) throw new InvalidOptionError('file', problem);
+    await writeExport(await this.getResult(name, options), file, 'exportResult()', name);
   }
 
   /** Drops cached results: of the named tasks, or of every task when no names are given. */

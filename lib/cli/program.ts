@@ -5,6 +5,7 @@ import type { LoadedPipeline } from './load.js';
 import { loadPipeline } from './load.js';
 import { EXIT, type CommandContext, type GlobalOptions, type Output } from './context.js';
 import { clearCommand } from './commands/clear.js';
+import { exportCommand } from './commands/export.js';
 import { graphCommand } from './commands/graph.js';
 import { historyCommand } from './commands/history.js';
 import { logsCommand } from './commands/logs.js';
@@ -47,6 +48,7 @@ Examples:
   $ littlepipes plan                what would run, and why
   $ littlepipes graph --html g.html a picture of the pipeline and its last run
   $ littlepipes show Report         a cached result
+  $ littlepipes export Clean c.parquet  a cached table as a file (.arrow, .parquet, .csv, .json)
   $ littlepipes shell               an interactive shell
   $ littlepipes worker --connection redis://localhost:6379   run tasks sent by execute({ executor: 'bullmq' })
 
@@ -54,7 +56,7 @@ The pipeline module exports \`pipeline\`: export const pipeline = new Pipeline('
   program.hook('preAction', () => {
     if (program.opts<GlobalOptions>().color === false) output.color = false;
   });
-  for (const register of [runCommand, planCommand, graphCommand, showCommand, clearCommand, historyCommand, logsCommand, watchCommand, workerCommand]) {
+  for (const register of [runCommand, planCommand, graphCommand, showCommand, exportCommand, clearCommand, historyCommand, logsCommand, watchCommand, workerCommand]) {
     register(program, context);
   }
   program
