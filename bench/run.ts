@@ -1,6 +1,6 @@
 /**
  * Runs the benchmarks and prints a summary of the figures and whether each target is met.
- * Usage: npm run bench [-- overhead|large|fingerprint|shared|distributed|startup]
+ * Usage: npm run bench [-- overhead|large|fingerprint|shared|distributed|startup|tables]
  * Figures only: nothing here fails a build.
  */
 import os from 'node:os';
@@ -10,6 +10,7 @@ import { distributedBench } from './distributed.js';
 import { overheadBench } from './overhead.js';
 import { sharedStoreBench } from './shared-store.js';
 import { startupBench } from './startup.js';
+import { tablesBench } from './tables.js';
 import { type Figure, fmt } from './util.js';
 
 const BENCHES: Record<string, (log: (line: string) => void) => Promise<Figure[]>> = {
@@ -19,6 +20,7 @@ const BENCHES: Record<string, (log: (line: string) => void) => Promise<Figure[]>
   shared: sharedStoreBench,
   distributed: distributedBench,
   startup: startupBench,
+  tables: tablesBench,
 };
 
 const filter = process.argv[2];
