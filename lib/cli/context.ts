@@ -64,3 +64,20 @@ export function taskNames(values: readonly string[] | undefined): string[] {
 export function allTaskNames(pipeline: Pipeline): string[] {
   return pipeline.tasks.map((task) => task.name);
 }
+
+/**
+ * A task's cached result for a command that shows or writes it, or undefined when it has no
+ * fresh one: then the reason is printed in the command line's words (`littlepipes run TASK`,
+ * not `pipeline.execute()`), after `prefix`, and the exit code is set.
+ */
+export async function cachedResultForCommand(context: CommandContext, pipeline: Pipeline, task: string, profile: string | undefined, prefix: string): Promise<{ value: unknown } | undefined> {
+  try {
+    return { value: await pipeline.getResult(task, profile ? { profile } : {}) };
+  } catch (error) {
+    // Checked by code: the pipeline module may use another copy of littlepipes than the command's.
+    if ((error as { code?: unknown })?.code !== 'ERR_NO_FRESH_RESULT') throw error;
+    context.output.err(`${prefix}: ${(error as Error).message.replace(/Run pipeline\.execute\(\) to compute it\.$/, `Run \`littlepipes run ${task}\` to compute it.`)}`);
+    context.exit(EXIT.failed);
+    return undefined;
+  }
+}

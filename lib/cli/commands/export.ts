@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { EXIT, type CommandContext } from '../context.js';
+import { EXIT, type CommandContext, cachedResultForCommand } from '../context.js';
 
 /** `littlepipes export TASK FILE`: a cached table, or rows, written as .arrow, .parquet, .csv or .json. */
 export function exportCommand(program: Command, context: CommandContext): void {
@@ -29,16 +29,9 @@ Examples:
         return;
       }
       const { pipeline } = await context.load();
-      let value: unknown;
-      try {
-        value = await pipeline.getResult(task, flags.profile ? { profile: flags.profile } : {});
-      } catch (error) {
-        // Checked by code: the pipeline module may use another copy of littlepipes than the command's.
-        if ((error as { code?: unknown })?.code !== 'ERR_NO_FRESH_RESULT') throw error;
-        context.output.err(`littlepipes export: ${(error as Error).message.replace(/Run pipeline\.execute\(\) to compute it\.$/, `Run \`littlepipes run ${task}\` to compute it.`)}`);
-        context.exit(EXIT.failed);
-        return;
-      }
+      const cached = await cachedResultForCommand(context, pipeline, task, flags.profile, 'littlepipes export');
+      if (!cached) return;
+      const { value } = cached;
       try {
         await writeExport(value, file, 'littlepipes export', task);
       } catch (error) {

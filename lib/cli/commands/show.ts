@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import type { Command } from 'commander';
 import { formatMs } from '../../report/run-report.js';
-import { EXIT, type CommandContext } from '../context.js';
+import { type CommandContext, cachedResultForCommand } from '../context.js';
 
 /** `littlepipes show TASK`: a cached result, readably. */
 export function showCommand(program: Command, context: CommandContext): void {
@@ -18,17 +18,9 @@ Examples:
     .action(async (task: string, flags: { full?: boolean; profile?: string }) => {
       const { bytes, summarizeValue } = await import('../../report/value-summary.js');
       const { pipeline } = await context.load();
-      let value: unknown;
-      try {
-        value = await pipeline.getResult(task, flags.profile ? { profile: flags.profile } : {});
-      } catch (error) {
-        // Checked by code: the pipeline module may use another copy of littlepipes than the command's.
-        if ((error as { code?: unknown })?.code !== 'ERR_NO_FRESH_RESULT') throw error;
-        // The message tells a script to call execute(); here that is a command.
-        context.output.err(`littlepipes: ${(error as Error).message.replace(/Run pipeline\.execute\(\) to compute it\.$/, `Run \`littlepipes run ${task}\` to compute it.`)}`);
-        context.exit(EXIT.failed);
-        return;
-      }
+      const cached = await cachedResultForCommand(context, pipeline, task, flags.profile, 'littlepipes');
+      if (!cached) return;
+      const { value } = cached;
       const [listing] = (await pipeline.listCache()).filter((line) => line.task === task);
       if (listing) {
         context.output.err(`${task}: stored ${ago(listing.storedAt)}, ${bytes(listing.bytes)}, took ${formatMs(listing.durationMs)}, expires ${listing.expiresAt ? listing.expiresAt.toLocaleString() : listing.expiry}`);
