@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ColumnSource } from 'hyparquet-writer';
-import { importPeer, requirePeer } from '../cache/formats/peers.js';
+import { copyThatMade, requirePeer } from '../cache/formats/peers.js';
 import { isArqueroTable, isArrowTable, isPolarsFrame } from '../cache/formats/tables.js';
 import { csvStringifyModule, parquetWriterModule } from '../deferred-packages.js';
 import { InvalidOptionError } from '../errors.js';
@@ -74,24 +74,14 @@ export async function writeExport(value: unknown, file: string, caller: string, 
 }
 
 type ArrowModule = {
+  [key: string]: unknown;
   Table: new (...args: never[]) => unknown;
   tableToIPC(table: unknown, type: 'file'): Uint8Array;
   tableFromJSON(rows: Record<string, unknown>[]): unknown;
 };
 
-/**
- * The copy of apache-arrow that built a table (its ES module or its CommonJS build): only that
- * copy writes it right, the other misreads its dictionaries.
- */
-async function arrowOf(table: object, purpose: string): Promise<ArrowModule> {
-  const imported = await importPeer<ArrowModule>('apache-arrow', purpose);
-  if (table instanceof imported.Table) return imported;
-  const required = requirePeer<ArrowModule>('apache-arrow', purpose);
-  return table instanceof required.Table ? required : imported;
-}
-
 async function arrowFile(value: unknown, view: TableView): Promise<Uint8Array> {
-  if (isArrowTable(value)) return (await arrowOf(value, 'Exporting an apache-arrow Table to .arrow')).tableToIPC(value, 'file');
+  if (isArrowTable(value)) return (await copyThatMade<ArrowModule>(value, 'apache-arrow', 'Table', 'Exporting an apache-arrow Table to .arrow')).tableToIPC(value, 'file');
   if (isArqueroTable(value)) return value.toArrowIPC({ format: 'file' });
   // writeIPC gives the IPC file format (the ARROW1 magic at both ends).
   if (isPolarsFrame(value)) return value.writeIPC();

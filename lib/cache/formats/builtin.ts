@@ -1,33 +1,20 @@
 import type { AnyFormat, FieldsFormat, ResultFormat } from './format.js';
-import { importPeer, requirePeer } from './peers.js';
+import { copyThatMade, importPeer } from './peers.js';
 import { type ArqueroTableLike, type ArrowTableLike, type PolarsFrameLike, isArqueroTable, isArrowTable, isPolarsFrame } from './tables.js';
 
 type ArrowModule = {
+  [key: string]: unknown;
   Table: new (...args: never[]) => unknown;
   tableToIPC(table: unknown, type?: 'stream' | 'file'): Uint8Array;
   tableFromIPC(bytes: Uint8Array): unknown;
 };
-
-/**
- * The copy of apache-arrow a table was built by: a table can only be written by its own copy (an
- * ES module build and a CommonJS build are two copies, and each misreads the other's tables).
- */
-async function arrowOf(table: object): Promise<ArrowModule> {
-  const purpose = 'Caching an apache-arrow Table';
-  const imported = await importPeer<ArrowModule>('apache-arrow', purpose);
-  if (table instanceof imported.Table) return imported;
-  const required = requirePeer<ArrowModule>('apache-arrow', purpose);
-  if (table instanceof required.Table) return required;
-  // A copy the project does not resolve to (another folder's): its own build reads what it can.
-  return imported;
-}
 
 /** apache-arrow Tables, as Arrow IPC (stream) bytes: columnar, schema and types as they are. */
 const arrowFormat: ResultFormat<ArrowTableLike> = {
   name: 'arrow',
   version: 1,
   handles: isArrowTable,
-  encode: async (table) => (await arrowOf(table)).tableToIPC(table, 'stream'),
+  encode: async (table) => (await copyThatMade<ArrowModule>(table, 'apache-arrow', 'Table', 'Caching an apache-arrow Table')).tableToIPC(table, 'stream'),
   decode: async (bytes) => (await importPeer<ArrowModule>('apache-arrow', 'Reading a cached apache-arrow Table')).tableFromIPC(bytes) as ArrowTableLike,
 };
 

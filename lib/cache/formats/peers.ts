@@ -72,3 +72,16 @@ export async function importPeer<T>(name: string, purpose: string): Promise<T> {
   loaded.set(key, module);
   return module;
 }
+
+/**
+ * The copy of a package whose class made `value` (its ES module or its CommonJS build): only
+ * that copy writes such a value right; an apache-arrow copy misreads another copy's tables.
+ * When neither class made it (a copy from another folder), the ES module.
+ */
+export async function copyThatMade<T extends { [key: string]: unknown }>(value: object, name: string, className: string, purpose: string): Promise<T> {
+  const made = (module: T) => value instanceof (module[className] as new (...args: never[]) => unknown);
+  const imported = await importPeer<T>(name, purpose);
+  if (made(imported)) return imported;
+  const required = requirePeer<T>(name, purpose);
+  return made(required) ? required : imported;
+}
