@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { CLI, makeProject } from './cli/project.js';
 
 /** What a plain pipeline never needs: each has its one use. */
-const OPTIONAL = ['ora', 'yaml', 'cli-table3', 'dbgate-query-splitter', 'pino-pretty', 'chokidar', 'piscina', 'tinyglobby', 'hyparquet-writer', 'csv-stringify'];
+const OPTIONAL = ['ora', 'yaml', 'cli-table3', 'dbgate-query-splitter', 'pino-pretty', 'chokidar', 'piscina', 'tinyglobby', 'hyparquet-writer', 'csv-stringify', 'apache-arrow', 'arquero', 'nodejs-polars', '@duckdb/node-api'];
 /** Needed once a plan or a run starts, not by the import itself. */
 const FIRST_PLAN = ['oxc-parser', 'hash-wasm'];
 

@@ -33,10 +33,33 @@ interface FrameHeader {
 /** A marker in a frame's header: a binary part by index, or a fields format's fields. */
 type Marker = { [MARK]: string; version: number; part?: number; fields?: unknown };
 
-/** A result in bytes, and the formats (name → version) its frame used; none for plain data. */
-export interface EncodedValue {
-  bytes: Buffer;
-  formats?: Record<string, number>;
+/**
+ * A result in bytes, and the formats (name → version) its frame used; none for plain data. The
+ * bytes are kept as the pieces they were written in (a frame's header, then each part as its
+ * format wrote it): the store writes and hashes them in turn. Joining a large table's parts into
+ * one buffer first cost more than writing them, and twice the memory.
+ */
+export class EncodedValue {
+  #joined: Buffer | undefined;
+  readonly length: number;
+
+  constructor(
+    readonly chunks: readonly Uint8Array[],
+    readonly formats?: Record<string, number>,
+  ) {
+    let length = 0;
+    for (const chunk of chunks) length += chunk.byteLength;
+    this.length = length;
+  }
+
+  /** All the bytes in one buffer: joined on first use, and a view (no copy) when there is one piece. */
+  get bytes(): Buffer {
+    if (this.#joined) return this.#joined;
+    const only = this.chunks.length === 1 ? this.chunks[0]! : undefined;
+    if (only) this.#joined = Buffer.isBuffer(only) ? only : Buffer.from(only.buffer, only.byteOffset, only.byteLength);
+    else this.#joined = Buffer.concat(this.chunks, this.length);
+    return this.#joined;
+  }
 }
 
 /** Prototypes whose instances V8 writes and reads back as they were. */
@@ -89,7 +112,7 @@ export class Codec {
    * part no format can store. Synchronous for plain data; a promise when a format is asynchronous.
    */
   encode(value: unknown, task: string, root = 'result'): EncodedValue | Promise<EncodedValue> {
-    if (!needsFrame(value)) return { bytes: v8.serialize(value) };
+    if (!needsFrame(value)) return new EncodedValue([v8.serialize(value)]);
     return this.#encodeFrame(value, task, root, false)!;
   }
 
@@ -179,7 +202,7 @@ export class Codec {
         parts: parts.map(({ format }, index) => ({ format: format.name, version: format.version, length: bytes[index]!.byteLength })),
         formats,
       };
-      return { bytes: frameBytes(v8.serialize(header), bytes), formats };
+      return new EncodedValue(frameChunks(v8.serialize(header), bytes), formats);
     };
     if (encodings.some((encoding) => encoding instanceof Promise)) {
       return Promise.all(encodings.map((encoding, index) => Promise.resolve(encoding).catch((error: unknown) => {
@@ -284,19 +307,32 @@ function align(offset: number): number {
   return (offset + 7) & ~7;
 }
 
-function frameBytes(header: Buffer, parts: Uint8Array[]): Buffer {
-  let length = align(8 + header.length);
-  for (const part of parts) length = align(length + part.byteLength);
-  const frame = Buffer.alloc(length);
-  FRAME_MAGIC.copy(frame, 0);
-  frame.writeUInt32LE(header.length, 4);
-  header.copy(frame, 8);
-  let offset = align(8 + header.length);
+/** Zeros that pad each piece of a frame to a multiple of 8 bytes. */
+const PADDING = Buffer.alloc(8);
+
+/** A frame's pieces in order: magic and header length, header, then each part, each padded to 8 bytes. */
+function frameChunks(header: Buffer, parts: readonly Uint8Array[]): Uint8Array[] {
+  const start = Buffer.alloc(8);
+  FRAME_MAGIC.copy(start, 0);
+  start.writeUInt32LE(header.length, 4);
+  const chunks: Uint8Array[] = [start, header];
+  let offset = 8 + header.length;
+  const pad = () => {
+    const gap = align(offset) - offset;
+    if (gap > 0) chunks.push(PADDING.subarray(0, gap));
+    offset += gap;
+  };
+  pad();
   for (const part of parts) {
-    frame.set(part, offset);
-    offset = align(offset + part.byteLength);
+    chunks.push(part);
+    offset += part.byteLength;
+    pad();
   }
-  return frame;
+  return chunks;
+}
+
+function frameBytes(header: Buffer, parts: readonly Uint8Array[]): Buffer {
+  return new EncodedValue(frameChunks(header, parts)).bytes;
 }
 
 function readFrame(bytes: Uint8Array): { header: FrameHeader; parts: Uint8Array[] } {

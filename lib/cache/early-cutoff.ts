@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { canonicalBytes, encodeValue, isFramed } from './codec.js';
+import { type EncodedValue, canonicalBytes, encodeValue, isFramed } from './codec.js';
 import type { CacheEntry, StoredValue } from './entry.js';
 import type { ResultStore } from './store.js';
 
@@ -28,13 +28,14 @@ export function cutoffHash(
   previous: CacheEntry | undefined,
   stored: { hash: string; value: StoredValue },
   /** The new result's bytes; without them (a result a worker stored) the result is read back from the store. */
-  bytes: Buffer | undefined,
+  encoded: EncodedValue | undefined,
   /** The new result, when its bytes are given. */
   value: unknown,
 ): string | Promise<string> {
   const { hash } = stored;
   if (previous?.state !== 'ok' || !previous.value || previous.resultHash === undefined || previous.resultHash === hash) return hash;
-  if ((bytes?.length ?? storedSize(stored.value)) > COMPARE_LIMIT) return hash;
+  if ((encoded?.length ?? storedSize(stored.value)) > COMPARE_LIMIT) return hash;
+  const bytes = encoded?.bytes;
   const earlier = previous.resultHash;
   const before = previous.value;
   // A frame (tables, formats' values) is compared by its bytes: formats write the same value in

@@ -3,7 +3,7 @@ import path from 'node:path';
 import Keyv, { type KeyvStoreAdapter } from 'keyv';
 import { CacheStoreError, DamagedResultError, PeerPackageError, ResultTooLargeError } from '../errors.js';
 import { hashResult, prepareHashing } from '../fingerprint/hash.js';
-import { Codec } from './codec.js';
+import { Codec, type EncodedValue } from './codec.js';
 import { type CacheEntry, type StoredValue, isCacheEntry } from './entry.js';
 import { Leases } from './leases.js';
 import { type SharedStore, openSharedStore, parseStoreUrl } from './shared-store.js';
@@ -274,16 +274,17 @@ export class ResultStore {
    * Prepares a result's bytes for an entry: inline when small or when the store is not local,
    * otherwise written to its own file (atomically, by rename) while its hash is computed.
    */
-  storeValue(task: string, bytes: Buffer): { hash: string; value: StoredValue } | Promise<{ hash: string; value: StoredValue }> {
+  storeValue(task: string, encoded: EncodedValue): { hash: string; value: StoredValue } | Promise<{ hash: string; value: StoredValue }> {
     const apart = this.#blobDir !== undefined || this.#byUrl;
-    if (!apart && bytes.length > STORE_VALUE_LIMIT) throw new ResultTooLargeError(task, bytes.length, STORE_VALUE_LIMIT);
-    if (!apart || bytes.length <= INLINE_LIMIT) {
+    if (!apart && encoded.length > STORE_VALUE_LIMIT) throw new ResultTooLargeError(task, encoded.length, STORE_VALUE_LIMIT);
+    if (!apart || encoded.length <= INLINE_LIMIT) {
       // Synchronous on purpose: most results are small, and a run of thousands should not pay a promise each.
+      const bytes = encoded.bytes;
       return { hash: hashResult(bytes), value: { inline: bytes.toString('base64') } };
     }
     // A mapped task's items are stored as `<task>/<item hash>`: a '/' no task name has, but no file name either.
     const name = task.replaceAll('/', '~');
-    return this.#blobDir ? this.#writeBlob(name, bytes, this.#blobDir) : this.#writeShared(name, bytes);
+    return this.#blobDir ? this.#writeBlob(name, encoded, this.#blobDir) : this.#writeShared(name, encoded.bytes);
   }
 
   /**
@@ -307,7 +308,7 @@ export class ResultStore {
     return `${this.#namespace}:value:${blob}`;
   }
 
-  async #writeBlob(task: string, bytes: Buffer, blobDir: string): Promise<{ hash: string; value: StoredValue }> {
+  async #writeBlob(task: string, encoded: EncodedValue, blobDir: string): Promise<{ hash: string; value: StoredValue }> {
     this.#blobDirReady ??= fs.promises.mkdir(blobDir, { recursive: true, mode: 0o700 });
     await this.#blobDirReady;
     const temporary = path.join(blobDir, `.${task}.${process.pid}.${Date.now()}.tmp`);
@@ -315,17 +316,17 @@ export class ResultStore {
       const file = await fs.promises.open(temporary, 'w', 0o600);
       let hash: string;
       try {
-        // The whole buffer goes to libuv in one write request, so the disk works while this
-        // thread hashes (writeFile would write 512 KiB chunks, each started by this thread).
-        const writing = writeAll(file, bytes);
-        hash = hashResult(bytes);
+        // All the pieces go to libuv in one gathered write, so the disk works while this thread
+        // hashes (writeFile would write 512 KiB chunks, each started by this thread).
+        const writing = writeAll(file, encoded.chunks);
+        hash = hashResult(encoded.chunks);
         await writing;
       } finally {
         await file.close();
       }
       const blob = `${task}.${hash}.bin`;
       await fs.promises.rename(temporary, path.join(blobDir, blob));
-      return { hash, value: { blob, bytes: bytes.length } };
+      return { hash, value: { blob, bytes: encoded.length } };
     } catch (error) {
       await fs.promises.rm(temporary, { force: true });
       throw this.#storeError('write a large result to', error);
@@ -646,10 +647,15 @@ export class ResultStore {
   }
 }
 
-async function writeAll(file: fs.promises.FileHandle, bytes: Buffer): Promise<void> {
-  for (let offset = 0; offset < bytes.length; ) {
-    const { bytesWritten } = await file.write(bytes, offset, bytes.length - offset);
-    offset += bytesWritten;
+/** Writes the pieces in turn, as one gathered write (writev), going on where a short write stopped. */
+async function writeAll(file: fs.promises.FileHandle, pieces: readonly Uint8Array[]): Promise<void> {
+  let rest = pieces.filter((piece) => piece.byteLength > 0);
+  while (rest.length > 0) {
+    let { bytesWritten } = await file.writev(rest);
+    let index = 0;
+    while (index < rest.length && bytesWritten >= rest[index]!.byteLength) bytesWritten -= rest[index++]!.byteLength;
+    rest = rest.slice(index);
+    if (bytesWritten > 0) rest[0] = rest[0]!.subarray(bytesWritten);
   }
 }
 

@@ -39,9 +39,11 @@ export function prepareHashing(): Promise<void> {
  * tell a result from the previous one, as R's targets does with xxhash64; 128 bits make an
  * accidental collision negligible.
  */
-export function hashResult(bytes: Uint8Array): string {
+export function hashResult(bytes: Uint8Array | readonly Uint8Array[]): string {
   if (!xxh128) throw new Error('littlepipes: hashResult() before prepareHashing() resolved'); // The store awaits it when it opens.
   xxh128.init();
-  xxh128.update(bytes);
+  // Pieces hash as the bytes they make up together (a frame's parts are not joined to be hashed).
+  if (bytes instanceof Uint8Array) xxh128.update(bytes);
+  else for (const piece of bytes) xxh128.update(piece);
   return xxh128.digest('hex');
 }

@@ -75,7 +75,7 @@ export async function runMapped(
       const result = await running;
       const encoding = store.codec.encode(result, task.name, `result[item ${index}]`);
       const encoded: EncodedValue = encoding instanceof Promise ? await encoding : encoding;
-      const storing = store.storeValue(nameOf(hash), encoded.bytes);
+      const storing = store.storeValue(nameOf(hash), encoded);
       const stored = storing instanceof Promise ? await storing : storing;
       const storedAt = Date.now();
       const entry: CacheEntry = {

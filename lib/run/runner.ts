@@ -342,10 +342,9 @@ export class Run {
       const encoding = remote ? undefined : store.codec.encode(result, task.name);
       const encoded: EncodedValue | undefined = encoding instanceof Promise ? await encoding : encoding;
       const outputs = task.outputs.length > 0 ? await recordOutputs(task.name, task.outputs, state.entry?.outputs, this.#parts.resources) : undefined;
-      const bytes = encoded?.bytes;
-      const storing = remote ? remote.stored : store.storeValue(task.name, bytes!);
+      const storing = remote ? remote.stored : store.storeValue(task.name, encoded!);
       const stored = storing instanceof Promise ? await storing : storing;
-      const cutoff = cutoffHash(store, task.name, state.entry, stored, bytes, result);
+      const cutoff = cutoffHash(store, task.name, state.entry, stored, encoded, result);
       const resultHash = cutoff instanceof Promise ? await cutoff : cutoff;
       if (this.#cancelled) throw this.#controller.signal.reason;
       const storedAt = Date.now();
