@@ -90,7 +90,9 @@ export interface ExecuteOptions {
   /**
    * Called as tasks start and finish and when the run ends, besides the progress display: for
    * a live picture, a notebook widget or your own logging. Cached and skipped tasks are not
-   * announced one by one; the final report has them all.
+   * announced one by one; the final report has them all. Events follow the graph: a task's
+   * `taskStarted` comes after the `taskFinished` of every task it depends on, which is called
+   * once that task's result is committed to the cache.
    * @example pipeline.execute({ events: { taskFinished: (task) => console.log(task.name, task.status) } })
    */
   events?: Partial<ProgressListener>;

@@ -3,7 +3,10 @@ import { oraModule } from '../deferred-packages.js';
 import { type RunReport, type TaskReport, formatMs } from './run-report.js';
 import { renderTable } from './table.js';
 
-/** What the runner tells whoever shows progress. */
+/**
+ * What the runner tells whoever shows progress, in an order that follows the graph: a task is
+ * told started only after every task it waits for is told finished.
+ */
 export interface ProgressListener {
   taskStarted(name: string): void;
   taskFinished(task: TaskReport): void;
@@ -51,9 +54,9 @@ export async function terminalProgress(total: number, stream: NodeJS.WriteStream
 
   const spinnerText = () => `${done}/${total} done · running ${[...running].join(', ')}`;
   const print = (line: string) => {
-    if (spinner) spinner.clear();
+    if (spinner?.isSpinning) spinner.clear();
     stream.write(`${line}\n`);
-    if (spinner && running.size > 0) spinner.render();
+    if (spinner?.isSpinning) spinner.render();
   };
 
   return {
@@ -63,8 +66,10 @@ export async function terminalProgress(total: number, stream: NodeJS.WriteStream
         // discardStdin would put the terminal in raw mode, where Ctrl-C is a byte, not SIGINT; ora
         // means to re-signal it, but never reads stdin (it listens without resuming it), so Ctrl-C
         // was lost for the whole run.
-        spinner ??= ora({ stream, color: color ? 'cyan' : false, isEnabled: true, discardStdin: false }).start();
+        spinner ??= ora({ stream, color: color ? 'cyan' : false, isEnabled: true, discardStdin: false });
         spinner.text = spinnerText();
+        // It stops whenever nothing runs, as between a task and the dependents it is announced before.
+        if (!spinner.isSpinning) spinner.start();
       } else {
         print(`▶ ${name} started`);
       }
@@ -72,13 +77,14 @@ export async function terminalProgress(total: number, stream: NodeJS.WriteStream
     taskFinished(task) {
       done++;
       running.delete(task.name);
-      if (task.status === 'ran') print(`✔ ${task.name} done in ${formatMs(task.ms)}`);
-      else if (task.status === 'failed') print(`✖ ${task.name} failed: ${task.error?.message ?? task.reason}`);
-      else if (task.status === 'blocked' || task.status === 'cancelled') print(`– ${task.name} ${task.status}: ${task.reason}`);
+      // Before the line: the spinner redrawn under it must not name the task as running any more.
       if (spinner) {
         if (running.size > 0) spinner.text = spinnerText();
         else spinner.stop();
       }
+      if (task.status === 'ran') print(`✔ ${task.name} done in ${formatMs(task.ms)}`);
+      else if (task.status === 'failed') print(`✖ ${task.name} failed: ${task.error?.message ?? task.reason}`);
+      else if (task.status === 'blocked' || task.status === 'cancelled') print(`– ${task.name} ${task.status}: ${task.reason}`);
     },
     runFinished(report) {
       spinner?.stop();

@@ -80,6 +80,10 @@ interface TaskState {
   /** For a mapped task, what its run did with its items. */
   mapped?: MappedRun;
   report: TaskReport | undefined;
+  /** Its outcome has been told to progress (or it has none to tell), after what it waits for (see #announce). */
+  told: boolean;
+  /** What progress is to be told about it once what it waits for has been told finished. */
+  held: { event: (() => void) | undefined; outcome: boolean }[] | undefined;
 }
 
 /**
@@ -148,7 +152,7 @@ export class Run {
         ? dependents.filter((dependent) => (!inRun || inRun.has(dependent)) && tasks.get(dependent)!.dependencies.includes(name)).length
         : dependents.length;
       const waiting = task.dependencies.length + task.requires.length;
-      this.#states.set(name, { task, entry: entries.get(name), waiting, holders, hash: undefined, value: undefined, written: undefined, files: undefined, attempts: 1, report: undefined });
+      this.#states.set(name, { task, entry: entries.get(name), waiting, holders, hash: undefined, value: undefined, written: undefined, files: undefined, attempts: 1, report: undefined, told: false, held: undefined });
       if (waiting === 0) this.#ready.push(name);
     }
     this.#remaining = names.length;
@@ -297,7 +301,7 @@ export class Run {
     const reason = describeReason(stale);
     const timings = new Map<string, ProcessTiming>();
     const startMs = performance.now() - this.#start;
-    progress.taskStarted(task.name);
+    this.#announce(state, () => progress.taskStarted(task.name), false);
     logs.note(task.name, 'started', { reason });
     let status: TaskStatus;
     let error: Error | undefined;
@@ -548,12 +552,14 @@ export class Run {
   #settle(state: TaskState, report: TaskReport): void {
     state.report = report;
     this.#remaining--;
+    const { progress } = this.#parts;
     if (report.status === 'ran') {
       // Announced once its result is committed: what was announced done survives a crash.
-      const { progress } = this.#parts;
-      this.#parts.store.afterCommit(() => progress.taskFinished(report));
+      this.#parts.store.afterCommit(() => this.#announce(state, () => progress.taskFinished(report), true));
     } else if (report.status !== 'cached' && report.status !== 'skipped') {
-      this.#parts.progress.taskFinished(report);
+      this.#announce(state, () => progress.taskFinished(report), true);
+    } else {
+      this.#announce(state, undefined, true);
     }
     for (const dependency of state.task.dependencies) {
       const upstream = this.#states.get(dependency)!;
@@ -562,6 +568,50 @@ export class Run {
     for (const dependent of this.#parts.graph.dependents.get(state.task.name)!) {
       const waiting = this.#states.get(dependent);
       if (waiting && --waiting.waiting === 0) this.#ready.push(dependent);
+    }
+  }
+
+  /**
+   * Tells progress `event` about a task once everything it waits for has been told finished, so
+   * what a person reads follows the order things happened in. A result is announced done only
+   * once it is committed (see #settle), and its dependents start before that; told at once, their
+   * start would come before it. `outcome` marks the task's last event (its finish, or nothing for
+   * a task served from the cache): once it is told, what is held for its dependents goes.
+   */
+  #announce(state: TaskState, event: (() => void) | undefined, outcome: boolean): void {
+    if (state.held || !this.#upstreamTold(state.task)) {
+      (state.held ??= []).push({ event, outcome });
+      return;
+    }
+    event?.();
+    if (outcome) this.#told(state);
+  }
+
+  /** Whether everything `task` waits for in this run has been told finished. */
+  #upstreamTold(task: AnyTask): boolean {
+    for (const name of task.dependencies) if (this.#states.get(name)?.told === false) return false;
+    for (const name of task.requires) if (this.#states.get(name)?.told === false) return false;
+    return true;
+  }
+
+  /** Marks a task told, and tells what was held for its dependents; a loop, so a chain of any length cannot overflow the stack. */
+  #told(first: TaskState): void {
+    first.told = true;
+    const told = [first];
+    while (told.length > 0) {
+      for (const name of this.#parts.graph.dependents.get(told.pop()!.task.name)!) {
+        const waiting = this.#states.get(name);
+        if (!waiting?.held || !this.#upstreamTold(waiting.task)) continue;
+        const { held } = waiting;
+        waiting.held = undefined;
+        for (const { event, outcome } of held) {
+          event?.();
+          if (outcome) {
+            waiting.told = true;
+            told.push(waiting);
+          }
+        }
+      }
     }
   }
 
