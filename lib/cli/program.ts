@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { LittlepipesError, PipelineRunError, RunCancelledError } from '../errors.js';
+import { littlepipesCode } from './error-code.js';
 import type { LoadedPipeline } from './load.js';
 import { loadPipeline } from './load.js';
 import { EXIT, type CommandContext, type GlobalOptions, type Output } from './context.js';
@@ -116,11 +116,13 @@ function reportError(error: unknown, output: Output, verbose: boolean): number {
   const message = error instanceof Error ? error.message : String(error);
   output.err(`littlepipes: ${message}`);
   if (verbose && error instanceof Error && error.stack) output.err(error.stack);
-  if (error instanceof RunCancelledError) return EXIT.interrupted;
-  if (error instanceof PipelineRunError) return EXIT.failed;
-  if (error instanceof LittlepipesError) return USAGE_ERRORS.has(error.code) ? EXIT.usage : EXIT.failed;
-  if (!verbose) output.err('(run again with --verbose for the stack)');
-  return EXIT.failed;
+  const code = littlepipesCode(error);
+  if (code === undefined) {
+    if (!verbose) output.err('(run again with --verbose for the stack)');
+    return EXIT.failed;
+  }
+  if (code === 'ERR_RUN_CANCELLED') return EXIT.interrupted;
+  return USAGE_ERRORS.has(code) ? EXIT.usage : EXIT.failed;
 }
 
 function processOutput(): Output {

@@ -7,6 +7,7 @@ import type { Pipeline } from '../pipeline.js';
 import type { ExecuteOptions } from '../pipeline-options.js';
 import { terminalProgress } from '../report/progress.js';
 import type { RunReport } from '../report/run-report.js';
+import { littlepipesCode } from './error-code.js';
 import { builtinCommands } from './shell-commands.js';
 import { completeWord, normalizeName, splitWords, withSpaceIfOne, wordsForCompletion } from './shell-line.js';
 
@@ -283,8 +284,8 @@ export class Shell {
    * when the shell is verbose.
    */
   printError(error: unknown): void {
-    if (isLittlepipesError(error)) {
-      this.print(this.paint('red', error.message));
+    if (littlepipesCode(error) !== undefined) {
+      this.print(this.paint('red', (error as Error).message));
     } else if (error instanceof Error) {
       this.print(this.paint('red', `${error.name}: ${error.message}`));
       if (this.verbose && error.stack) this.print(this.paint('dim', error.stack.split('\n').slice(1).join('\n')));
@@ -451,17 +452,4 @@ function defaultHeader(pipeline: Pipeline<any>): string {
 
 function isTerminal(stream: NodeJS.ReadableStream | NodeJS.WritableStream): boolean {
   return Boolean((stream as { isTTY?: boolean }).isTTY);
-}
-
-/**
- * By class name as well as by `instanceof`: a pipeline module may use another copy of
- * littlepipes than the shell (a global install over a project's own), whose errors are just as
- * much littlepipes' own.
- */
-function isLittlepipesError(error: unknown): error is Error {
-  if (error instanceof LittlepipesError) return true;
-  for (let proto = error instanceof Error ? Object.getPrototypeOf(error) : null; proto; proto = Object.getPrototypeOf(proto)) {
-    if (proto.constructor?.name === 'LittlepipesError') return true;
-  }
-  return false;
 }

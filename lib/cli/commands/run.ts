@@ -4,7 +4,8 @@ import { type Command, Option } from 'commander';
 import type { ExecuteOptions } from '../../pipeline-options.js';
 import type { RunRecord, TaskReport } from '../../report/run-report.js';
 import { EXIT, type CommandContext, allTaskNames, htmlFolderProblem, taskNames } from '../context.js';
-import { InvalidOptionError, PipelineRunError, RunCancelledError } from '../../errors.js';
+import { InvalidOptionError, type PipelineRunError, type RunCancelledError } from '../../errors.js';
+import { littlepipesCode } from '../error-code.js';
 import { EXECUTORS, type ExecutorName } from '../../run/executors/executor.js';
 import { reportCacheFolder } from './watch.js';
 
@@ -73,10 +74,13 @@ Exit codes: 0 all ran or were fresh, 1 a task failed, 2 bad usage or an invalid 
         const report = await pipeline.execute({ ...options, signal: controller.signal, progress: !flags.json, ...(live ? { events: live.events } : {}) });
         if (flags.json) context.output.out(JSON.stringify(report.toJSON(), null, 2));
       } catch (error) {
-        if (!(error instanceof PipelineRunError || error instanceof RunCancelledError)) throw error;
-        if (flags.json) context.output.out(JSON.stringify(error.report.toJSON(), null, 2));
-        context.output.err(`littlepipes: ${error.message}`);
-        context.exit(error instanceof RunCancelledError ? EXIT.interrupted : EXIT.failed);
+        // By code: the pipeline module may use another copy of littlepipes, whose classes are not these.
+        const code = littlepipesCode(error);
+        if (code !== 'ERR_RUN_FAILED' && code !== 'ERR_RUN_CANCELLED') throw error;
+        const { report, message } = error as PipelineRunError | RunCancelledError;
+        if (flags.json) context.output.out(JSON.stringify(report.toJSON(), null, 2));
+        context.output.err(`littlepipes: ${message}`);
+        context.exit(code === 'ERR_RUN_CANCELLED' ? EXIT.interrupted : EXIT.failed);
       } finally {
         process.off('SIGINT', onInterrupt);
         await live?.finished;
