@@ -386,7 +386,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
           throw new NoFreshResultError(name, 'out of date', `its ${describeReason(stale)} since it ran`);
       }
     }
-    return (await store.loadValue(name, entry!.value!)) as never;
+    return (await store.loadValue(name, entry!.value!, entry!.resultHash)) as never;
   }
 
   /**

@@ -63,7 +63,30 @@ export function recordedUpstream(entry: CacheEntry, dependency: string, index: n
   return entry.upstream.find(([task]) => task === dependency)?.[1];
 }
 
-/** A parsed value is a cache entry this version understands. */
+/** A parsed value is a cache entry of this version's format (whole or not: see entryDamage). */
 export function isCacheEntry(value: unknown): value is CacheEntry {
   return typeof value === 'object' && value !== null && (value as CacheEntry).format === ENTRY_FORMAT;
+}
+
+const STATES = new Set(['ok', 'failed', 'expired']);
+
+/**
+ * What is wrong with an entry of this version's format, in a few words; undefined when it is
+ * whole. A row edited by hand or cut short must not reach the code that trusts its fields (a
+ * missing `definition` stopped every run with a TypeError). Checks only what is read before a
+ * result is: cheap, as it runs for every entry of every plan.
+ */
+export function entryDamage(entry: CacheEntry): string | undefined {
+  if (!STATES.has(entry.state)) return `its state is ${JSON.stringify(entry.state)}`;
+  const definition = entry.definition as Partial<DefinitionFingerprint> | undefined;
+  if (typeof definition !== 'object' || definition === null || typeof definition.code !== 'string' || typeof definition.options !== 'string') return 'its code fingerprint is missing';
+  if (!Array.isArray(entry.upstream)) return 'its list of dependencies is missing';
+  if (typeof entry.storedAt !== 'number') return 'its time of storing is missing';
+  if (entry.state === 'ok') {
+    if (typeof entry.resultHash !== 'string') return 'its result hash is missing';
+    const value = entry.value as Partial<Record<'inline' | 'blob' | 'ref', unknown>> | undefined;
+    if (typeof value !== 'object' || value === null) return 'its result is missing';
+    if (typeof value.inline !== 'string' && typeof value.blob !== 'string' && typeof value.ref !== 'string') return 'its result is missing';
+  }
+  return undefined;
 }

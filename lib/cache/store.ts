@@ -4,7 +4,7 @@ import Keyv, { type KeyvStoreAdapter } from 'keyv';
 import { CacheStoreError, DamagedResultError, PeerPackageError, ResultTooLargeError } from '../errors.js';
 import { hashResult, prepareHashing } from '../fingerprint/hash.js';
 import { Codec, type EncodedValue } from './codec.js';
-import { type CacheEntry, type StoredValue, isCacheEntry } from './entry.js';
+import { type CacheEntry, type StoredValue, entryDamage, isCacheEntry } from './entry.js';
 import { Leases } from './leases.js';
 import { type SharedStore, openSharedStore, parseStoreUrl } from './shared-store.js';
 import { setAsideIfDamaged } from './sqlite-file.js';
@@ -139,24 +139,25 @@ export class ResultStore {
       if (damaged) {
         process.emitWarning(`The cache file ${file} ${damaged.problem}. It was moved to ${damaged.movedTo} and a new cache was started; results will be computed again.`, { code: 'LITTLEPIPES_CACHE_RECOVERED' });
       }
+      ownerOnly(options.cacheDir, file);
       this.#sqlite = new BatchingSqliteStore({ uri: `sqlite://${file}`, busyTimeout: 15_000 });
       this.#sqlite.on('error', () => {}); // Reported through the rejected query instead.
       this.#keyv = new Keyv({ ...common, store: this.#sqlite });
       this.#blobDir = path.join(options.cacheDir, 'blobs', options.pipeline);
-      this.leases = new Leases(new SqliteLeases(this.#sqlite), options.pipeline);
       this.location = file;
       // WAL lets readers and one writer work at once; NORMAL syncs at checkpoints, which WAL keeps crash-safe.
       const sqlite = this.#sqlite;
       this.#ready = (async () => {
         await prepareHashing();
+        // First, and before anything is written: a cache this version must refuse is left as it was.
+        await this.#checkFormat();
         await sqlite.query('PRAGMA journal_mode=WAL');
         await sqlite.query('PRAGMA synchronous=NORMAL');
-        // SQLite gives its -wal and -shm files the database file's permissions.
-        await fs.promises.chmod(file, 0o600);
-        await this.#checkFormat();
       })().catch((error: unknown) => {
         throw this.#storeError('open', error);
       });
+      // Leases are rows in the same file: none is taken in a cache that is refused.
+      this.leases = new Leases(this.#ready.then(() => new SqliteLeases(sqlite)), options.pipeline);
     }
     // Whoever uses the store awaits #ready and gets its error; until then it is not unhandled.
     this.#ready.catch(() => {});
@@ -196,11 +197,25 @@ export class ResultStore {
       const pending = this.#queue.size > 0 || this.#inFlight.size > 0;
       chunk.forEach((name, index) => {
         const value = !pending ? values[index] : this.#queue.has(name) ? this.#queue.get(name) : this.#inFlight.has(name) ? this.#inFlight.get(name) : values[index];
-        if (isCacheEntry(value)) entries.set(name, value);
+        if (value === UNREADABLE_ROW) this.#setAside(name, 'is not JSON');
+        else if (isCacheEntry(value)) {
+          const damage = entryDamage(value) ?? inlineDamage(value);
+          if (damage) this.#setAside(name, damage);
+          else entries.set(name, value);
+        }
       });
     }
     await this.#attachSymbols(entries);
     return entries;
+  }
+
+  /**
+   * Removes a damaged entry (its result file, if any, is left where it is) with a warning that
+   * names the task: it reads as absent, so the task runs again.
+   */
+  #setAside(task: string, damage: string): void {
+    process.emitWarning(`The cache entry of ${task} in ${this.location} is damaged (${damage}); it was set aside, and ${task} will run again.`, { code: 'LITTLEPIPES_DAMAGED_RESULT' });
+    this.remove(new Map([[task, undefined]]));
   }
 
   /**
@@ -249,7 +264,13 @@ export class ResultStore {
     const rows = await adapter.getMany(keys.map((key) => `${namespace}:${key}`));
     const now = Date.now();
     return rows.map((row) => {
-      const envelope = (typeof row === 'string' ? JSON.parse(row) : row) as { value?: unknown; expires?: number } | undefined | null;
+      let envelope: { value?: unknown; expires?: number } | undefined | null;
+      try {
+        envelope = (typeof row === 'string' ? JSON.parse(row) : row) as typeof envelope;
+      } catch {
+        // One damaged row must not stop every run: it reads as damaged, and its reader sets it aside.
+        return UNREADABLE_ROW;
+      }
       return envelope && (typeof envelope.expires !== 'number' || envelope.expires > now) ? envelope.value : undefined;
     });
   }
@@ -360,17 +381,22 @@ export class ResultStore {
    * and a DamagedResultError says to run again. A table whose package is not installed is a
    * PeerPackageError, and its entry is kept.
    */
-  async loadValue(task: string, value: StoredValue): Promise<unknown> {
+  async loadValue(task: string, value: StoredValue, hash?: string): Promise<unknown> {
     const bytes = await this.loadBytes(task, value);
     try {
+      // Bytes damaged on disk, or another result's file under this one's name, are never served.
+      if (hash !== undefined) {
+        await prepareHashing();
+        if (hashResult(bytes) !== hash) throw new Error('its bytes are not the ones stored: the file was changed or damaged');
+      }
       return await this.codec.decode(bytes);
     } catch (error) {
       if (error instanceof PeerPackageError) throw error;
-      const detail = (error as Error)?.message ?? String(error);
-      const where = 'blob' in value ? ` (${value.blob})` : '';
+      const detail = ((error as Error)?.message ?? String(error)).replace(/\.$/, '');
+      const where = 'blob' in value ? ` (${path.join(this.#blobDir ?? '', value.blob)})` : '';
       process.emitWarning(`The cached result of ${task}${where} in ${this.location} cannot be read back (${detail}); it was set aside, and ${task} will run again.`, { code: 'LITTLEPIPES_DAMAGED_RESULT' });
       this.remove(new Map([[task, undefined]]));
-      throw new DamagedResultError(task, detail.replace(/\.$/, ''));
+      throw new DamagedResultError(task, detail);
     }
   }
 
@@ -417,7 +443,17 @@ export class ResultStore {
   /** Queues an entry to be written; `previous` is the entry it replaces, whose large value file is then removed. */
   put(task: string, entry: CacheEntry, previous?: CacheEntry): void {
     this.#queue.set(task, entry);
-    this.#retire(previous, entry);
+    this.#retire(previous?.value, entry.value);
+    this.#scheduleFlush();
+  }
+
+  /**
+   * Removes a value that was stored but that no entry refers to: a re-run's result equal to the
+   * one before, whose entry keeps the earlier bytes (see cutoffHash), so that an entry's
+   * resultHash is always the hash of the bytes it refers to.
+   */
+  discard(value: StoredValue): void {
+    this.#retire(value, undefined);
     this.#scheduleFlush();
   }
 
@@ -425,7 +461,7 @@ export class ResultStore {
   remove(entries: ReadonlyMap<string, CacheEntry | undefined>): void {
     for (const [task, previous] of entries) {
       this.#queue.set(task, null);
-      this.#retire(previous, undefined);
+      this.#retire(previous?.value, undefined);
     }
     this.#scheduleFlush();
   }
@@ -557,12 +593,11 @@ export class ResultStore {
     }
   }
 
-  #retire(previous: CacheEntry | undefined, next: CacheEntry | undefined): void {
-    const old = previous?.value;
-    if (old && 'blob' in old && !(next?.value && 'blob' in next.value && next.value.blob === old.blob)) {
+  #retire(old: StoredValue | undefined, next: StoredValue | undefined): void {
+    if (old && 'blob' in old && !(next && 'blob' in next && next.blob === old.blob)) {
       this.#obsoleteBlobs.push(old);
     }
-    if (old && 'ref' in old && !(next?.value && 'ref' in next.value && next.value.ref === old.ref)) {
+    if (old && 'ref' in old && !(next && 'ref' in next && next.ref === old.ref)) {
       this.#obsoleteRefs.push(old.ref);
     }
   }
@@ -657,6 +692,43 @@ async function writeAll(file: fs.promises.FileHandle, pieces: readonly Uint8Arra
     rest = rest.slice(index);
     if (bytesWritten > 0) rest[0] = rest[0]!.subarray(bytesWritten);
   }
+}
+
+/**
+ * Results and logs may hold private data: the cache folder is made owner-only (with a warning
+ * when it was not), and the cache file is created owner-only before SQLite opens it, since SQLite
+ * gives its -wal and -shm files, which hold results too, the database file's permissions.
+ * Changing the mode after opening left them readable by everyone for the whole run.
+ */
+function ownerOnly(cacheDir: string, file: string): void {
+  try {
+    const mode = fs.statSync(cacheDir).mode & 0o777;
+    if ((mode & 0o077) !== 0) {
+      fs.chmodSync(cacheDir, 0o700);
+      process.emitWarning(`The cache folder ${cacheDir} was open to other users (mode ${mode.toString(8)}); it holds results and logs, so it was made owner-only (700).`, { code: 'LITTLEPIPES_CACHE_PERMISSIONS' });
+    }
+    fs.closeSync(fs.openSync(file, 'a', 0o600));
+    for (const own of [file, `${file}-wal`, `${file}-shm`]) {
+      if (fs.existsSync(own) && (fs.statSync(own).mode & 0o077) !== 0) fs.chmodSync(own, 0o600);
+    }
+  } catch (error) {
+    throw new CacheStoreError(`Cannot make the cache in ${cacheDir} owner-only: ${(error as Error).message}. Check that the folder is yours and writable, or choose another with the cacheDir option or LITTLEPIPES_DIR.`, { cause: error });
+  }
+}
+
+/** What #readMany gives for a row that is not JSON. */
+const UNREADABLE_ROW = Symbol('unreadable row');
+
+/**
+ * What is wrong with an entry's inline result: bytes that are not the ones its hash was taken of.
+ * Checked when entries are read, since a cached task's value is read only when something needs
+ * it, and a run would otherwise report a damaged result as cached. XXH3 of a value under 64 KiB
+ * is a microsecond or so.
+ */
+function inlineDamage(entry: CacheEntry): string | undefined {
+  const value = entry.value;
+  if (!value || !('inline' in value) || entry.resultHash === undefined) return undefined;
+  return hashResult(Buffer.from(value.inline, 'base64')) === entry.resultHash ? undefined : 'its result does not match its hash';
 }
 
 /** What to do about a store error, from what it says. */

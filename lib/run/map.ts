@@ -59,7 +59,7 @@ export async function runMapped(
     // Forcing the task forces its items: `force` means run again, whatever is cached.
     if (!forced && entry && entry.value && !entryStaleness(task, entry, now, runId, store.codec)) {
       cached++;
-      outcomes.set(hash, store.loadValue(nameOf(hash), entry.value));
+      outcomes.set(hash, store.loadValue(nameOf(hash), entry.value, entry.resultHash));
     } else toRun.push(index);
   });
 

@@ -351,6 +351,9 @@ export class Run {
       const cutoff = cutoffHash(store, task.name, state.entry, stored, encoded, result);
       const resultHash = cutoff instanceof Promise ? await cutoff : cutoff;
       if (this.#cancelled) throw this.#controller.signal.reason;
+      // The same value as before, in other bytes: the entry keeps the earlier bytes, which its hash is of.
+      const kept = resultHash !== stored.hash && state.entry?.value ? state.entry.value : stored.value;
+      if (kept !== stored.value) store.discard(stored.value);
       const storedAt = Date.now();
       // One literal, not a spread of shared fields: this runs once per task.
       state.written = {
@@ -366,7 +369,7 @@ export class Run {
         expiresAt: task.expire.expiresAt(new Date(storedAt))?.getTime(),
         expiry: task.expire.description,
         scope: task.expire.scope === 'session' ? { kind: 'session', id: SESSION_ID } : task.expire.scope === 'run' ? { kind: 'run', id: this.id } : undefined,
-        value: stored.value,
+        value: kept,
         formats: encoded ? encoded.formats : remote?.stored.formats,
         durationMs: performance.now() - this.#start - startMs,
         ...(state.mapped ? { items: state.mapped.items } : {}),
@@ -529,7 +532,10 @@ export class Run {
     for (const dependency of state.task.dependencies) {
       const upstream = this.#states.get(dependency)!;
       // The entry written in this run, when the dependency ran: a result computed elsewhere is not in memory.
-      upstream.value ??= this.#parts.store.loadValue(dependency, (upstream.written ?? upstream.entry)!.value!);
+      // A value read from the cache is checked against its hash; one this run wrote is in hand.
+      upstream.value ??= upstream.written
+        ? this.#parts.store.loadValue(dependency, upstream.written.value!)
+        : this.#parts.store.loadValue(dependency, upstream.entry!.value!, upstream.entry!.resultHash);
       const held = upstream.value;
       if (held instanceof Promise) loads.push(held.then((value) => void values.set(dependency, value)));
       else values.set(dependency, held.value);

@@ -110,7 +110,7 @@ async function upstreamValues(store: ResultStore, job: TaskJob): Promise<Map<str
       }
       value = entry.value;
     }
-    values.set(name, await store.loadValue(name, value!));
+    values.set(name, await store.loadValue(name, value!, upstream.hash));
   }));
   return values;
 }
