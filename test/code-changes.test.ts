@@ -111,6 +111,21 @@ test('comments, whitespace, formatting and reordering unrelated declarations re-
   assert.deepEqual(statuses(code.run()), allCached);
 });
 
+test('a formatter\'s edits re-run nothing: quote style, number spelling, parentheses, TypeScript-only wrappers', { timeout: 60_000 }, () => {
+  const code = project(FILES);
+  code.run();
+  code.edit('helpers.ts', (text) =>
+    text
+      .replace('const RATE = 2;', 'const RATE = (0x2 as number);')
+      .replace('return value * RATE;', 'return ((value! * RATE) satisfies number);')
+      .replace("() => 'not used by any task'", '() => "not used by any task"'),
+  );
+  code.edit('more.ts', (text) => text.replace('x * 2', '(x) * 2.0'));
+  code.edit('deep/impl.ts', (text) => text.replace("'v1'", '`v1`'));
+  code.edit('pipeline.ts', (text) => text.replace("process('run', () => 2)", 'process("run", () => (0b10))'));
+  assert.deepEqual(statuses(code.run()), allCached);
+});
+
 test('a function reached as a namespace member (import * as ns) is followed', { timeout: 60_000 }, () => {
   const code = project(FILES);
   code.run();

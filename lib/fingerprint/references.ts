@@ -24,7 +24,7 @@ export const TYPE_KEYS: ReadonlySet<string> = new Set(['typeAnnotation', 'return
 /** Keys holding types or positions: nothing in them runs. */
 const NOT_CODE = new Set(['type', 'start', 'end', ...TYPE_KEYS]);
 /** TypeScript nodes that wrap a runtime expression (`x as T`, `x!`...): only the expression runs. */
-const TYPE_WRAPPERS = new Set(['TSAsExpression', 'TSSatisfiesExpression', 'TSNonNullExpression', 'TSTypeAssertion', 'TSInstantiationExpression']);
+export const TYPE_WRAPPERS: ReadonlySet<string> = new Set(['TSAsExpression', 'TSSatisfiesExpression', 'TSNonNullExpression', 'TSTypeAssertion', 'TSInstantiationExpression']);
 
 class Scope {
   readonly names = new Set<string>();

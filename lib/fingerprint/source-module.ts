@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import type { parseSync as ParseSync } from 'oxc-parser';
 import { parserModule } from '../deferred-packages.js';
 import { CodeAnalysisError } from '../errors.js';
+import { hashCode } from './code-hash.js';
 import { hashBytes } from './hash.js';
-import { type References, type SyntaxNode, TYPE_KEYS, boundNames, isNode, referencesOf, unwrapExport } from './references.js';
+import { type References, type SyntaxNode, boundNames, isNode, referencesOf, unwrapExport } from './references.js';
 
 /** A top-level declaration of a module: a function, class, variable or enum. */
 export interface Declaration {
@@ -43,7 +44,8 @@ export class SourceModule {
   constructor(readonly file: string, readonly text: string) {
     for (let index = text.indexOf('\n'); index >= 0; index = text.indexOf('\n', index + 1)) this.#lineStarts.push(index + 1);
     if (!parseSync) throw new Error('littlepipes: a module parsed before prepareParsing() resolved'); // refreshCodeAnalysis() awaits it.
-    const { program, errors } = parseSync(file, text, { sourceType: 'module' });
+    // Without parentheses in the tree: `(a * 2) + 1` is `a * 2 + 1`. The tree keeps what they change (`(a?.b).c`).
+    const { program, errors } = parseSync(file, text, { sourceType: 'module', preserveParens: false });
     if (errors.length > 0) {
       const first = errors[0]!;
       const offset = first.labels?.[0]?.start;
@@ -65,15 +67,11 @@ export class SourceModule {
     return low + 1;
   }
 
-  /**
-   * A hash of a node's code that ignores what cannot change behaviour: whitespace, comments,
-   * formatting and types are not in the tree's code fields, and positions are left out.
-   */
+  /** A hash of a node's code that ignores what cannot change behaviour (see hashCode), computed once. */
   hashOf(node: SyntaxNode): string {
     let hash = this.#hashes.get(node);
     if (hash === undefined) {
-      // A BigInt literal's value is a bigint, which JSON cannot write: its text stands for it.
-      hash = hashBytes(JSON.stringify(node, (key, value) => (key === 'start' || key === 'end' || TYPE_KEYS.has(key) ? undefined : typeof value === 'bigint' ? `${value}n` : value)));
+      hash = hashCode(node);
       this.#hashes.set(node, hash);
     }
     return hash;
