@@ -93,8 +93,7 @@ export class RunReport {
 
   /** One line: `Example1: 2 ran, 2 cached in 1.52 s`. */
   summary(): string {
-    const parts = Object.entries(this.counts).filter(([, count]) => count > 0).map(([status, count]) => `${count} ${status}`);
-    return `${this.pipeline}: ${parts.join(', ') || 'no tasks'} in ${formatMs(this.ms)}`;
+    return `${this.pipeline}: ${describeCounts(this.counts)} in ${formatMs(this.ms)}`;
   }
 
   /** Plain data for machines (`--json`) and for the run history: errors as message and stack. */
@@ -138,6 +137,11 @@ const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '
 
 function escapeHTML(text: string): string {
   return text.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char]!);
+}
+
+/** `2 ran, 4 cached`: the statuses a run's tasks ended in, or `no tasks`. */
+export function describeCounts(counts: Record<TaskStatus, number>): string {
+  return Object.entries(counts).filter(([, count]) => count > 0).map(([status, count]) => `${count} ${status}`).join(', ') || 'no tasks';
 }
 
 /** `850 ms`, `1.52 s`, `2 min 5 s`. */

@@ -1,4 +1,4 @@
-export { graphViewFromPlan, graphViewFromRun, criticalPath, countStates, NODE_STATES, STATE_STYLES } from './view.js';
+export { graphViewFromPlan, graphViewFromRun, criticalPath, countStates, hasTimes, NODE_STATES, STATE_STYLES } from './view.js';
 export type { NodeState, GraphNode, GraphView, StateStyle } from './view.js';
 export { asciiGraph } from './ascii.js';
 export { mermaidGraph, mermaidTimeline } from './mermaid.js';
