@@ -5,6 +5,7 @@ import type { register } from 'tsx/esm/api';
 import { PipelineLoadError } from '../errors.js';
 import { describeValue } from '../names.js';
 import type { Pipeline } from '../pipeline.js';
+import { syntaxProblem } from './syntax-error.js';
 
 /** Where the command line looks when neither `--pipeline` nor package.json names the module. */
 const CONVENTIONAL_FILES = ['pipeline.ts', 'pipeline.mts', 'pipeline.js', 'pipeline.mjs'];
@@ -73,12 +74,14 @@ export async function loadPipeline(explicit?: string, cwd = process.cwd()): Prom
   try {
     namespace = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (error) {
+    const name = path.relative(cwd, file) || file;
+    const syntax = await syntaxProblem(error, file);
+    if (syntax) {
+      const at = `${path.relative(cwd, syntax.file) || syntax.file}:${syntax.line}${syntax.column ? `:${syntax.column}` : ''}`;
+      throw new PipelineLoadError(file, `Cannot load the pipeline ${name}: a syntax error at ${at}: ${syntax.message.replace(/\.$/, '')}. Fix the module and try again.`, { cause: error });
+    }
     const where = error instanceof Error ? firstFrameIn(error, projectRoot) : undefined;
-    throw new PipelineLoadError(
-      file,
-      `Cannot load the pipeline ${path.relative(cwd, file) || file}: ${loadProblem(error, file, cwd)}${where ? ` (at ${where})` : ''}. Fix the module and try again.`,
-      { cause: error },
-    );
+    throw new PipelineLoadError(file, `Cannot load the pipeline ${name}: ${loadProblem(error, file, cwd)}${where ? ` (at ${where})` : ''}. Fix the module and try again.`, { cause: error });
   }
   const pipeline = namespace.pipeline ?? namespace.default;
   if (!isPipeline(pipeline)) {

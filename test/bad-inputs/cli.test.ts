@@ -155,6 +155,23 @@ describe('a pipeline that cannot be found or loaded: exit 2, one line naming the
     oneErrorLine(await cli(project, 'run'), 2, 'Cannot load the pipeline pipeline.ts:', /pipeline\.ts:3:\d+/, 'Expected ")"');
   });
 
+  const esmSyntaxError = "import { Pipeline } from 'littlepipes';\nexport const pipeline = new Pipeline('S';\n";
+  const cjsSyntaxError = "const { Pipeline } = require('littlepipes');\nexports.pipeline = new Pipeline('S';\n";
+  for (const [file, source, column] of [['p.mjs', esmSyntaxError, 38], ['p.js', esmSyntaxError, 38], ['p.cjs', cjsSyntaxError, 33]] as const) {
+    test(`a ${path.extname(file)} pipeline file with a syntax error gives the file, the line and Node's message, as a .ts one does`, async () => {
+      const project = makeProject(undefined, { [file]: source });
+      oneErrorLine(await cli(project, 'run', '--pipeline', file), 2, `Cannot load the pipeline ${file}: a syntax error at ${file}:2:${column}: missing ) after argument list.`, 'Fix the module and try again');
+    });
+  }
+
+  test('a syntax error in a .mjs helper that a pipeline module imports names the helper, its line and Node\'s message', async () => {
+    const pipeline = "import { Pipeline } from 'littlepipes';\nimport { rows } from './lib/rows.mjs';\nexport const pipeline = new Pipeline('S');\nvoid rows;\n";
+    const project = makeProject(pipeline, { 'lib/rows.mjs': 'export const first = 1;\n\nexport const rows = [1, 2;\n', 'p.mjs': pipeline });
+    for (const file of ['pipeline.ts', 'p.mjs']) {
+      oneErrorLine(await cli(project, 'run', '--pipeline', file), 2, `Cannot load the pipeline ${file}: a syntax error at ${path.join('lib', 'rows.mjs')}:3:`, "Unexpected token ';'");
+    }
+  });
+
   test('a pipeline file importing a missing module names the module', async () => {
     const project = projectWith("import { Pipeline } from 'littlepipes';\nimport { clean } from './steps/clean.js';\nexport const pipeline = new Pipeline('X');\nvoid clean;\n");
     oneErrorLine(await cli(project, 'run'), 2, 'Cannot load the pipeline pipeline.ts:', 'Cannot find module', 'steps/clean');
