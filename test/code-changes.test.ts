@@ -169,6 +169,30 @@ test('code analysis cannot follow (eval) is handled conservatively and said so',
   assert.match(result.UsesHelper!.reason, /helpers\.ts#\*/);
 });
 
+test('a long-lived process sees a helper edited with its size and mtime restored', { timeout: 60_000 }, () => {
+  const code = project(FILES);
+  // A notebook or watch mode: one process, two runs, the helper edited in between as cp -p would leave it.
+  code.write('twice.ts', `
+    import fs from 'node:fs';
+    import { Pipeline, Task } from '${library}';
+    import { clean } from './helpers.js';
+    // A whole-second mtime, which utimes can restore exactly.
+    const pinned = new Date(2024, 0, 2, 3, 4, 5);
+    fs.utimesSync('helpers.ts', pinned, pinned);
+    const pipeline = new Pipeline('Code').add(new Task('UsesHelper').process('run', () => clean(1)));
+    await pipeline.execute({ progress: false });
+    fs.writeFileSync('helpers.ts', fs.readFileSync('helpers.ts', 'utf8').replace('const RATE = 2;', 'const RATE = 3;'));
+    fs.utimesSync('helpers.ts', pinned, pinned);
+    const report = await pipeline.execute({ progress: false });
+    console.log(JSON.stringify(report.task('UsesHelper')));
+    await pipeline.close();`);
+  const child = spawnSync(process.execPath, ['--import', 'tsx', 'twice.ts'], { cwd: code.folder, encoding: 'utf8', env: { ...process.env, LITTLEPIPES_DIR: path.join(code.folder, '.littlepipes') } });
+  assert.equal(child.status, 0, child.stderr);
+  const second = JSON.parse(child.stdout.trim().split('\n').at(-1)!);
+  assert.equal(second.status, 'ran');
+  assert.match(second.reason, /code changed: .*helpers\.ts#RATE/);
+});
+
 test('a helper module that does not parse is a clear error naming the task and the file, and loses nothing', { timeout: 60_000 }, () => {
   const code = project(FILES);
   code.run();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
 import { InputFileError, InvalidOptionError, OutputFileError, PipelineRunError, Task } from '../lib/index.js';
+import { recordFiles } from '../lib/fingerprint/files.js';
 import { statuses, temporaryFolder, testPipeline } from './helpers.js';
 
 const quiet = { progress: false } as const;
@@ -46,17 +47,32 @@ test('an input touched without a change in content re-runs nothing', async () =>
   assert.deepEqual(statuses(await pipeline.execute(quiet)), { Load: 'cached' });
 });
 
-test('an input whose size and mtime are unchanged is not read again', async () => {
-  inFolder({ 'data/a.csv': 'aaaa\n', 'config.json': '{}' });
+test('an input edited with its size and mtime restored (as cp -p, rsync -a and tar x leave it) re-runs the task', async () => {
+  inFolder({ 'data/a.csv': 'abcd', 'config.json': '{}' });
   // A whole-second mtime, which utimes can restore exactly.
-  const pinned = new Date(2026, 0, 1, 12, 0, 0);
+  const pinned = new Date(2024, 0, 2, 3, 4, 5);
   fs.utimesSync('data/a.csv', pinned, pinned);
   const pipeline = testPipeline().add(loader());
   await pipeline.execute(quiet);
-  // Same size, same mtime: the recorded hash is trusted without reading the file (so a 1 GB input costs a stat).
-  fs.writeFileSync('data/a.csv', 'bbbb\n');
+  fs.writeFileSync('data/a.csv', 'abcE');
   fs.utimesSync('data/a.csv', pinned, pinned);
+  assert.equal((await pipeline.execute(quiet)).task('Load')?.reason, 'input changed: data/a.csv (modified)');
   assert.deepEqual(statuses(await pipeline.execute(quiet)), { Load: 'cached' });
+});
+
+test('a file whose size, mtime, ctime and inode are unchanged is not read again; any of them changed, it is', async () => {
+  inFolder({ 'big.bin': 'aaaa' });
+  const [record] = Object.values(await recordFiles(['big.bin'], undefined));
+  // A recorded hash no read of the file can give: it survives only if the file is not read.
+  const known = { ...record!, hash: 'recorded' };
+  assert.equal((await recordFiles(['big.bin'], { 'big.bin': known }))['big.bin']!.hash, 'recorded', 'an unchanged stat costs no read');
+  for (const field of ['size', 'mtimeMs', 'ctimeMs', 'ino'] as const) {
+    const stale = { ...known, [field]: known[field]! + 1 };
+    assert.equal((await recordFiles(['big.bin'], { 'big.bin': stale }))['big.bin']!.hash, record!.hash, `another ${field}: read again`);
+  }
+  const { ctimeMs, ino, ...before } = known;
+  assert.ok(ctimeMs !== undefined && ino !== undefined);
+  assert.equal((await recordFiles(['big.bin'], { 'big.bin': before }))['big.bin']!.hash, record!.hash, 'a record without ctime and inode (an older cache): read again');
 });
 
 test('a folder input counts every file inside it', async () => {

@@ -80,7 +80,7 @@ const OWN_VERSION = readVersion(path.join(OWN_ROOT, 'package.json'));
 
 /**
  * One look at the source files, for one run, plan or getResult: each file is checked for changes
- * once (parsed modules are kept between looks while their size, mtime and content stay the same),
+ * once (parsed modules are kept between looks while their stat and content stay the same),
  * and each task is fingerprinted once.
  */
 export class CodeAnalysis {

@@ -4,15 +4,15 @@ import { globModule, hashWasmModule } from '../deferred-packages.js';
 import { InputFileError, InvalidOptionError, OutputFileError } from '../errors.js';
 import { describeValue } from '../names.js';
 import { hashBytes, joinParts } from './hash.js';
+import { type StatKey, sameStat, statKey } from './stat.js';
 
 /**
- * What is known of one file: enough to tell, without reading it, that it has not changed. A
+ * What is known of one file: enough to tell, without reading it, that it has not changed (its
+ * stat, see StatKey), and its content's hash. A
  * table output (see TableOutput) is recorded the same way, with its row count as `size` and an
  * `mtimeMs` of 0: a table has no modification time, so it is hashed each time it is looked at.
  */
-export interface FileRecord {
-  size: number;
-  mtimeMs: number;
+export interface FileRecord extends StatKey {
   /** XXH3-128 of its contents. */
   hash: string;
 }
@@ -87,17 +87,17 @@ export async function recordOutputs(task: string, outputs: readonly string[], pr
 }
 
 /**
- * Records of files, reading only those whose size or mtime differ from `previous`: an unchanged
- * input of a gigabyte costs a stat, not a read.
+ * Records of files, reading only those whose stat (size, mtime, ctime and inode: see StatKey)
+ * differs from `previous`: an unchanged input of a gigabyte costs a stat, not a read.
  */
 export async function recordFiles(files: readonly string[], previous: FileRecords | undefined): Promise<FileRecords> {
   const records: FileRecords = {};
   for (const file of files) {
     const stat = fs.statSync(file);
     const known = previous?.[file];
-    records[file] = known && known.size === stat.size && known.mtimeMs === stat.mtimeMs
+    records[file] = known && sameStat(known, stat)
       ? known
-      : { size: stat.size, mtimeMs: stat.mtimeMs, hash: await hashFile(file) };
+      : { ...statKey(stat), hash: await hashFile(file) };
   }
   return records;
 }

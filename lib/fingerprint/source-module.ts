@@ -4,6 +4,7 @@ import { parserModule } from '../deferred-packages.js';
 import { CodeAnalysisError } from '../errors.js';
 import { hashCode } from './code-hash.js';
 import { hashBytes } from './hash.js';
+import { type StatKey, sameStat, statKey } from './stat.js';
 import { type References, type SyntaxNode, boundNames, isNode, referencesOf, unwrapExport } from './references.js';
 
 /** A top-level declaration of a module: a function, class, variable or enum. */
@@ -26,7 +27,7 @@ export type ExportTarget = { local: string } | { source: string; imported: strin
 
 /**
  * One source file as analysis sees it: its syntax tree and its top-level names. Built from the
- * file's text by oxc-parser, and kept while the file's size, mtime and content hash stay the same.
+ * file's text by oxc-parser, and kept while the file's stat (see StatKey) and content hash stay the same.
  */
 export class SourceModule {
   readonly declarations = new Map<string, Declaration>();
@@ -227,8 +228,8 @@ export async function prepareParsing(): Promise<void> {
   parseSync ??= (await parserModule()).parseSync;
 }
 
-/** Parsed modules by file, kept while the file's size and mtime (or, failing those, its content) stay the same. */
-const modules = new Map<string, { size: number; mtimeMs: number; contentHash: string; module: SourceModule }>();
+/** Parsed modules by file, kept while the file's stat (see StatKey) or, failing that, its content stays the same. */
+const modules = new Map<string, { stat: StatKey; contentHash: string; module: SourceModule }>();
 
 /** The module in `file`, parsed again only when the file changed. Throws CodeAnalysisError when it cannot be read or parsed. */
 export function loadModule(file: string): SourceModule {
@@ -239,7 +240,7 @@ export function loadModule(file: string): SourceModule {
     throw new CodeAnalysisError(file, `cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   const known = modules.get(file);
-  if (known && known.size === stat.size && known.mtimeMs === stat.mtimeMs) return known.module;
+  if (known && sameStat(known.stat, stat)) return known.module;
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -249,6 +250,6 @@ export function loadModule(file: string): SourceModule {
   const contentHash = hashBytes(text);
   // Touched but not changed (a checkout, a save without edits): keep the parsed module.
   const module = known && known.contentHash === contentHash ? known.module : new SourceModule(file, text);
-  modules.set(file, { size: stat.size, mtimeMs: stat.mtimeMs, contentHash, module });
+  modules.set(file, { stat: statKey(stat), contentHash, module });
   return module;
 }

@@ -15,7 +15,7 @@ export interface CurrentFiles {
 }
 
 /**
- * The input and output files of a task as they are now, reading only files whose size or mtime
+ * The input and output files of a task as they are now, reading only files whose stat (see StatKey)
  * changed since its entry recorded them; undefined when it declares none. An input that is
  * missing is an InputFileError. Its output tables are hashed on the connections `resources` give
  * (a run's); without them they are taken as recorded (see recordTables).

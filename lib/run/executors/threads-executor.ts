@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Codec, needsFrame } from '../../cache/codec.js';
 import { definedFormats } from '../../cache/formats/format.js';
 import { definitionFingerprint } from '../../fingerprint/definition.js';
+import { type StatKey, sameStat, statKey } from '../../fingerprint/stat.js';
 import type { TaskLogs } from '../../logs/task-logs.js';
 import type { AnyTask } from '../../task.js';
 import { type ExecutorCall, type TaskExecutor, mustStayLocal } from './executor.js';
@@ -50,8 +51,8 @@ export async function openThreadsExecutor(options: ThreadsExecutorOptions): Prom
   const { Piscina } = await import('piscina');
   // Idle threads are unreferenced by piscina: a kept pool does not keep the process alive.
   const pool = new Piscina<ThreadCall, ThreadOutcome>({ filename: THREAD_FILE, minThreads: options.threads, maxThreads: options.threads, idleTimeout: Number.POSITIVE_INFINITY });
-  /** The modules the threads imported, with their modification times then. */
-  const modules = new Map<string, number | undefined>();
+  /** The modules the threads imported, with their stat then (see StatKey). */
+  const modules = new Map<string, StatKey | undefined>();
   /** The code each task had when the threads ran it. */
   const codes = new Map<string, string>();
   const takes = (task: AnyTask) => mustStayLocal(task) === undefined && moduleOf(task) !== undefined;
@@ -60,7 +61,7 @@ export async function openThreadsExecutor(options: ThreadsExecutorOptions): Prom
     threads: options.threads,
     takes,
     current(tasks: Iterable<AnyTask>): boolean {
-      for (const [file, mtime] of modules) if (modifiedAt(file) !== mtime) return false;
+      for (const [file, known] of modules) if (!unchanged(file, known)) return false;
       for (const task of tasks) {
         const code = codes.get(task.name);
         if (code !== undefined && takes(task) && code !== codeOrNothing(task)) return false;
@@ -72,7 +73,7 @@ export async function openThreadsExecutor(options: ThreadsExecutorOptions): Prom
       // The formats defined in this process: the thread has those its modules define.
       const codec = new Codec(definedFormats());
       const site = task.siteOf('run')!;
-      if (!modules.has(site.file)) modules.set(site.file, modifiedAt(site.file));
+      if (!modules.has(site.file)) modules.set(site.file, statOf(site.file));
       codes.set(task.name, call.definition.code);
       const { level, redact } = options.logSettings();
       const loading = call.upstreamValues();
@@ -110,12 +111,18 @@ export async function openThreadsExecutor(options: ThreadsExecutorOptions): Prom
   };
 }
 
-function modifiedAt(file: string): number | undefined {
+function statOf(file: string): StatKey | undefined {
   try {
-    return fs.statSync(file).mtimeMs;
+    return statKey(fs.statSync(file));
   } catch {
     return undefined;
   }
+}
+
+/** Whether a file has the stat it had (a file missing then and now is unchanged too). */
+function unchanged(file: string, known: StatKey | undefined): boolean {
+  const now = statOf(file);
+  return now === undefined || known === undefined ? now === known : sameStat(known, now);
 }
 
 function codeOrNothing(task: AnyTask): string | undefined {
