@@ -1,4 +1,3 @@
-import leven from 'leven';
 import { InvalidOptionError } from './errors.js';
 
 /**
@@ -18,20 +17,45 @@ export function nameProblem(name: unknown): string | undefined {
   return undefined;
 }
 
-/** The closest candidate to `name` by edit distance, when it is close enough to be a likely typo. */
+/**
+ * The closest candidate to `name`, when it is close enough to be a likely typo: one slip (a letter
+ * added, dropped or changed, or two neighbours swapped) for every three letters of the longer of
+ * the two names, and at least one, but for one-letter names. Case does not count.
+ */
 export function suggest(name: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   const lower = name.toLowerCase();
   for (const candidate of candidates) {
-    const distance = leven(lower, candidate.toLowerCase());
-    if (distance < bestDistance) {
+    const distance = editDistance(lower, candidate.toLowerCase());
+    const longer = Math.max(name.length, candidate.length);
+    if (distance < bestDistance && distance <= (longer < 2 ? 0 : Math.max(1, Math.floor(longer / 3)))) {
       best = candidate;
       bestDistance = distance;
     }
   }
-  const tolerance = Math.max(1, Math.floor(name.length / 3));
-  return bestDistance <= tolerance ? best : undefined;
+  return best;
+}
+
+/**
+ * The edits from `a` to `b`, a swap of neighbouring letters counting as one (the optimal string
+ * alignment distance): a typed swap, Kepe for Keep, is one slip, where Levenshtein counts two.
+ */
+export function editDistance(a: string, b: string): number {
+  // Three rows of the table: the one before the previous (for swaps), the previous, the current.
+  let before: number[] = [];
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) current[j] = Math.min(current[j]!, before[j - 2]! + 1);
+    }
+    before = previous;
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 /** A short description of a value for error messages: `0 (number)`, `"x" (string)`, `an array`. */
