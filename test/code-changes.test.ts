@@ -27,6 +27,17 @@ function project(files: Record<string, string>) {
     edit(name: string, change: (text: string) => string) {
       write(name, change(fs.readFileSync(path.join(folder, name), 'utf8')));
     },
+    /** Defines the pipeline and runs `body` instead of a run; what `body` prints last, as JSON. */
+    inspect(body: string): unknown {
+      write('inspect.ts', PIPELINE.replace(/const report = await pipeline\.execute[\s\S]*$/, `${body}\nawait pipeline.close();\n`));
+      const child = spawnSync(process.execPath, ['--import', 'tsx', 'inspect.ts'], {
+        cwd: folder,
+        env: { ...process.env, LITTLEPIPES_DIR: path.join(folder, '.littlepipes') },
+        encoding: 'utf8',
+      });
+      assert.equal(child.status, 0, child.stderr);
+      return JSON.parse(child.stdout.trim().split('\n').at(-1)!);
+    },
     /** Runs the pipeline; each task's status and reason. */
     run(): Record<string, { status: string; reason: string }> {
       const child = spawnSync(process.execPath, ['--import', 'tsx', 'pipeline.ts'], {
@@ -144,7 +155,7 @@ test('a function re-exported through export * is followed to its module', { time
   assert.match(result.UsesBarrel!.reason, /deep\/impl\.ts#viaBarrel/);
 });
 
-test('a package counts by its installed version', { timeout: 60_000 }, () => {
+test('a package counts by its installed version, and a new version is named with both', { timeout: 60_000 }, () => {
   const code = project({
     ...FILES,
     'node_modules/leven/package.json': JSON.stringify({ name: 'leven', version: '1.0.0', type: 'module', exports: './index.js' }),
@@ -152,7 +163,17 @@ test('a package counts by its installed version', { timeout: 60_000 }, () => {
   });
   code.run();
   code.write('node_modules/leven/package.json', JSON.stringify({ name: 'leven', version: '1.0.1', type: 'module', exports: './index.js' }));
-  assert.deepEqual(statuses(code.run()), { ...allCached, UsesPackage: 'ran' });
+  // Plan and explain name the package and both versions, as the run's reason does.
+  const planned = code.inspect("console.log(JSON.stringify({ plan: (await pipeline.plan()).task('UsesPackage'), explain: await pipeline.explain('UsesPackage') }));") as {
+    plan: { action: string; reasons: { kind: string; changes: unknown[] }[] };
+    explain: string;
+  };
+  assert.equal(planned.plan.action, 'run');
+  assert.deepEqual(planned.plan.reasons[0]!.changes, [{ symbol: 'package leven', before: '1.0.0', after: '1.0.1' }]);
+  assert.equal(planned.explain, 'UsesPackage will run: code changed: package leven 1.0.0 → 1.0.1');
+  const result = code.run();
+  assert.deepEqual(statuses(result), { ...allCached, UsesPackage: 'ran' });
+  assert.equal(result.UsesPackage!.reason, 'code changed: package leven 1.0.0 → 1.0.1');
 });
 
 test('code analysis cannot follow (eval) is handled conservatively and said so', { timeout: 60_000 }, () => {

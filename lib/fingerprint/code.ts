@@ -17,7 +17,10 @@ export interface CodeFingerprint {
    * `process run` for its processes, `lib/helpers.ts#clean` for a function, class or constant.
    */
   symbols: Record<string, string>;
-  /** Packages the code uses, as `name@version`. */
+  /**
+   * Packages the code uses, as `name@version`. Each is also a symbol, `package <name>` with its
+   * version as the value, so that a new version is said as such.
+   */
   packages: string[];
   /** What analysis could not see, said plainly. */
   notes: string[];
@@ -170,6 +173,7 @@ export class CodeAnalysis {
     }
 
     const sortedPackages = [...packages].sort();
+    for (const [name, versions] of versionsByPackage(sortedPackages)) symbols.set(`${PACKAGE_SYMBOL}${name}`, versions.join(', '));
     const sortedNotes = [...notes].sort();
     const entries = [...symbols].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return {
@@ -309,6 +313,20 @@ export class CodeAnalysis {
     }
     return found;
   }
+}
+
+/** How the symbol of a package the code uses starts: `package leven`, its value the version. */
+export const PACKAGE_SYMBOL = 'package ';
+
+/** The versions of each package among `name@version`s (two, when two copies are reached). */
+function versionsByPackage(packages: readonly string[]): Map<string, string[]> {
+  const byName = new Map<string, string[]>();
+  for (const pkg of packages) {
+    const at = pkg.lastIndexOf('@');
+    const name = pkg.slice(0, at);
+    byName.set(name, [...(byName.get(name) ?? []), pkg.slice(at + 1)]);
+  }
+  return byName;
 }
 
 const roots = new Map<string, string>();

@@ -1,4 +1,4 @@
-import { describeReason } from '../run/freshness.js';
+import { describeReason, packageChange } from '../run/freshness.js';
 import type { Plan, PlanReason, TaskPlan } from '../run/plan.js';
 
 /** What explaining a task needs besides its plan. */
@@ -59,9 +59,9 @@ function reasonText(reason: PlanReason, parenthesised: boolean): string {
       return `${reason.task}'s result changed`;
     case 'code changed': {
       if (parenthesised || reason.changes.length === 0) return describeReason(reason);
-      // `code changed: lib/clean.ts#RATE at lib/clean.ts:12 (1f3a9c20 → 7b04e6d1)`, one per symbol.
-      const changes = reason.changes.map(({ symbol, location, before, after }) =>
-        `${symbol}${location ? ` at ${location}` : ''} (${before ? before.slice(0, 8) : 'new'} → ${after ? after.slice(0, 8) : 'removed'})`);
+      // `code changed: lib/clean.ts#RATE at lib/clean.ts:12 (1f3a9c20 → 7b04e6d1)`, one per symbol; `package leven 1.0.0 → 1.0.1`.
+      const changes = reason.changes.map((change) => packageChange(change) ??
+        `${change.symbol}${change.location ? ` at ${change.location}` : ''} (${change.before ? change.before.slice(0, 8) : 'new'} → ${change.after ? change.after.slice(0, 8) : 'removed'})`);
       return `code changed: ${changes.join(', ')}${reason.notes.length > 0 ? `. Note: ${reason.notes.join('; ')}` : ''}`;
     }
     default:

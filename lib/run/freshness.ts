@@ -1,6 +1,7 @@
 import { type CacheEntry, recordedUpstream } from '../cache/entry.js';
 import { type FileChange, type FileRecords, type OutputResources, existingOutputs, expandInputs, fileChanges, recordFiles, recordTables } from '../fingerprint/files.js';
 import { type ParamChange, paramChanges } from '../fingerprint/params.js';
+import { PACKAGE_SYMBOL } from '../fingerprint/code.js';
 import { currentCodeAnalysis, definitionFingerprint } from '../fingerprint/definition.js';
 import type { Codec } from '../cache/codec.js';
 import type { AnyTask } from '../task.js';
@@ -41,11 +42,11 @@ export function fileStaleness(entry: CacheEntry, files: CurrentFiles | undefined
 
 /** One piece of code that changed since the cached result was computed. */
 export interface CodeChange {
-  /** `process run`, or `lib/helpers.ts#clean` for a helper, class or constant. */
+  /** `process run`, `lib/helpers.ts#clean` for a helper, class or constant, `package leven` for a package. */
   symbol: string;
   /** Where it is now, `file:line` (absent when it was removed). */
   location?: string;
-  /** Its hash then and now (absent when it was added or removed). */
+  /** Its hash (a package's version) then and now (absent when it was added or removed). */
   before?: string;
   after?: string;
 }
@@ -82,7 +83,7 @@ export function describeReason(reason: StaleReason): string {
         ? `format changed: its result was written by the format ${reason.format} (version ${reason.before}), which the pipeline no longer has`
         : `format changed: ${reason.format} version ${reason.before} → ${reason.after}`;
     case 'code changed':
-      return reason.changes.length === 0 ? 'code changed' : `code changed: ${reason.changes.map((change) => change.symbol).join(', ')}`;
+      return reason.changes.length === 0 ? 'code changed' : `code changed: ${reason.changes.map((change) => packageChange(change) ?? change.symbol).join(', ')}`;
     case 'input changed':
     case 'output modified':
       return `${reason.kind}: ${reason.files.map((file) => `${file.path} (${file.change})`).join(', ')}`;
@@ -95,6 +96,12 @@ export function describeReason(reason: StaleReason): string {
     default:
       return reason.kind;
   }
+}
+
+/** A package the code uses that changed, as a person reads it (`package leven 1.0.0 → 1.0.1`); undefined for other code. */
+export function packageChange(change: CodeChange): string | undefined {
+  if (!change.symbol.startsWith(PACKAGE_SYMBOL)) return undefined;
+  return `${change.symbol} ${change.before ?? '(none)'} → ${change.after ?? '(none)'}`;
 }
 
 /** What happens to a task whose dependencies all have a result. */
