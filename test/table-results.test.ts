@@ -5,6 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import pl from 'nodejs-polars';
 
 /**
  * Tables and other class values as results, written by one process and read by another, each
@@ -255,4 +256,41 @@ test('a class no format handles names the task, the path, the class, defineForma
   for (const fragment of ['Bad: result.parts[1].widget is an instance of Widget', 'defineFormat({ name, version, handles, encode, decode })', 'Formats registered: money@1, arrow@1, arquero@1, polars@1, duckdb@1, error@1.']) {
     assert.ok(error.message.includes(fragment), `${fragment} in ${error.message}`);
   }
+});
+
+test('a DataFrame result is kept as the Arrow IPC file polars writes, which polars reads itself; re-run to the same frame, dependents stay cached; a changed file is set aside', async () => {
+  const work = folder();
+  const define = `
+    import { Task } from 'littlepipes';
+    const count = new Task('Count', { dependencies: ['Polars'] }).process('run', (t) => t.result('Polars').height);
+    const p = v.pipeline(['Polars'], [count]);
+  `;
+  await work.script(`${define} await p.execute({ progress: false }); await p.close();`);
+  const blobs = path.join(work.dir, '.cache', 'blobs', 'Tables');
+  const files = fs.readdirSync(blobs).filter((name) => name.startsWith('Polars.'));
+  assert.equal(files.length, 1, `one file for Polars: ${files.join(', ')}`);
+  assert.match(files[0]!, /\.ipc$/);
+  const direct = pl.readIPC(path.join(blobs, files[0]!));
+  assert.deepEqual(direct.toRecords(), [{ x: 3, s: 'c', b: true }, { x: 1, s: 'a', b: false }, { x: 2, s: null, b: true }], 'polars itself reads the cached file');
+
+  const again = await work.script(`${define}
+    const report = await p.execute({ force: ['Polars'], progress: false });
+    console.log(JSON.stringify(report.tasks.map((t) => [t.name, t.status]).sort()));
+    await p.close();
+  `);
+  assert.deepEqual(JSON.parse(again), [['Count', 'cached'], ['Polars', 'ran']]);
+
+  const file = path.join(blobs, fs.readdirSync(blobs).find((name) => name.startsWith('Polars.'))!);
+  const other = pl.DataFrame({ x: [9, 9, 9], s: ['z', 'z', 'z'], b: [false, false, false] });
+  other.writeIPC(file);
+  const out = await work.script(`${define}
+    const error = await p.getResult('Polars').then(() => 'served', (e) => e.name + ': ' + e.message);
+    const report = await p.execute({ progress: false });
+    console.log(JSON.stringify({ error, statuses: report.tasks.map((t) => [t.name, t.status]).sort(), rows: (await p.getResult('Polars')).toRecords() }));
+    await p.close();
+  `);
+  const result = JSON.parse(out);
+  assert.match(result.error, /^DamagedResultError: .*Polars/);
+  assert.deepEqual(result.statuses, [['Count', 'cached'], ['Polars', 'ran']], 'Polars ran again to the same frame, so Count stayed cached');
+  assert.deepEqual(result.rows, [{ x: 3, s: 'c', b: true }, { x: 1, s: 'a', b: false }, { x: 2, s: null, b: true }]);
 });

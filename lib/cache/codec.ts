@@ -1,7 +1,7 @@
 import v8 from 'node:v8';
 import { UncacheableResultError } from '../errors.js';
 import { BUILTIN_FORMATS } from './formats/builtin.js';
-import type { AnyFormat, FieldsFormat, ResultFormat } from './formats/format.js';
+import { type AnyFormat, type FieldsFormat, type FileFormat, type ResultFormat, isFileFormat } from './formats/format.js';
 import { isPolarsFrame } from './formats/tables.js';
 
 /**
@@ -196,10 +196,10 @@ export class Codec {
         throw formatFailure(task, format, 'encode', error);
       }
     });
-    const frame = (bytes: Uint8Array[]): EncodedValue => {
+    const frame = (bytes: Part[]): EncodedValue => {
       const header: FrameHeader = {
         root: root_,
-        parts: parts.map(({ format }, index) => ({ format: format.name, version: format.version, length: bytes[index]!.byteLength })),
+        parts: parts.map(({ format }, index) => ({ format: format.name, version: format.version, length: partLength(bytes[index]!) })),
         formats,
       };
       return new EncodedValue(frameChunks(v8.serialize(header), bytes), formats);
@@ -209,7 +209,7 @@ export class Codec {
         throw formatFailure(task, parts[index]!.format, 'encode', error);
       }))).then(checkedParts(task, parts)).then(frame);
     }
-    return frame(checkedParts(task, parts)(encodings as Uint8Array[]));
+    return frame(checkedParts(task, parts)(encodings));
   }
 
   /**
@@ -268,6 +268,20 @@ export class Codec {
     return restore(header.root);
   }
 
+  /** The format that keeps `value` as a file of its own, when the whole value is one of its values (see FileFormat). */
+  fileFormatOf(value: unknown): FileFormat | undefined {
+    if (typeof value !== 'object' || value === null) return undefined;
+    const format = this.#formatFor(value);
+    return format && isFileFormat(format) ? format : undefined;
+  }
+
+  /** The value a FileFormat wrote to `file`, once the format and its version are checked to be this codec's. */
+  async readFile(name: string, version: number, file: string): Promise<unknown> {
+    const format = this.#checkedFormat(name, version);
+    if (!isFileFormat(format)) throw new FormatMismatch(`it is a file of the format "${name}", which keeps no files`);
+    return format.file.read(file);
+  }
+
   #formatFor(value: object): AnyFormat | undefined {
     for (const format of this.#formats) {
       if (format.handles(value)) return format;
@@ -281,6 +295,20 @@ export class Codec {
     if (format.version !== version) throw new FormatMismatch(`it was written by version ${version} of the format "${name}", and the pipeline has version ${format.version}`);
     return format;
   }
+}
+
+/**
+ * The bytes of a file a FileFormat wrote, as the frame the same value would have been written
+ * in: what code that compares or hands on stored bytes (early cutoff) reads.
+ */
+export function frameOfFile(name: string, version: number, bytes: Uint8Array): Buffer {
+  const header: FrameHeader = { root: { [MARK]: name, version, part: 0 }, parts: [{ format: name, version, length: bytes.byteLength }], formats: { [name]: version } };
+  return frameBytes(v8.serialize(header), [bytes]);
+}
+
+/** The error for a format that failed to write a value of a task's result. */
+export function encodeFailure(task: string, format: ResultFormat, error: unknown): UncacheableResultError {
+  return formatFailure(task, format, 'encode', error);
 }
 
 /** A frame names a format, or a version of one, that the codec does not have. */
@@ -311,7 +339,7 @@ function align(offset: number): number {
 const PADDING = Buffer.alloc(8);
 
 /** A frame's pieces in order: magic and header length, header, then each part, each padded to 8 bytes. */
-function frameChunks(header: Buffer, parts: readonly Uint8Array[]): Uint8Array[] {
+function frameChunks(header: Buffer, parts: readonly Part[]): Uint8Array[] {
   const start = Buffer.alloc(8);
   FRAME_MAGIC.copy(start, 0);
   start.writeUInt32LE(header.length, 4);
@@ -324,8 +352,9 @@ function frameChunks(header: Buffer, parts: readonly Uint8Array[]): Uint8Array[]
   };
   pad();
   for (const part of parts) {
-    chunks.push(part);
-    offset += part.byteLength;
+    if (part instanceof Uint8Array) chunks.push(part);
+    else for (const piece of part) chunks.push(piece);
+    offset += partLength(part);
     pad();
   }
   return chunks;
@@ -355,12 +384,21 @@ function readFrame(bytes: Uint8Array): { header: FrameHeader; parts: Uint8Array[
 
 /** Checks that each part came back as bytes: a format's encode that returns something else is named. */
 function checkedParts(task: string, parts: { format: ResultFormat }[]) {
-  return (encoded: unknown[]): Uint8Array[] => encoded.map((bytes, index) => {
-    if (!(bytes instanceof Uint8Array)) {
-      throw formatFailure(task, parts[index]!.format, 'encode', new Error(`it returned ${bytes === null ? 'null' : typeof bytes}, not a Uint8Array or Buffer`));
-    }
-    return bytes;
+  return (encoded: unknown[]): Part[] => encoded.map((bytes, index) => {
+    if (bytes instanceof Uint8Array) return bytes;
+    if (Array.isArray(bytes) && bytes.every((piece) => piece instanceof Uint8Array)) return bytes as Uint8Array[];
+    throw formatFailure(task, parts[index]!.format, 'encode', new Error(`it returned ${bytes === null ? 'null' : typeof bytes}, not a Uint8Array, a Buffer or an array of them`));
   });
+}
+
+/** A part's bytes as its format gave them: one buffer or its pieces. */
+type Part = Uint8Array | readonly Uint8Array[];
+
+function partLength(part: Part): number {
+  if (part instanceof Uint8Array) return part.byteLength;
+  let length = 0;
+  for (const piece of part) length += piece.byteLength;
+  return length;
 }
 
 function formatFailure(task: string, format: ResultFormat, step: string, error: unknown): UncacheableResultError {

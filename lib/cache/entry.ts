@@ -10,7 +10,10 @@ export const ENTRY_FORMAT = 2;
  * ones, or under a key of their own in the store (`ref`): how a worker of a distributed run hands
  * a result to the coordinator without sending its bytes twice.
  */
-export type StoredValue = { inline: string } | { blob: string; bytes: number } | { ref: string; bytes: number };
+export type StoredValue = { inline: string } | StoredFile | { ref: string; bytes: number };
+
+/** A result in a file of its own; `format` when the file is one value as that format writes it (see FileFormat), else the result's bytes. */
+export type StoredFile = { blob: string; bytes: number; format?: { name: string; version: number } };
 
 /**
  * What the cache remembers about a task: the outcome of its last run, the fingerprint it ran

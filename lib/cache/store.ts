@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Keyv, { type KeyvStoreAdapter } from 'keyv';
-import { CacheStoreError, DamagedResultError, PeerPackageError, ResultTooLargeError } from '../errors.js';
-import { hashResult, prepareHashing } from '../fingerprint/hash.js';
-import { Codec, type EncodedValue } from './codec.js';
-import { type CacheEntry, type StoredValue, entryDamage, isCacheEntry } from './entry.js';
+import { CacheStoreError, DamagedResultError, PeerPackageError, ResultTooLargeError, UncacheableResultError } from '../errors.js';
+import { hashFile, hashResult, prepareHashing } from '../fingerprint/hash.js';
+import { Codec, type EncodedValue, encodeFailure, frameOfFile } from './codec.js';
+import type { FileFormat } from './formats/format.js';
+import { type CacheEntry, type StoredFile, type StoredValue, entryDamage, isCacheEntry } from './entry.js';
 import { Leases } from './leases.js';
 import { type SharedStore, openSharedStore, parseStoreUrl } from './shared-store.js';
 import { setAsideIfDamaged } from './sqlite-file.js';
@@ -295,7 +296,7 @@ export class ResultStore {
    * Prepares a result's bytes for an entry: inline when small or when the store is not local,
    * otherwise written to its own file (atomically, by rename) while its hash is computed.
    */
-  storeValue(task: string, encoded: EncodedValue): { hash: string; value: StoredValue } | Promise<{ hash: string; value: StoredValue }> {
+  storeValue(task: string, encoded: EncodedValue): StoredResult | Promise<StoredResult> {
     const apart = this.#blobDir !== undefined || this.#byUrl;
     if (!apart && encoded.length > STORE_VALUE_LIMIT) throw new ResultTooLargeError(task, encoded.length, STORE_VALUE_LIMIT);
     if (!apart || encoded.length <= INLINE_LIMIT) {
@@ -309,11 +310,46 @@ export class ResultStore {
   }
 
   /**
+   * Stores a result that is one value of a format with files of its own (a polars DataFrame) as
+   * that file, written by its package straight into the cache folder (see FileFormat). Undefined
+   * when the result is not such a value, or this store keeps no files: then it is encoded.
+   */
+  storeAsFile(task: string, result: unknown): Promise<StoredResult> | undefined {
+    if (!this.#blobDir) return undefined;
+    const format = this.codec.fileFormatOf(result);
+    return format && this.#writeFormatFile(task.replaceAll('/', '~'), format, result, this.#blobDir);
+  }
+
+  async #writeFormatFile(task: string, format: FileFormat, value: unknown, blobDir: string) {
+    this.#blobDirReady ??= fs.promises.mkdir(blobDir, { recursive: true, mode: 0o700 });
+    await Promise.all([this.#blobDirReady, this.#ready]);
+    const { extension } = format.file;
+    const temporary = path.join(blobDir, `.${task}.${process.pid}.${Date.now()}.tmp${extension}`);
+    try {
+      try {
+        await format.file.write(value, temporary);
+      } catch (error) {
+        throw encodeFailure(task, format, error);
+      }
+      await fs.promises.chmod(temporary, 0o600);
+      const { hash, bytes } = await hashFile(temporary);
+      const blob = `${task}.${hash}${extension}`;
+      await fs.promises.rename(temporary, path.join(blobDir, blob));
+      const stored: StoredFile = { blob, bytes, format: { name: format.name, version: format.version } };
+      return { hash, value: stored, formats: { [format.name]: format.version } };
+    } catch (error) {
+      await fs.promises.rm(temporary, { force: true });
+      if (error instanceof UncacheableResultError) throw error;
+      throw this.#storeError('write a large result to', error);
+    }
+  }
+
+  /**
    * A large value in a store given by URL: as bytes under a key of its own (in chunks), not as
    * base64 inside the entry, which would make it a third larger and make every read of the
    * entries (each plan) fetch it.
    */
-  async #writeShared(task: string, bytes: Buffer): Promise<{ hash: string; value: StoredValue }> {
+  async #writeShared(task: string, bytes: Buffer): Promise<StoredResult> {
     await this.#ready;
     const hash = hashResult(bytes);
     const blob = `${task}.${hash}.bin`;
@@ -329,7 +365,7 @@ export class ResultStore {
     return `${this.#namespace}:value:${blob}`;
   }
 
-  async #writeBlob(task: string, encoded: EncodedValue, blobDir: string): Promise<{ hash: string; value: StoredValue }> {
+  async #writeBlob(task: string, encoded: EncodedValue, blobDir: string): Promise<StoredResult> {
     this.#blobDirReady ??= fs.promises.mkdir(blobDir, { recursive: true, mode: 0o700 });
     await this.#blobDirReady;
     const temporary = path.join(blobDir, `.${task}.${process.pid}.${Date.now()}.tmp`);
@@ -360,7 +396,7 @@ export class ResultStore {
    * the coordinator writes the entry. The key holds the content hash, so storing the same result
    * twice (a task retried after its worker died) leaves one copy.
    */
-  async storeValueRef(task: string, bytes: Buffer): Promise<{ hash: string; value: StoredValue }> {
+  async storeValueRef(task: string, bytes: Buffer): Promise<StoredResult> {
     await this.#ready;
     // A store given by URL keeps values as binary chunks under their own keys already, without a size limit.
     if (this.#shared) return this.#writeShared(task, bytes);
@@ -382,6 +418,7 @@ export class ResultStore {
    * PeerPackageError, and its entry is kept.
    */
   async loadValue(task: string, value: StoredValue, hash?: string): Promise<unknown> {
+    if ('blob' in value && value.format) return this.#loadFormatFile(task, value.blob, value.format, hash);
     const bytes = await this.loadBytes(task, value);
     try {
       // Bytes damaged on disk, or another result's file under this one's name, are never served.
@@ -391,13 +428,37 @@ export class ResultStore {
       }
       return await this.codec.decode(bytes);
     } catch (error) {
-      if (error instanceof PeerPackageError) throw error;
-      const detail = ((error as Error)?.message ?? String(error)).replace(/\.$/, '');
-      const where = 'blob' in value ? ` (${path.join(this.#blobDir ?? '', value.blob)})` : '';
-      process.emitWarning(`The cached result of ${task}${where} in ${this.location} cannot be read back (${detail}); it was set aside, and ${task} will run again.`, { code: 'LITTLEPIPES_DAMAGED_RESULT' });
-      this.remove(new Map([[task, undefined]]));
-      throw new DamagedResultError(task, detail);
+      throw this.#unreadable(task, value, error);
     }
+  }
+
+  /** A result kept as a format's own file: checked against its hash, then read by the format (see FileFormat). */
+  async #loadFormatFile(task: string, blob: string, format: { name: string; version: number }, hash: string | undefined): Promise<unknown> {
+    const file = path.join(this.#requireBlobDir(task), blob);
+    try {
+      await prepareHashing();
+      const found = await hashFile(file).catch((error: unknown) => {
+        throw new CacheStoreError(`Cannot read the cached result of ${task} from ${file}: ${(error as Error).message}. Clear it with pipeline.clear(['${task}']) and run again.`, { cause: error });
+      });
+      if (hash !== undefined && found.hash !== hash) throw new Error('its bytes are not the ones stored: the file was changed or damaged');
+      return await this.codec.readFile(format.name, format.version, file);
+    } catch (error) {
+      if (error instanceof CacheStoreError) throw error;
+      throw this.#unreadable(task, { blob, bytes: 0 }, error);
+    }
+  }
+
+  /**
+   * Bytes that do not decode are never served: the entry is set aside (removed, its file left
+   * where it is) with a warning. A table whose package is missing keeps its entry.
+   */
+  #unreadable(task: string, value: StoredValue, error: unknown): Error {
+    if (error instanceof PeerPackageError) return error;
+    const detail = ((error as Error)?.message ?? String(error)).replace(/\.$/, '');
+    const where = 'blob' in value ? ` (${path.join(this.#blobDir ?? '', value.blob)})` : '';
+    process.emitWarning(`The cached result of ${task}${where} in ${this.location} cannot be read back (${detail}); it was set aside, and ${task} will run again.`, { code: 'LITTLEPIPES_DAMAGED_RESULT' });
+    this.remove(new Map([[task, undefined]]));
+    return new DamagedResultError(task, detail);
   }
 
   /** A stored result's bytes, as they were written. */
@@ -417,7 +478,8 @@ export class ResultStore {
     if (this.#byUrl) return this.#readShared(task, value);
     const file = path.join(this.#requireBlobDir(task), value.blob);
     try {
-      return await fs.promises.readFile(file);
+      const bytes = await fs.promises.readFile(file);
+      return value.format ? frameOfFile(value.format.name, value.format.version, bytes) : bytes;
     } catch (error) {
       throw new CacheStoreError(`Cannot read the cached result of ${task} from ${file}: ${(error as Error).message}. Clear it with pipeline.clear(['${task}']) and run again.`, { cause: error });
     }
@@ -714,6 +776,13 @@ function ownerOnly(cacheDir: string, file: string): void {
   } catch (error) {
     throw new CacheStoreError(`Cannot make the cache in ${cacheDir} owner-only: ${(error as Error).message}. Check that the folder is yours and writable, or choose another with the cacheDir option or LITTLEPIPES_DIR.`, { cause: error });
   }
+}
+
+/** Where a result was stored, its content hash, and the formats (name → version) that wrote parts of it. */
+export interface StoredResult {
+  hash: string;
+  value: StoredValue;
+  formats?: Record<string, number> | undefined;
 }
 
 /** What #readMany gives for a row that is not JSON. */

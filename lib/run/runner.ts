@@ -15,6 +15,7 @@ import type { TaskLogs } from '../logs/task-logs.js';
 import { describeValue, suggest } from '../names.js';
 import type { Pipeline } from '../pipeline.js';
 import type { ProgressListener } from '../report/progress.js';
+import { counted } from '../report/counted.js';
 import { type ProcessTiming, RunReport, type TaskReport, type TaskStatus } from '../report/run-report.js';
 import type { AnyTask, RetryPolicy } from '../task.js';
 import type { StoredValue } from '../cache/entry.js';
@@ -270,8 +271,8 @@ export class Run {
       case 'skipped':
         if (!decision.reason) state.hash = entry!.resultHash;
         this.#settleUnrun(state, 'skipped', decision.reason
-          ? `skipped by request; its cached result cannot be used: ${describeReason(decision.reason)}`
-          : 'skipped by request; its cached result is used');
+          ? `by request; its cached result cannot be used: ${describeReason(decision.reason)}`
+          : 'by request; its cached result is used');
         return;
       case 'cached':
         state.hash = entry!.resultHash;
@@ -342,11 +343,13 @@ export class Run {
       if (this.#cancelled) throw this.#controller.signal.reason;
       // A result computed elsewhere is in the store already: the entry refers to it.
       if (result instanceof RemoteResult) remote = result;
+      // A polars DataFrame is written by polars into its own file; other values are encoded.
+      const asFile = remote ? undefined : store.storeAsFile(task.name, result);
       // Plain data is encoded synchronously; a result holding tables or other formats' values may take a promise.
-      const encoding = remote ? undefined : store.codec.encode(result, task.name);
+      const encoding = remote || asFile ? undefined : store.codec.encode(result, task.name);
       const encoded: EncodedValue | undefined = encoding instanceof Promise ? await encoding : encoding;
       const outputs = task.outputs.length > 0 ? await recordOutputs(task.name, task.outputs, state.entry?.outputs, this.#parts.resources) : undefined;
-      const storing = remote ? remote.stored : store.storeValue(task.name, encoded!);
+      const storing = remote ? remote.stored : asFile ?? store.storeValue(task.name, encoded!);
       const stored = storing instanceof Promise ? await storing : storing;
       const cutoff = cutoffHash(store, task.name, state.entry, stored, encoded, result);
       const resultHash = cutoff instanceof Promise ? await cutoff : cutoff;
@@ -370,7 +373,7 @@ export class Run {
         expiry: task.expire.description,
         scope: task.expire.scope === 'session' ? { kind: 'session', id: SESSION_ID } : task.expire.scope === 'run' ? { kind: 'run', id: this.id } : undefined,
         value: kept,
-        formats: encoded ? encoded.formats : remote?.stored.formats,
+        formats: encoded ? encoded.formats : stored.formats,
         durationMs: performance.now() - this.#start - startMs,
         ...(state.mapped ? { items: state.mapped.items } : {}),
       };
@@ -419,7 +422,7 @@ export class Run {
       status,
       reason: status === 'failed'
         ? `failed${attempts}: ${error!.message}`
-        : `${reason}${state.attempts > 1 ? `; ${state.attempts} attempts` : ''}${state.mapped ? `; ${state.mapped.ran} of ${state.mapped.items.length} items ran, ${state.mapped.cached} cached` : ''}${remote ? `; on worker ${remote.worker}` : ''}`,
+        : `${reason}${state.attempts > 1 ? `; ${state.attempts} attempts` : ''}${state.mapped ? `; ${state.mapped.ran} of ${counted(state.mapped.items.length, 'item')} ran, ${state.mapped.cached} cached` : ''}${remote ? `; on worker ${remote.worker}` : ''}`,
       ms: endMs - startMs,
       startMs,
       endMs,

@@ -1,4 +1,5 @@
-import type { AnyFormat, FieldsFormat, ResultFormat } from './format.js';
+import { Writable } from 'node:stream';
+import type { AnyFormat, FieldsFormat, FileFormat, ResultFormat } from './format.js';
 import { copyThatMade, importPeer } from './peers.js';
 import { type ArqueroTableLike, type ArrowTableLike, type PolarsFrameLike, isArqueroTable, isArrowTable, isPolarsFrame } from './tables.js';
 
@@ -27,13 +28,35 @@ const arqueroFormat: ResultFormat<ArqueroTableLike> = {
   decode: async (bytes) => (await importPeer<{ fromArrow(bytes: Uint8Array): ArqueroTableLike }>('arquero', 'Reading a cached arquero table')).fromArrow(bytes),
 };
 
-/** nodejs-polars DataFrames, as the Arrow IPC file polars writes and reads natively. */
-const polarsFormat: ResultFormat<PolarsFrameLike> = {
+type PolarsModule = { readIPC(source: Buffer | string): PolarsFrameLike };
+const readingPolars = 'Reading a cached nodejs-polars DataFrame';
+
+/**
+ * nodejs-polars DataFrames, as the Arrow IPC file polars writes and reads natively: straight to
+ * and from the cache's own file when the result is one DataFrame. In memory, the pieces polars
+ * writes are kept as they come (its writeIPC() without a file joins them, which took longer
+ * than writing them).
+ */
+const polarsFormat: FileFormat<PolarsFrameLike> = {
   name: 'polars',
   version: 1,
   handles: isPolarsFrame,
-  encode: (frame) => frame.writeIPC(),
-  decode: async (bytes) => (await importPeer<{ readIPC(bytes: Buffer): PolarsFrameLike }>('nodejs-polars', 'Reading a cached nodejs-polars DataFrame')).readIPC(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+  encode: (frame) => {
+    const pieces: Uint8Array[] = [];
+    frame.writeIPC(new Writable({
+      write(piece: Uint8Array, _encoding, done) {
+        pieces.push(piece);
+        done();
+      },
+    }));
+    return pieces;
+  },
+  decode: async (bytes) => (await importPeer<PolarsModule>('nodejs-polars', readingPolars)).readIPC(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+  file: {
+    extension: '.ipc',
+    write: (frame, file) => void frame.writeIPC(file),
+    read: async (file) => (await importPeer<PolarsModule>('nodejs-polars', readingPolars)).readIPC(file),
+  },
 };
 
 /** The value classes of @duckdb/node-api (`DuckDBDecimalValue`, `DuckDBListValue`, ...): plain fields on a prototype. */

@@ -30,7 +30,7 @@ export interface PolarsFrameLike {
   width: number;
   columns: string[];
   schema: Record<string, { toString(): string }>;
-  writeIPC(destination?: string): Buffer;
+  writeIPC(destination?: string | NodeJS.WritableStream): Buffer;
   head(rows: number): PolarsFrameLike;
   toRecords(): Record<string, unknown>[];
 }
