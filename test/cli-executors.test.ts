@@ -93,6 +93,16 @@ test('run --executor bullmq --connection URL sends the tasks that can travel to 
   await stopWorker(worker);
 });
 
+test('a worker stopped by Ctrl-C exits 130, as run and watch do; stopped by SIGTERM (a process manager), 0', { timeout: 120_000 }, async () => {
+  const project = makeProject(wherePipeline(redis.url));
+  const interrupted = await startWorker(project, '--connection', redis.url);
+  const exited = new Promise((resolve) => interrupted.child.once('exit', resolve));
+  interrupted.child.kill('SIGINT');
+  assert.equal(await exited, 130, interrupted.output());
+  assert.match(interrupted.output(), /stopping once its running tasks are done/);
+  await stopWorker(await startWorker(project, '--connection', redis.url));
+});
+
 test('littlepipes.yaml settings.executor: bullmq and LITTLEPIPES_CONNECTION (over settings.connection) make a plain run distributed; --executor local wins over them', { timeout: 120_000 }, async () => {
   // settings.connection names a port where nothing listens: the run only reaches the worker if the environment wins.
   const nowhere = `redis://127.0.0.1:${await freePort()}`;

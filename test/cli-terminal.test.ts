@@ -62,13 +62,13 @@ test('Ctrl-C typed in a terminal stops littlepipes run while its spinner spins: 
   assert.match(screen, /The run was cancelled/);
 });
 
-test('Ctrl-C typed in a terminal stops littlepipes watch and the run it started', async () => {
+test('Ctrl-C typed in a terminal stops littlepipes watch and the run it started: exit 130', async () => {
   const shell = await terminal(makeProject(SLOW_PIPELINE), 'watch');
   await shell.waitFor(/running Slow/);
   await shell.press('C-c');
   const screen = await shell.waitFor(/^\[exit status \d+\]$/m, 15_000);
   assert.match(screen, /Stopped watching\./);
-  assert.match(screen, /^\[exit status 0\]$/m);
+  assert.match(screen, /^\[exit status 130\]$/m);
 });
 
 test('on a terminal, graph is coloured by state; --no-color takes the colours out', async () => {

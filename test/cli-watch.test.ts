@@ -9,7 +9,7 @@ function exited(child: import('node:child_process').ChildProcess): Promise<numbe
   return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
-test('watch runs, re-runs what an edit makes stale, survives a broken pipeline file, and stops cleanly on Ctrl-C', async () => {
+test('watch runs, re-runs what an edit makes stale, survives a broken pipeline file, and stops cleanly on Ctrl-C with exit code 130, as run does', async () => {
   const project = makeProject(SALES_PIPELINE, { 'data/notes.txt': 'first' });
   const watch = start(project, 'watch', '--debounce', '100');
   try {
@@ -36,8 +36,26 @@ test('watch runs, re-runs what an edit makes stale, survives a broken pipeline f
     assert.match(watch.output().slice(watch.output().lastIndexOf('Changed:')), /Sales: 4 cached/);
 
     watch.child.kill('SIGINT');
+    assert.equal(await exited(watch.child), 130);
+    assert.match(watch.output(), /Stopped watching\./);
+  } finally {
+    watch.child.kill('SIGKILL');
+  }
+});
+
+test('watch stopped by SIGTERM (a process manager, kill) stops its run and exits 0', async () => {
+  const project = makeProject(`import { setTimeout as sleep } from 'node:timers/promises';
+import { Pipeline, Task } from 'littlepipes';
+export const pipeline = new Pipeline('Slow').add(
+  new Task('Slow').process('run', async (t) => { await sleep(60_000, undefined, { signal: t.signal }); return 2; }),
+);`);
+  const watch = start(project, 'watch');
+  try {
+    await watch.waitFor('▶ Slow started');
+    watch.child.kill('SIGTERM');
     assert.equal(await exited(watch.child), 0);
     assert.match(watch.output(), /Stopped watching\./);
+    assert.match(watch.output(), /The run was cancelled/);
   } finally {
     watch.child.kill('SIGKILL');
   }
@@ -100,7 +118,7 @@ export const pipeline = new Pipeline('Inputs', { cacheDir: 'cache' }).add(
     assert.match(watch.output().slice(watch.output().lastIndexOf('Changed:')), /^Changed: .*lookup\.csv\n/);
 
     watch.child.kill('SIGINT');
-    assert.equal(await exited(watch.child), 0);
+    assert.equal(await exited(watch.child), 130);
   } finally {
     watch.child.kill('SIGKILL');
   }

@@ -36,7 +36,7 @@ Examples:
   $ littlepipes watch Report          keep Report up to date
   $ littlepipes watch --watch ~/data  also re-run when files there change
 
-Ctrl-C stops watching.`)
+Ctrl-C stops watching, with exit code 130 (interrupted), as it stops run; SIGTERM stops it with 0.`)
     .action(async (targets: string[], flags: WatchFlags) => {
       const debounce = Number(flags.debounce);
       if (!Number.isFinite(debounce) || debounce < 0) {
@@ -53,10 +53,12 @@ Ctrl-C stops watching.`)
       const inCacheFolder = (entry: string) => [...cacheFolders].some((folder) => path.resolve(entry).startsWith(folder + path.sep) || path.resolve(entry) === folder);
       const { default: chokidar } = await import('chokidar');
       const runArguments = [cliEntry(), 'run', ...targets, '--pipeline', file, ...(flags.profile ? ['--profile', flags.profile] : []), ...(globals.verbose ? ['--verbose'] : [])];
-      await new Promise<void>((resolve) => {
+      // Ctrl-C is an interrupt, 130 as for run; SIGTERM, a process manager's stop, ends it as it should: 0.
+      const stoppedBy = await new Promise<NodeJS.Signals>((resolve) => {
         let child: ChildProcess | undefined;
         let timer: NodeJS.Timeout | undefined;
         let stopping = false;
+        let stopSignal: NodeJS.Signals = 'SIGINT';
         let first = true;
         const changed = new Set<string>();
         const dropCacheChanges = () => {
@@ -77,7 +79,7 @@ Ctrl-C stops watching.`)
           });
           child.on('exit', (code) => {
             child = undefined;
-            if (stopping) return resolve();
+            if (stopping) return resolve(stopSignal);
             context.output.err(code === 0 ? 'Watching for changes (Ctrl-C to stop)…' : `Run ended with exit code ${code}. Watching for changes (Ctrl-C to stop)…`);
             startRun();
           });
@@ -95,14 +97,15 @@ Ctrl-C stops watching.`)
         });
         watcher.on('error', (error) => context.output.err(`littlepipes: watching failed for a path: ${(error as Error).message}`));
 
-        const stop = () => {
+        const stop = (signal: NodeJS.Signals) => {
           if (stopping) return;
           stopping = true;
+          stopSignal = signal;
           clearTimeout(timer);
           context.output.err('\nStopped watching.');
           void watcher.close();
-          if (!child) return resolve();
-          child.once('exit', () => resolve());
+          if (!child) return resolve(signal);
+          child.once('exit', () => resolve(signal));
           // From a terminal, the child got the same Ctrl-C and is stopping its tasks; from `kill`, it did not.
           const running = child;
           setTimeout(() => running.exitCode === null && running.kill('SIGINT'), 200).unref();
@@ -114,6 +117,7 @@ Ctrl-C stops watching.`)
           startRun();
         });
       });
+      context.exit(stoppedBy === 'SIGINT' ? EXIT.interrupted : EXIT.ok);
     });
 }
 

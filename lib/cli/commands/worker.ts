@@ -6,7 +6,7 @@ import { LOADED_BY_WORKER, PIPELINE_PARTS, sharedStoreAdvice } from '../../run/e
 import { isRedisUrl } from '../../run/executors/redis-connection.js';
 import { type DefaultConnection, defaultConnectionUrl } from '../../run/executors/choice.js';
 import type { WorkerSetup } from '../../run/executors/remote-task.js';
-import type { CommandContext } from '../context.js';
+import { type CommandContext, EXIT } from '../context.js';
 
 interface WorkerFlags {
   connection?: string;
@@ -29,7 +29,9 @@ reading their inputs from the pipeline's shared store and storing their results 
 Examples:
   $ littlepipes worker --pipeline pipeline.ts --connection redis://localhost:6379
   $ littlepipes worker --connection redis://queue.internal:6379 --concurrency 8
-  $ LITTLEPIPES_CONNECTION=redis://queue.internal:6379 littlepipes worker`)
+  $ LITTLEPIPES_CONNECTION=redis://queue.internal:6379 littlepipes worker
+
+Exit codes: 0 when stopped by SIGTERM (once its running tasks are done), 130 by Ctrl-C, 2 for bad usage.`)
     .action(async (flags: WorkerFlags) => {
       if (flags.connection !== undefined && !isRedisUrl(flags.connection)) throw new InvalidOptionError('connection', `littlepipes worker: --connection must be a Redis URL such as redis://localhost:6379, got ${describeValue(flags.connection)}.`);
       const concurrency = wholeNumber('concurrency', flags.concurrency);
@@ -47,12 +49,14 @@ Examples:
       const { startWorker } = await import('../../run/executors/worker.js');
       const worker = await startWorker(parts, { connection, concurrency, stallMs });
       context.output.err(`littlepipes worker ${worker.id}: ready on queue ${worker.queue} (${redactUrl(connection)}), ${concurrency} task${concurrency === 1 ? '' : 's'} at once. Ctrl-C to stop.`);
-      await new Promise((resolve) => {
+      const signal = await new Promise<NodeJS.Signals>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
       context.output.err(`littlepipes worker ${worker.id}: stopping once its running tasks are done.`);
       await worker.close();
+      // Ctrl-C is an interrupt, 130 as for run and watch; SIGTERM, a process manager's stop, ends it as it should: 0.
+      if (signal === 'SIGINT') context.exit(EXIT.interrupted);
     });
 }
 
