@@ -158,7 +158,7 @@ test('exportResult() refuses what it cannot write with an InvalidOptionError in 
   await pipeline.execute({ progress: false });
   await assert.rejects(pipeline.exportResult('Totals', path.join(folder, 'totals.csv')), (error: unknown) => {
     assert.ok(error instanceof InvalidOptionError);
-    assert.equal(error.message, 'exportResult(): the result of Totals is Map of 1 entries, not a table. Export writes apache-arrow Tables, arquero tables, nodejs-polars DataFrames and arrays of row objects (plain objects, one per row).');
+    assert.equal(error.message, 'exportResult(): the result of Totals is Map of 1 entry, not a table. Export writes apache-arrow Tables, arquero tables, nodejs-polars DataFrames and arrays of row objects (plain objects, one per row).');
     return true;
   });
   await assert.rejects(pipeline.exportResult('Empty', path.join(folder, 'empty.csv')), /exportResult\(\): the result of Empty is an empty array, which has no columns to write/);

@@ -288,9 +288,9 @@ function checkTask(planned: TaskPlan, outcome: { status: string; reason: string 
         if (outcome.status !== 'skipped' || outcome.reason !== 'not selected by `only`') fail('planned not selected');
       } else if (outcome.status !== 'blocked') {
         if (outcome.status !== 'skipped') fail('planned skipped');
-        const usable = outcome.reason === 'skipped by request; its cached result is used';
+        const usable = outcome.reason === 'by request; its cached result is used';
         if (planned.reasons.length > 0 && usable) fail('planned a skipped task whose result cannot be used, yet it was used');
-        if (planned.reasons.length > 0 && outcome.reason !== `skipped by request; its cached result cannot be used: ${describeReason(planned.reasons[0]!)}`) fail('skipped for another reason than planned');
+        if (planned.reasons.length > 0 && outcome.reason !== `by request; its cached result cannot be used: ${describeReason(planned.reasons[0]!)}`) fail('skipped for another reason than planned');
         if (planned.reasons.length === 0 && !planned.waitsOn && !usable) fail('planned a skipped task whose result is used, yet it was not');
       }
       break;

@@ -54,7 +54,7 @@ test('valueToHTML gives a table its caption (class, size, schema) and first 10 r
   assert.match(html, /<tr><td>12<\/td><td>1970-01-01T00:00:00\.000Z<\/td><td>&lt;b&gt;0&lt;\/b&gt;<\/td><\/tr>/);
   assert.doesNotMatch(html, /<b>/, 'cell text is escaped');
   assert.match(html, /… 2 more rows/);
-  assert.match(valueToHTML([{ a: 1 }])!, /array of 1 rows × 1 columns<br><small>a: number<\/small>/);
+  assert.match(valueToHTML([{ a: 1 }])!, /array of 1 row × 1 column<br><small>a: number<\/small>/);
   assert.equal(valueToHTML({ a: 1 }), undefined);
   assert.equal(valueToHTML('text'), undefined);
 });
@@ -71,5 +71,5 @@ test('showResult displays HTML in a tslab notebook: a table as its HTML table, a
   }
   assert.equal(shown.length, 2);
   assert.equal(shown[0], valueToHTML(arrowTable(2)));
-  assert.match(shown[1]!, /^<pre>Map of 1 entries\nMap\(1\) \{ 'a' =&gt; '&lt;1&gt;' \}<\/pre>$/);
+  assert.match(shown[1]!, /^<pre>Map of 1 entry\nMap\(1\) \{ 'a' =&gt; '&lt;1&gt;' \}<\/pre>$/);
 });

@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { tableView } from './table-view.js';
-import { count } from './value-summary.js';
+import { counted } from './counted.js';
+import { tableSize } from './value-summary.js';
 
 /** Rows and columns shown of a table in a notebook cell. */
 const PREVIEW_ROWS = 10;
@@ -21,12 +22,12 @@ export function valueToHTML(value: unknown): string | undefined {
   const columns = view.columns.slice(0, PREVIEW_COLUMNS);
   const schema = view.columns.map((column) => `${escapeHTML(column.name)}: ${escapeHTML(column.type)}`).join(', ');
   const more = [
-    view.numRows > PREVIEW_ROWS && `${count(view.numRows - PREVIEW_ROWS)} more rows`,
-    view.columns.length > PREVIEW_COLUMNS && `${count(view.columns.length - PREVIEW_COLUMNS)} more columns`,
+    view.numRows > PREVIEW_ROWS && counted(view.numRows - PREVIEW_ROWS, 'more row'),
+    view.columns.length > PREVIEW_COLUMNS && counted(view.columns.length - PREVIEW_COLUMNS, 'more column'),
   ].filter(Boolean);
   const head = `<tr>${columns.map((column) => `<th>${escapeHTML(column.name)}</th>`).join('')}</tr>`;
   const body = view.rows(PREVIEW_ROWS).map((row) => `<tr>${columns.map((column) => `<td>${escapeHTML(cellText(row[column.name]))}</td>`).join('')}</tr>`);
-  const caption = `${escapeHTML(view.label)} of ${count(view.numRows)} rows × ${count(view.columns.length)} columns<br><small>${schema}</small>`;
+  const caption = `${escapeHTML(view.label)} of ${tableSize(view)}<br><small>${schema}</small>`;
   const foot = more.length > 0 ? `<tfoot><tr><td colspan="${columns.length}">… ${more.join(', ')}</td></tr></tfoot>` : '';
   return `<table class="littlepipes-result"><caption style="text-align:left">${caption}</caption><thead>${head}</thead><tbody>${body.join('')}</tbody>${foot}</table>`;
 }

@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
 import { tableModule } from '../deferred-packages.js';
+import { counted } from './counted.js';
 import { type TableView, tableView } from './table-view.js';
 
 /** Rows shown of a table-like result. */
@@ -37,7 +38,7 @@ export function summarizeValue(value: unknown, options: { color?: boolean; width
     sorted: false,
   });
   const lines = body.split('\n');
-  const shown = lines.length > MAX_LINES ? [...lines.slice(0, MAX_LINES), `… ${lines.length - MAX_LINES} more lines`] : lines;
+  const shown = lines.length > MAX_LINES ? [...lines.slice(0, MAX_LINES), `… ${counted(lines.length - MAX_LINES, 'more line')}`] : lines;
   return `${describeShape(value)}\n${shown.join('\n')}`;
 }
 
@@ -45,16 +46,16 @@ export function summarizeValue(value: unknown, options: { color?: boolean; width
 export function describeShape(value: unknown): string {
   if (value === null) return 'null';
   const view = tableView(value);
-  if (view) return `${view.label} of ${count(view.numRows)} rows × ${count(view.columns.length)} columns`;
-  if (Array.isArray(value)) return `array of ${count(value.length)} items`;
-  if (typeof value === 'string') return `string of ${count(value.length)} characters`;
+  if (view) return `${view.label} of ${tableSize(view)}`;
+  if (Array.isArray(value)) return `array of ${counted(value.length, 'item')}`;
+  if (typeof value === 'string') return `string of ${counted(value.length, 'character')}`;
   if (ArrayBuffer.isView(value)) {
     const items = 'length' in value ? (value as unknown as { length: number }).length : value.byteLength;
-    return `${value.constructor.name} of ${count(items)} items (${bytes(value.byteLength)})`;
+    return `${value.constructor.name} of ${counted(items, 'item')} (${bytes(value.byteLength)})`;
   }
-  if (value instanceof Map || value instanceof Set) return `${value.constructor.name} of ${count(value.size)} entries`;
+  if (value instanceof Map || value instanceof Set) return `${value.constructor.name} of ${counted(value.size, 'entry', 'entries')}`;
   if (value instanceof Date) return 'Date';
-  if (typeof value === 'object') return `object with ${count(Object.keys(value).length)} keys`;
+  if (typeof value === 'object') return `object with ${counted(Object.keys(value).length, 'key')}`;
   return typeof value;
 }
 
@@ -66,14 +67,15 @@ export function bytes(n: number): string {
   return `${(n / 1024 ** 3).toFixed(2)} GB`;
 }
 
-export function count(n: number): string {
-  return n.toLocaleString('en-US');
+/** `1,000 rows × 1 column`. */
+export function tableSize(view: TableView): string {
+  return `${counted(view.numRows, 'row')} × ${counted(view.columns.length, 'column')}`;
 }
 
 /** `column: type` lines, the first MAX_SCHEMA_LINES of them; the rest are counted. */
 function schemaLines(view: TableView): string {
   const lines = view.columns.slice(0, MAX_SCHEMA_LINES).map((column) => `${column.name}: ${column.type}`);
-  if (view.columns.length > MAX_SCHEMA_LINES) lines.push(`… ${count(view.columns.length - MAX_SCHEMA_LINES)} more columns`);
+  if (view.columns.length > MAX_SCHEMA_LINES) lines.push(`… ${counted(view.columns.length - MAX_SCHEMA_LINES, 'more column')}`);
   return lines.join('\n');
 }
 
@@ -86,8 +88,8 @@ function rowsTable(view: TableView): string {
     table.push(columns.map((column) => cell(row[column])));
   }
   const more = [
-    view.numRows > PREVIEW_ROWS && `${count(view.numRows - PREVIEW_ROWS)} more rows`,
-    all.length > PREVIEW_COLUMNS && `${all.length - PREVIEW_COLUMNS} more columns`,
+    view.numRows > PREVIEW_ROWS && counted(view.numRows - PREVIEW_ROWS, 'more row'),
+    all.length > PREVIEW_COLUMNS && counted(all.length - PREVIEW_COLUMNS, 'more column'),
   ].filter(Boolean);
   return table.toString() + (more.length > 0 ? `\n… ${more.join(', ')}` : '');
 }

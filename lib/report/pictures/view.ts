@@ -112,10 +112,14 @@ function planState(planned: TaskPlan, task: AnyTask, plan: Plan): [NodeState, st
       });
       return ['blocked', missing.length > 0 ? `needs ${missing.join(', ')}, which will have no result` : 'a dependency will have no result'];
     }
+    // The state is shown beside the detail: the detail does not say "skipped" again.
     case 'skipped':
-      if (reasons) return ['skipped', `skipped; its cached result cannot be used: ${reasons}`];
-      if (planned.waitsOn) return ['skipped', `skipped; its cached result serves only if ${planned.waitsOn.join(', ')} keep theirs`];
-      return ['skipped', 'skipped'];
+      if (reasons) return ['skipped', `its cached result cannot be used: ${reasons}`];
+      if (planned.waitsOn) {
+        const upstream = planned.waitsOn;
+        return ['skipped', `its cached result serves only if ${upstream.length === 1 ? `${upstream[0]} keeps its own` : `${upstream.join(', ')} keep theirs`}`];
+      }
+      return ['skipped', undefined];
   }
 }
 
