@@ -30,7 +30,7 @@ test('every command of the README\'s command-line block runs on samples/pipeline
         await watch.waitFor('Watching for changes');
         assert.match(watch.output(), /Sales: /, shown);
         watch.child.kill('SIGINT');
-        assert.equal(await new Promise((resolve) => watch.child.once('exit', resolve)), 0, shown);
+        assert.equal(await new Promise((resolve) => watch.child.once('exit', resolve)), 130, shown);
       } finally {
         watch.child.kill('SIGKILL');
       }
