@@ -229,8 +229,11 @@ export class Codec {
       if (isFields(format)) throw new Error(`the frame has a binary part for the fields format "${part.format}"`);
       return format.decode(parts[index]!);
     }));
+    // Synchronous wherever it can be: a header of 200,000 row objects around one table must not
+    // pay a promise per object. Only a fields format whose fromFields returns a promise (it
+    // imports its package) makes the containers above it wait.
     const restored = new Map<object, unknown>();
-    const restore = async (item: unknown): Promise<unknown> => {
+    const restore = (item: unknown): unknown => {
       if (typeof item !== 'object' || item === null) return item;
       if (restored.has(item)) return restored.get(item);
       const prototype = Object.getPrototypeOf(item);
@@ -242,28 +245,45 @@ export class Codec {
           restored.set(item, value);
           return value;
         }
-        const value = await (format as FieldsFormat).fromFields(await restore(marker.fields));
+        const fields = restore(marker.fields);
+        const make = (ready: unknown) => (format as FieldsFormat).fromFields(ready);
+        const value = fields instanceof Promise ? fields.then(make) : make(fields);
         restored.set(item, value);
+        if (value instanceof Promise) void value.then((done) => restored.set(item, done), () => {});
         return value;
       }
       restored.set(item, item);
+      const waits: Promise<unknown>[] = [];
       if (Array.isArray(item)) {
-        for (let index = 0; index < item.length; index++) if (typeof item[index] === 'object') item[index] = await restore(item[index]);
-      } else if (item instanceof Map) {
-        const entries = [...item];
-        item.clear();
-        for (const [key, member] of entries) item.set(await restore(key), await restore(member));
-      } else if (item instanceof Set) {
-        const members = [...item];
-        item.clear();
-        for (const member of members) item.add(await restore(member));
+        for (let index = 0; index < item.length; index++) {
+          const member = item[index];
+          if (typeof member !== 'object' || member === null) continue;
+          const value = restore(member);
+          if (value instanceof Promise) waits.push(value.then((done) => (item[index] = done)));
+          else item[index] = value;
+        }
+      } else if (item instanceof Map || item instanceof Set) {
+        // Restored in order, then put back in the same order.
+        const members = item instanceof Map ? [...item].flat() : [...item];
+        const values = members.map(restore);
+        const rebuild = (done: unknown[]) => {
+          item.clear();
+          if (item instanceof Map) for (let index = 0; index < done.length; index += 2) item.set(done[index], done[index + 1]);
+          else for (const value of done) item.add(value);
+          return item;
+        };
+        return values.some((value) => value instanceof Promise) ? Promise.all(values).then(rebuild) : rebuild(values);
       } else if (prototype === Object.prototype || prototype === null) {
-        for (const key of Object.keys(item)) {
-          const member = (item as Record<string, unknown>)[key];
-          if (typeof member === 'object') (item as Record<string, unknown>)[key] = await restore(member);
+        const record = item as Record<string, unknown>;
+        for (const key of Object.keys(record)) {
+          const member = record[key];
+          if (typeof member !== 'object' || member === null) continue;
+          const value = restore(member);
+          if (value instanceof Promise) waits.push(value.then((done) => (record[key] = done)));
+          else record[key] = value;
         }
       }
-      return item;
+      return waits.length === 0 ? item : Promise.all(waits).then(() => item);
     };
     return restore(header.root);
   }
@@ -503,8 +523,10 @@ export function canonicalBytes(bytes: Uint8Array): Buffer {
 }
 
 /** The value's bytes in canonical form (see canonicalBytes): for hashes that must not depend on how V8 holds it. */
-export async function encodeCanonical(value: unknown, task: string): Promise<Buffer> {
-  return canonicalBytes((await BUILTIN_CODEC.encode(value, task)).bytes);
+export function encodeCanonical(value: unknown, task: string): Buffer | Promise<Buffer> {
+  const encoding = BUILTIN_CODEC.encode(value, task);
+  // Plain data synchronously: a mapped task hashes each of its items this way.
+  return encoding instanceof Promise ? encoding.then((encoded) => canonicalBytes(encoded.bytes)) : canonicalBytes(encoding.bytes);
 }
 
 /** The first part of `value` that would not survive the cache with the built-in formats (see Codec.findUncacheable). */

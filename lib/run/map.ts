@@ -44,7 +44,8 @@ export async function runMapped(
 ): Promise<MappedRun> {
   const { task, store, previous, definition, runId, signal, forced } = parts;
   // Items from a provider read back from the cache must hash as they did when it ran live.
-  const items = await Promise.all(list.map(async (item) => hashResult(await encodeCanonical(item, task.name))));
+  const encodings = list.map((item) => encodeCanonical(item, task.name));
+  const items = (encodings.some((bytes) => bytes instanceof Promise) ? await Promise.all(encodings) : (encodings as Buffer[])).map((bytes) => hashResult(bytes));
   const nameOf = (hash: string) => `${task.name}/${hash}`;
   const unique = [...new Set(items)];
   const existing = await store.readEntries(unique.map(nameOf));
