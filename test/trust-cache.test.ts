@@ -199,3 +199,20 @@ test('the cache, its -wal and -shm files are owner-only from the start, and an o
     process.umask(umask);
   }
 });
+
+test('a damaged run history or entry row does not stop runs, the history or the cache listing', async () => {
+  const cacheDir = temporaryFolder();
+  await cached(cacheDir);
+  await sql(cacheFile(cacheDir), 'UPDATE keyv SET value = ? WHERE key = ?', '{"value":["20', 'Shop:runs');
+  await sql(cacheFile(cacheDir), 'UPDATE keyv SET value = ? WHERE key = ?', 'garbage', 'Shop:task:Small');
+  const pipeline = shop(cacheDir);
+  const { result: listing, warnings } = await warningsDuring(() => pipeline.listCache());
+  assert.deepEqual(listing.map((line) => line.task).sort(), ['Count', 'Orders', 'Stock'], 'the readable entries are listed');
+  assert.ok(warnings.some((warning) => warning.includes('entry of Small')), warnings.join(' | '));
+  const report = await pipeline.execute(quiet);
+  assert.equal(statuses(report).Small, 'ran');
+  const history = await pipeline.history();
+  assert.equal(history.length, 1, 'the history starts again from this run');
+  assert.equal(history[0]!.tasks.find((task) => task.name === 'Small')?.status, 'ran');
+  await pipeline.close();
+});

@@ -545,10 +545,20 @@ export class ResultStore {
         const rows: { key: string; value: string }[] = await this.#sqlite.query(
           `SELECT key, value FROM ${table} WHERE substr(key, 1, length(?)) = ?`, prefix, prefix);
         for (const row of rows) {
-          const value = (JSON.parse(row.value) as { value?: unknown }).value;
           const name = row.key.slice(prefix.length);
           // Items of mapped tasks (`<task>/<hash>`) belong to their task's entry, not the listing.
-          if (isCacheEntry(value) && !name.includes('/')) entries.set(name, value);
+          if (name.includes('/')) continue;
+          let value: unknown;
+          try {
+            value = (JSON.parse(row.value) as { value?: unknown }).value;
+          } catch {
+            this.#setAside(name, 'is not JSON');
+            continue;
+          }
+          if (!isCacheEntry(value)) continue;
+          const damage = entryDamage(value);
+          if (damage) this.#setAside(name, damage);
+          else entries.set(name, value);
         }
         return entries;
       }
@@ -580,7 +590,7 @@ export class ResultStore {
   async #record(record: RunRecord): Promise<void> {
     try {
       await this.#ready;
-      const index = ((await this.#keyv.get<string[]>('runs')) ?? []).filter((id) => typeof id === 'string');
+      const index = await this.#historyIndex();
       const id = `${record.startedAt}#${Math.random().toString(36).slice(2, 8)}`;
       const kept = [id, ...index].slice(0, HISTORY_LENGTH);
       const dropped = index.filter((old) => !kept.includes(old));
@@ -597,12 +607,23 @@ export class ResultStore {
     await this.#recording;
     try {
       await this.#ready;
-      const index = ((await this.#keyv.get<string[]>('runs')) ?? []).slice(0, limit);
-      const records = await this.#keyv.getMany<RunRecord>(index.map((id) => `run:${id}`));
-      return records.filter((record): record is RunRecord => typeof record === 'object' && record !== null && Array.isArray(record.tasks));
+      const index = (await this.#historyIndex()).slice(0, limit);
+      const records = await this.#readMany(index.map((id) => `run:${id}`));
+      // A record that cannot be read is left out of the list: the history is for reading, not for deciding.
+      return records.filter((record): record is RunRecord => typeof record === 'object' && record !== null && Array.isArray((record as RunRecord).tasks));
     } catch (error) {
       throw this.#storeError('read the run history from', error);
     }
+  }
+
+  /** The ids of the runs in the history, newest first; a damaged list starts again (with a warning), so runs go on. */
+  async #historyIndex(): Promise<string[]> {
+    const [index] = await this.#readMany(['runs']);
+    if (index === UNREADABLE_ROW) {
+      process.emitWarning(`The run history in ${this.location} is damaged (not JSON); it starts again from this run.`, { code: 'LITTLEPIPES_DAMAGED_RESULT' });
+      return [];
+    }
+    return Array.isArray(index) ? index.filter((id): id is string => typeof id === 'string') : [];
   }
 
   /** Removes every entry of this pipeline (`listEntries`), its large-value files and its run history. */
