@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { Task } from '../lib/index.js';
 import { cli, makeProject, SALES_PIPELINE } from './cli/project.js';
+import { statuses, testPipeline } from './helpers.js';
 
 /** A stack trace line from inside a program: what the command line never prints without --verbose. */
 const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
@@ -18,14 +20,37 @@ test('run executes every task, then serves them from the cache; --json prints th
   assert.deepEqual(report.tasks.map((task) => [task.name, task.status]), [['Load', 'cached'], ['Clean', 'cached'], ['Totals', 'cached'], ['Report', 'cached']]);
 });
 
-test('run TASK runs it and what it needs; --only runs just it; --force re-runs', async () => {
+test('run TASK and run --only TASK run it and what it needs; --no-deps runs just it; --force re-runs', async () => {
   const project = makeProject();
-  const targeted = JSON.parse((await cli(project, 'run', 'Clean', '--json')).stdout) as { tasks: { name: string; status: string }[] };
-  assert.deepEqual(Object.fromEntries(targeted.tasks.map((task) => [task.name, task.status])), { Load: 'ran', Clean: 'ran', Totals: 'skipped', Report: 'skipped' });
-  const only = JSON.parse((await cli(project, 'run', '--only', 'Totals', '--json')).stdout) as { tasks: { name: string; status: string }[] };
-  assert.deepEqual(Object.fromEntries(only.tasks.map((task) => [task.name, task.status])), { Load: 'skipped', Clean: 'skipped', Totals: 'ran', Report: 'skipped' });
-  const forced = JSON.parse((await cli(project, 'run', '--force', 'Load', '--json')).stdout) as { tasks: { name: string; status: string }[] };
-  assert.deepEqual(Object.fromEntries(forced.tasks.map((task) => [task.name, task.status])), { Load: 'ran', Clean: 'cached', Totals: 'cached', Report: 'ran' });
+  const ran = async (...args: string[]) => {
+    const result = await cli(project, 'run', ...args, '--json');
+    assert.equal(result.code, 0, result.stderr);
+    return statuses(JSON.parse(result.stdout) as { tasks: { name: string; status: string }[] });
+  };
+  assert.deepEqual(await ran('Clean'), { Load: 'ran', Clean: 'ran', Totals: 'skipped', Report: 'skipped' });
+  assert.deepEqual(await ran('--only', 'Totals'), { Load: 'cached', Clean: 'cached', Totals: 'ran', Report: 'skipped' }, '--only is the API\'s only: these and what they need');
+  assert.deepEqual(await ran('Report', '--no-deps', '--force', 'Report'), { Load: 'skipped', Clean: 'skipped', Totals: 'skipped', Report: 'ran' }, '--no-deps: just Report, on Totals from the cache');
+  assert.deepEqual(await ran('--force', 'Load'), { Load: 'ran', Clean: 'cached', Totals: 'cached', Report: 'cached' });
+  const alone = await cli(project, 'run', '--no-deps');
+  assert.equal(alone.code, 2);
+  assert.match(alone.stderr, /--no-deps runs just the tasks named/);
+});
+
+test('only means one thing on both surfaces: execute({ only }), run TASK, run --only TASK and plan --only TASK select the same tasks', async () => {
+  const api = testPipeline('Sales').add(
+    new Task('Load').process('run', () => [1]),
+    new Task('Clean', { dependencies: ['Load'] }).process('run', () => [1]),
+    new Task('Totals', { dependencies: ['Clean'] }).process('run', () => 1),
+    new Task('Report', { dependencies: ['Totals'] }).process('run', () => '1'),
+  );
+  const expected = statuses(await api.execute({ only: ['Totals'], progress: false }));
+  for (const args of [['Totals'], ['--only', 'Totals']]) {
+    const project = makeProject();
+    const plan = JSON.parse((await cli(project, 'plan', ...args, '--json')).stdout) as { tasks: { name: string; action: string }[] };
+    assert.deepEqual(Object.fromEntries(plan.tasks.map((task) => [task.name, task.action === 'run' ? 'ran' : task.action])), expected, `plan ${args.join(' ')}`);
+    const run = JSON.parse((await cli(project, 'run', ...args, '--json')).stdout) as { tasks: { name: string; status: string }[] };
+    assert.deepEqual(statuses(run), expected, `run ${args.join(' ')}`);
+  }
 });
 
 test('a failing task: exit 1, the report, and one line saying which task failed, without a stack', async () => {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { InvalidOptionError } from '../errors.js';
 import type { Pipeline } from '../pipeline.js';
 import { type LoadedPipeline, loadPipeline } from './load.js';
 
@@ -60,9 +61,28 @@ export function taskNames(values: readonly string[] | undefined): string[] {
   return (values ?? []).flatMap((value) => value.split(',')).map((name) => name.trim()).filter(Boolean);
 }
 
-/** The pipeline's task names, for `--only`'s "just these" meaning (everything else is skipped). */
-export function allTaskNames(pipeline: Pipeline): string[] {
-  return pipeline.tasks.map((task) => task.name);
+/** The flags that choose what a run (or the plan of one) covers: `--only`, `--skip` and `--no-deps`. */
+export interface SelectionFlags {
+  only?: string[];
+  skip?: string[];
+  /** False with `--no-deps`. */
+  deps?: boolean;
+}
+
+/**
+ * The tasks a command is asked to run, as `execute()` options. Tasks named as arguments or with
+ * `--only` are targets: they run with what they need, as `only` means in the API. `--no-deps`
+ * runs just them: every other task is skipped, so its cached result serves them (as the shell's
+ * `execute-one NAME --no-deps` does).
+ */
+export function selectionOptions(pipeline: Pipeline, command: string, targets: readonly string[], flags: SelectionFlags): { only?: string[]; skip: string[] } {
+  const only = [...new Set([...taskNames(targets), ...taskNames(flags.only)])];
+  const skip = taskNames(flags.skip);
+  if (flags.deps !== false) return { ...(only.length > 0 ? { only } : {}), skip };
+  if (only.length === 0) {
+    throw new InvalidOptionError('deps', `--no-deps runs just the tasks named, on their cached dependencies: name them, as in \`littlepipes ${command} Report --no-deps\`.`);
+  }
+  return { only, skip: [...skip, ...pipeline.tasks.map((task) => task.name).filter((name) => !only.includes(name))] };
 }
 
 /**

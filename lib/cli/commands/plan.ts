@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { EXIT, type CommandContext, taskNames } from '../context.js';
+import { EXIT, type CommandContext, type SelectionFlags, selectionOptions } from '../context.js';
 
-interface PlanFlags {
+interface PlanFlags extends SelectionFlags {
   explain?: boolean | string;
   json?: boolean;
   check?: boolean;
@@ -15,7 +15,10 @@ export function planCommand(program: Command, context: CommandContext): void {
     .command('plan')
     .alias('status')
     .description('say what `run` would do and why, without running anything')
-    .argument('[tasks...]', 'plan only for these tasks and what they need')
+    .argument('[tasks...]', 'plan for these tasks and what they need, as run TASK... would run them')
+    .option('--only <tasks...>', 'the same as naming the tasks, as for run')
+    .option('--skip <tasks...>', 'as run --skip would skip them')
+    .option('--no-deps', 'as run --no-deps would run just the tasks named')
     .option('--explain [task]', 'explain in sentences: one task, or every task that would run')
     .option('--profile <name>', 'plan for a profile from littlepipes.yaml')
     .option('--json', 'print the plan as JSON on stdout')
@@ -29,8 +32,7 @@ Examples:
   $ littlepipes status --json`)
     .action(async (targets: string[], flags: PlanFlags) => {
       const { pipeline } = await context.load();
-      const only = taskNames(targets);
-      const options = { ...(only.length > 0 ? { only } : {}), ...(flags.profile ? { profile: flags.profile } : {}) };
+      const options = { ...selectionOptions(pipeline, 'plan', targets, flags), ...(flags.profile ? { profile: flags.profile } : {}) };
       const plan = await pipeline.plan(options);
       const pending = plan.tasks.filter((task) => task.action === 'run' || task.action === 'wait' || task.action === 'blocked');
       if (flags.json) {

@@ -3,16 +3,14 @@ import path from 'node:path';
 import { type Command, Option } from 'commander';
 import type { ExecuteOptions } from '../../pipeline-options.js';
 import type { RunRecord, TaskReport } from '../../report/run-report.js';
-import { EXIT, type CommandContext, allTaskNames, htmlFolderProblem, taskNames } from '../context.js';
+import { EXIT, type CommandContext, type SelectionFlags, htmlFolderProblem, selectionOptions, taskNames } from '../context.js';
 import { InvalidOptionError, type PipelineRunError, type RunCancelledError } from '../../errors.js';
 import { littlepipesCode } from '../error-code.js';
 import { EXECUTORS, type ExecutorName } from '../../run/executors/executor.js';
 import { reportCacheFolder } from './watch.js';
 
-interface RunFlags {
+interface RunFlags extends SelectionFlags {
   force?: boolean | string[];
-  only?: string[];
-  skip?: string[];
   concurrency?: string;
   json?: boolean;
   html?: string;
@@ -26,9 +24,10 @@ export function runCommand(program: Command, context: CommandContext): void {
   program
     .command('run')
     .description('run every task that is not fresh (or the named tasks and what they need)')
-    .argument('[tasks...]', 'run only these tasks and the tasks they depend on')
+    .argument('[tasks...]', 'run these tasks and what they need (the others are skipped)')
     .option('--force [tasks...]', 're-run these tasks (all when none are named) even if fresh')
-    .option('--only <tasks...>', 'run just these tasks; their dependencies are served from the cache')
+    .option('--only <tasks...>', 'the same as naming the tasks: these and what they need, as `only` in the API')
+    .option('--no-deps', 'run just the tasks named; what they need is served from the cache, not run')
     .option('--skip <tasks...>', 'do not run these tasks; their cached results still serve dependents')
     .option('--concurrency <n>', 'how many tasks may run at once (default: settings.concurrency in littlepipes.yaml, else 4)')
     .option('--profile <name>', 'a profile from littlepipes.yaml: stages, optional groups, params, startFrom, stopAfter')
@@ -41,7 +40,7 @@ Examples:
   $ littlepipes run                       run what is not fresh
   $ littlepipes run Report                Report and what it needs
   $ littlepipes run --force Clean         re-run Clean even if it is fresh
-  $ littlepipes run --only Report         just Report, with its inputs from the cache
+  $ littlepipes run Report --no-deps      just Report, with its inputs from the cache
   $ littlepipes run --json > run.json     the report for machines
   $ littlepipes run --html run.html       a live picture; open it in a browser
   $ littlepipes run --executor threads    CPU-heavy tasks in worker threads, in parallel
@@ -88,16 +87,12 @@ Exit codes: 0 all ran or were fresh, 1 a task failed, 2 bad usage or an invalid 
     });
 
   /** The run as ExecuteOptions, from the command line's words. */
-  function executeOptions(pipeline: Parameters<typeof allTaskNames>[0], targets: string[], flags: RunFlags): ExecuteOptions {
+  function executeOptions(pipeline: Parameters<typeof selectionOptions>[0], targets: string[], flags: RunFlags): ExecuteOptions {
     // No default here: without --concurrency, the pipeline takes littlepipes.yaml's settings.concurrency.
     const concurrency = Number(flags.concurrency);
-    const only = taskNames(flags.only);
-    const named = taskNames(targets);
     return {
       force: flags.force === true ? true : taskNames(flags.force || []),
-      only: only.length > 0 ? [...only, ...named] : named.length > 0 ? named : undefined,
-      // "--only X" means just X: everything else is skipped, and serves X from the cache.
-      skip: [...taskNames(flags.skip), ...(only.length > 0 ? allTaskNames(pipeline).filter((name) => !only.includes(name) && !named.includes(name)) : [])],
+      ...selectionOptions(pipeline, 'run', targets, flags),
       ...(flags.concurrency === undefined ? {} : { concurrency: Number.isFinite(concurrency) ? concurrency : (flags.concurrency as never) }),
       ...(flags.profile ? { profile: flags.profile } : {}),
       // Without --executor (or --connection), the pipeline takes littlepipes.yaml's settings and LITTLEPIPES_CONNECTION.
