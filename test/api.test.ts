@@ -70,7 +70,7 @@ test('the report renders as a table with task, status, time and processes', asyn
   );
   const table = renderTable(await pipeline.execute(quiet));
   assert.match(table, /│ task\s+│ status\s+│ time\s+│ processes\s+│/);
-  assert.match(table, /│ Two\s+│ ran \(never ran\)\s+│ [\d.]+ ms\s+│ run [\d.]+ ms, half [\d.]+ ms ×2\s+│/);
+  assert.match(table, /│ Two\s+│ ran \(not cached\)\s+│ [\d.]+ ms\s+│ run [\d.]+ ms, half [\d.]+ ms ×2\s+│/);
   assert.match(table, /Test: 1 ran in [\d.]+ ms$/);
   const json = JSON.parse(JSON.stringify(await pipeline.execute(quiet)));
   assert.equal(json.tasks[0].status, 'cached');

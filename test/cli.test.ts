@@ -125,7 +125,7 @@ test('plan says what would run and why; --check gates CI; status is the same; --
   const project = makeProject();
   const before = await cli(project, 'plan');
   assert.equal(before.code, 0);
-  assert.match(before.stdout, /Load +│ will run +│ never ran/);
+  assert.match(before.stdout, /Load +│ will run +│ not cached/);
   assert.match(before.stdout, /Sales: 4 will run/);
   assert.equal((await cli(project, 'plan', '--check')).code, 1);
   await cli(project, 'run');
@@ -191,7 +191,7 @@ test('clear drops named results or everything; clear alone is a usage error', as
   const cleared = await cli(project, 'clear', 'Totals');
   assert.equal(cleared.code, 0);
   assert.match(cleared.stdout, /Cleared Totals\./);
-  assert.match((await cli(project, 'plan')).stdout, /Totals +│ will run +│ never ran/);
+  assert.match((await cli(project, 'plan')).stdout, /Totals +│ will run +│ not cached/);
   const nothing = await cli(project, 'clear');
   assert.equal(nothing.code, 2);
   assert.match(nothing.stderr, /name the tasks to clear, or pass --all/);

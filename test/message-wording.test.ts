@@ -49,7 +49,7 @@ test('a skipped task\'s reason does not say "skipped" again: the table reads "sk
     new Task('Down', { dependencies: ['Up'] }).process('run', (t) => t.result<number>('Up') + 1),
   );
   const fresh = await pipeline.execute({ progress: false, skip: ['Up'] });
-  assert.equal(fresh.task('Up')!.reason, 'by request; its cached result cannot be used: never ran');
+  assert.equal(fresh.task('Up')!.reason, 'by request; it has no cached result');
   await pipeline.execute({ progress: false });
   const report = await pipeline.execute({ progress: false, skip: ['Up'], force: ['Down'] });
   assert.equal(report.task('Up')!.reason, 'by request; its cached result is used');
@@ -74,11 +74,27 @@ test('the graph shows a skipped task\'s state once, and says "Up keeps its own" 
     new Task('Down', { dependencies: ['Up'] }).process('run', (t) => t.result<number>('Up') + 1),
   );
   const never = asciiGraph(graphViewFromPlan(pipeline.tasks, await pipeline.plan({ skip: ['Up'] })));
-  assert.match(never, /Up +skipped +its cached result cannot be used: never ran$/m);
+  assert.match(never, /Up +skipped +it has no cached result$/m);
   await pipeline.execute({ progress: false });
   const waiting = asciiGraph(graphViewFromPlan(pipeline.tasks, await pipeline.plan({ skip: ['Down'], force: ['Up'] })));
   assert.match(waiting, /Down +skipped +← Up +its cached result serves only if Up keeps its own$/m);
   const fresh = asciiGraph(graphViewFromPlan(pipeline.tasks, await pipeline.plan({ skip: ['Up'] })));
   assert.match(fresh, /Up +skipped$/m);
   for (const graph of [never, waiting, fresh]) assert.doesNotMatch(graph, /skipped +skipped/);
+});
+
+test('a task run for want of a cached result reads "ran (not cached)", not "ran (never ran)"; a skipped one "it has no cached result"', async () => {
+  const pipeline = testPipeline('FirstRun').add(
+    new Task('Up').process('run', () => 1),
+    new Task('Down', { dependencies: ['Up'] }).process('run', (t) => t.result<number>('Up') + 1),
+  );
+  assert.equal(await pipeline.explain('Up'), 'Up will run: not cached');
+  assert.equal(await pipeline.explain('Up', { skip: ['Up'] }), 'Up is skipped, and it has no cached result');
+  assert.equal(await pipeline.explain('Down', { skip: ['Up'] }), 'Down is blocked: Up is skipped and has no fresh result (not cached)');
+  const skipped = await pipeline.execute({ progress: false, skip: ['Up'] });
+  assert.equal(skipped.task('Up')!.reason, 'by request; it has no cached result');
+  const report = await pipeline.execute({ progress: false });
+  assert.equal(report.task('Up')!.reason, 'not cached');
+  assert.match(renderTable(report), /│ Up +│ ran \(not cached\) +│/);
+  assert.doesNotMatch(renderTable(report), /never ran/);
 });

@@ -117,7 +117,7 @@ test('the sample notebook runs in tslab: plain progress, the report as HTML, res
   }
   const firstReport = html(first);
   assert.match(firstReport, /^<table[^>]*>.*<\/table>$/s);
-  assert.deepEqual(reportRows(firstReport), { Load: ['ran', 'never ran'], Clean: ['ran', 'never ran'], ByRegion: ['ran', 'never ran'] });
+  assert.deepEqual(reportRows(firstReport), { Load: ['ran', 'not cached'], Clean: ['ran', 'not cached'], ByRegion: ['ran', 'not cached'] });
   assert.match(firstReport, /Sales: 3 ran in/);
 
   const totals = withoutColour(stdout(tagged('result')));
@@ -173,14 +173,14 @@ pipeline.add(new Task('Load').process('run', () => 2));
 test('the HTML report is one table, a row per task, with names and messages escaped', () => {
   const error = new Error('bad <input> & "quotes"');
   const report = new RunReport('Sales & <Co>', new Date(0), 12, [
-    { name: '<b>Load</b>', status: 'ran', reason: 'never ran', ms: 12, processes: [{ name: 'run', calls: 1, ms: 11 }] },
+    { name: '<b>Load</b>', status: 'ran', reason: 'not cached', ms: 12, processes: [{ name: 'run', calls: 1, ms: 11 }] },
     { name: 'Clean', status: 'failed', reason: 'failed', ms: 3, processes: [], error },
     { name: 'Sum', status: 'blocked', reason: 'needs Clean, which failed', ms: 0, processes: [] },
   ]);
   const html = report.toHTML();
   assert.match(html, /^<table[^>]*>.*<\/table>$/s);
   assert.equal(html.match(/<tr>/g)?.length, 4, 'a header row and one row per task');
-  assert.match(html, /<td[^>]*>&lt;b&gt;Load&lt;\/b&gt;<\/td><td[^>]*>ran<\/td><td[^>]*>never ran<\/td><td[^>]*>12 ms<\/td><td[^>]*>run 11 ms<\/td>/);
+  assert.match(html, /<td[^>]*>&lt;b&gt;Load&lt;\/b&gt;<\/td><td[^>]*>ran<\/td><td[^>]*>not cached<\/td><td[^>]*>12 ms<\/td><td[^>]*>run 11 ms<\/td>/);
   assert.match(html, /<td[^>]*>Clean<\/td><td[^>]*>failed<\/td><td[^>]*>bad &lt;input&gt; &amp; &quot;quotes&quot;<\/td>/);
   assert.match(html, /<td[^>]*>Sum<\/td><td[^>]*>blocked<\/td><td[^>]*>needs Clean, which failed<\/td>/);
   assert.match(html, /<caption[^>]*>Sales &amp; &lt;Co&gt;: 1 ran, 1 failed, 1 blocked in 12 ms<\/caption>/);

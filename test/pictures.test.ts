@@ -47,7 +47,7 @@ function states(view: GraphView): Record<string, NodeState> {
 
 function record(name: string, status: TaskRecord['status'], startMs?: number, endMs?: number): TaskRecord {
   const times = startMs === undefined ? {} : { startMs, endMs };
-  return { name, status, reason: status === 'ran' ? 'never ran' : 'fresh', ms: (endMs ?? 0) - (startMs ?? 0), processes: [], ...times };
+  return { name, status, reason: status === 'ran' ? 'not cached' : 'fresh', ms: (endMs ?? 0) - (startMs ?? 0), processes: [], ...times };
 }
 
 function runOf(tasks: TaskRecord[], ms = Math.max(0, ...tasks.map((task) => task.endMs ?? 0))): RunRecord {
@@ -86,7 +86,7 @@ test('a plan view colours each task by what the next run will do, and says why',
   const node = (name: string) => view.nodes.find((candidate) => candidate.name === name)!;
   assert.match(node('Prices').detail!, /^expired/);
   assert.match(node('Join').detail!, /waits on Prices/);
-  assert.match(node('Extra').detail!, /cannot be used: never ran/);
+  assert.match(node('Extra').detail!, /^it has no cached result$/);
   assert.match(node('Uses extra').detail!, /needs Extra/);
   assert.equal(node('Load').detail, undefined);
   assert.deepEqual(node('Join').dependencies, ['Load', 'Prices']);
@@ -103,7 +103,7 @@ test('a run view shows what happened: ran and cached are fresh, failures and the
   const detail = (name: string) => view.nodes.find((node) => node.name === name)!.detail!;
   assert.equal(detail('Bad'), 'Bad cannot reach <the source> & gives up');
   assert.match(detail('After bad'), /upstream Bad failed/);
-  assert.match(detail('Load'), /^ran in .* \(never ran\)$/);
+  assert.match(detail('Load'), /^ran in .* \(not cached\)$/);
 
   const again = await pipeline.execute(quiet).then(() => undefined, (thrown: PipelineRunError) => thrown.report.toJSON());
   assert.equal(graphViewFromRun(pipeline.tasks, again!).nodes.find((node) => node.name === 'Load')!.detail, 'served from the cache');

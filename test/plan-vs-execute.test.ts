@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { type ExecuteOptions, Pipeline, PipelineRunError, type RunReport, Task, type TaskPlan, expire } from '../lib/index.js';
-import { describeReason } from '../lib/run/freshness.js';
+import { describeReason, unusableCachedResult } from '../lib/run/freshness.js';
 import { temporaryFolder } from './helpers.js';
 
 /**
@@ -290,7 +290,7 @@ function checkTask(planned: TaskPlan, outcome: { status: string; reason: string 
         if (outcome.status !== 'skipped') fail('planned skipped');
         const usable = outcome.reason === 'by request; its cached result is used';
         if (planned.reasons.length > 0 && usable) fail('planned a skipped task whose result cannot be used, yet it was used');
-        if (planned.reasons.length > 0 && outcome.reason !== `by request; its cached result cannot be used: ${describeReason(planned.reasons[0]!)}`) fail('skipped for another reason than planned');
+        if (planned.reasons.length > 0 && outcome.reason !== `by request; ${unusableCachedResult([planned.reasons[0]!])}`) fail('skipped for another reason than planned');
         if (planned.reasons.length === 0 && !planned.waitsOn && !usable) fail('planned a skipped task whose result is used, yet it was not');
       }
       break;

@@ -265,7 +265,7 @@ test('verify is true only when everything is cached', async () => {
 
 test('explain renders a task that will run, with its reasons', async () => {
   const pipeline = testPipeline().add(new Task('TaskThree', { expire: expire.onComplete() }).process('run', () => 3));
-  assert.equal(await pipeline.explain('TaskThree'), 'TaskThree will run: never ran');
+  assert.equal(await pipeline.explain('TaskThree'), 'TaskThree will run: not cached');
   await pipeline.execute(quiet);
   assert.equal(await pipeline.explain('TaskThree'), 'TaskThree will run: expired (when the run completes)');
   assert.equal(await pipeline.explain('TaskThree', { force: ['TaskThree'] }), 'TaskThree will run: forced');
@@ -307,13 +307,13 @@ test('explain renders a waiting task with what it waits on', async () => {
 
 test('explain renders a blocked task with the skipped task that blocks it', async () => {
   const pipeline = chain(testPipeline());
-  assert.equal(await pipeline.explain('Last', { skip: ['Up'] }), 'Last is blocked: Up is skipped and has no fresh result (never ran)');
+  assert.equal(await pipeline.explain('Last', { skip: ['Up'] }), 'Last is blocked: Up is skipped and has no fresh result (not cached)');
 });
 
 test('explain renders skipped tasks: not selected, or skipped with or without a usable result', async () => {
   const pipeline = chain(testPipeline());
   assert.equal(await pipeline.explain('Last', { only: ['Down'] }), 'Last is skipped: it is not selected by `only`');
-  assert.equal(await pipeline.explain('Up', { skip: ['Up'] }), 'Up is skipped, and its cached result cannot be used: never ran');
+  assert.equal(await pipeline.explain('Up', { skip: ['Up'] }), 'Up is skipped, and it has no cached result');
   await pipeline.execute(quiet);
   assert.equal(await pipeline.explain('Up', { skip: ['Up'] }), 'Up is skipped; its cached result is used');
   assert.equal(

@@ -32,7 +32,7 @@ test('a task that fails twice and then succeeds, with retries: 2, runs three tim
   assert.deepEqual(seen, [1, 2, 3]);
   assert.equal(report.task('Flaky')?.status, 'ran');
   assert.equal(report.task('Flaky')?.attempts, 3);
-  assert.match(report.task('Flaky')!.reason, /never ran; 3 attempts/);
+  assert.match(report.task('Flaky')!.reason, /not cached; 3 attempts/);
   assert.match(renderTable(report), /3 attempts/);
   assert.equal(await pipeline.getResult('Flaky'), 'rows');
   await pipeline.close();

@@ -283,7 +283,7 @@ describe('the shell in a terminal', { concurrency: TERMINALS_AT_ONCE }, () => {
 
     const executed = await terminal.enter('execute');
     assert.match(executed, /✔ Load done in/);
-    assert.match(executed, row('Totals', /ran \(never ran\)/));
+    assert.match(executed, row('Totals', /ran \(not cached\)/));
     assert.match(executed, /Sales: 4 ran in/);
 
     const after = await terminal.enter('list_tasks');
@@ -323,7 +323,7 @@ describe('the shell in a terminal', { concurrency: TERMINALS_AT_ONCE }, () => {
     const justTotals = await terminal.enter('execute_one Totals --no-deps');
     assert.match(justTotals, row('Load', /skipped/));
     assert.match(justTotals, row('Clean', /skipped/));
-    assert.match(justTotals, row('Totals', /ran \(never ran\)/), 'Clean\'s cached result serves it');
+    assert.match(justTotals, row('Totals', /ran \(not cached\)/), 'Clean\'s cached result serves it');
 
     const forced = await terminal.enter('execute-one Totals --force');
     assert.match(forced, row('Clean', 'cached'));
@@ -397,16 +397,16 @@ describe('the shell in a terminal', { concurrency: TERMINALS_AT_ONCE }, () => {
     const terminal = await Terminal.launch(project());
     const fresh = await terminal.enter('plan');
     assert.match(fresh, /^Sales: 4 will run$/m);
-    assert.match(fresh, /^ {2}Load: will run \(never ran\)$/m);
+    assert.match(fresh, /^ {2}Load: will run \(not cached\)$/m);
 
     await terminal.enter('execute');
     await terminal.enter('clear-cache Clean');
     const after = await terminal.enter('plan');
     assert.match(after, /^Sales: 1 will run, 2 wait, 1 cached$/m);
     assert.match(after, /^ {2}Totals: waits on Clean/m);
-    assert.equal(await terminal.enter('plan Clean'), 'Clean will run: never ran');
+    assert.equal(await terminal.enter('plan Clean'), 'Clean will run: not cached');
     assert.equal(await terminal.enter('plan Load'), 'Load is cached');
-    assert.match(await terminal.enter('plan Totals'), /^Totals waits on Clean, which will run \(never ran\); it re-runs only if Clean's result changes$/);
+    assert.match(await terminal.enter('plan Totals'), /^Totals waits on Clean, which will run \(not cached\); it re-runs only if Clean's result changes$/);
     assert.equal(await terminal.enter('validate'), 'Valid: 4 tasks, every dependency defined, no cycles.');
     await terminal.leaveWith('q');
   });
@@ -469,7 +469,7 @@ export const pipeline = new Pipeline('Cycle', { cacheDir: '.cache' }).add(
     await terminal.waitForLine('Sales> ');
     await terminal.press('C-c');
     await terminal.waitFor(/^\(To leave, type exit or press Ctrl-D, or press Ctrl-C again\.\)$/m, 'the hint');
-    assert.match(await terminal.enter('plan Load'), /^Load will run: never ran$/, 'a command after the hint runs as typed');
+    assert.match(await terminal.enter('plan Load'), /^Load will run: not cached$/, 'a command after the hint runs as typed');
     await terminal.press('C-c');
     await terminal.waitFor((screen) => screen.split('(To leave').length === 3, 'the second hint');
     await terminal.leaveWith('C-c');
@@ -532,7 +532,7 @@ export const pipeline = new Pipeline('Cycle', { cacheDir: '.cache' }).add(
     await first.waitForLine('Sales> validate');
     await first.press('Up');
     await first.waitForLine('Sales> plan Load');
-    assert.equal(await first.enter(), 'Load will run: never ran', 'the recalled command runs');
+    assert.equal(await first.enter(), 'Load will run: not cached', 'the recalled command runs');
     await first.leaveWith('q');
 
     const second = await Terminal.launch(folder, 'Sales> ', env);

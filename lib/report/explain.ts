@@ -1,4 +1,4 @@
-import { describeReason, packageChange } from '../run/freshness.js';
+import { describeReason, packageChange, unusableCachedResult } from '../run/freshness.js';
 import type { Plan, PlanReason, TaskPlan } from '../run/plan.js';
 
 /** What explaining a task needs besides its plan. */
@@ -38,7 +38,7 @@ export function explainTask(plan: Plan, name: string, context: ExplainContext): 
     }
     case 'skipped':
       if (!context.skip.has(name)) return `${name} is skipped: it is not selected by \`only\``;
-      if (task.reasons.length > 0) return `${name} is skipped, and its cached result cannot be used: ${reasonsText(task.reasons)}`;
+      if (task.reasons.length > 0) return `${name} is skipped, and ${unusableCachedResult(task.reasons, reasonsText)}`;
       if (task.waitsOn) return `${name} is skipped; its cached result is used only if ${resultOf(task.waitsOn)} does not change`;
       return `${name} is skipped; its cached result is used`;
   }

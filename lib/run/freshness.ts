@@ -72,6 +72,9 @@ export type StaleReason =
 /** The reason as a short phrase for reports and messages. */
 export function describeReason(reason: StaleReason): string {
   switch (reason.kind) {
+    // Not "never ran": beside "ran" that reads as a contradiction, and a cleared cache is not a first run.
+    case 'never ran':
+      return 'not cached';
     case 'failed last run':
       return `failed last run (${reason.message})`;
     case 'expired':
@@ -102,6 +105,14 @@ export function describeReason(reason: StaleReason): string {
 export function packageChange(change: CodeChange): string | undefined {
   if (!change.symbol.startsWith(PACKAGE_SYMBOL)) return undefined;
   return `${change.symbol} ${change.before ?? '(none)'} → ${change.after ?? '(none)'}`;
+}
+
+/**
+ * Why a skipped task's cached result cannot serve its dependents: `it has no cached result`, or
+ * `its cached result cannot be used: ` and `describe(reasons)`.
+ */
+export function unusableCachedResult(reasons: readonly StaleReason[], describe = (all: readonly StaleReason[]) => all.map(describeReason).join('; ')): string {
+  return reasons[0]?.kind === 'never ran' ? 'it has no cached result' : `its cached result cannot be used: ${describe(reasons)}`;
 }
 
 /** What happens to a task whose dependencies all have a result. */

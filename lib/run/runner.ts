@@ -23,7 +23,7 @@ import { createContext } from './context.js';
 import { RemoteResult, type TaskExecutor } from './executors/executor.js';
 import { type MappedRun, itemsOf, runMapped } from './map.js';
 import type { RunResources } from './resources.js';
-import { type CurrentFiles, type Decision, type StaleReason, currentFiles, decide, describeReason } from './freshness.js';
+import { type CurrentFiles, type Decision, type StaleReason, currentFiles, decide, describeReason, unusableCachedResult } from './freshness.js';
 import { SESSION_ID } from './session.js';
 
 /** How often a task waiting on another process's lease looks again. */
@@ -271,7 +271,7 @@ export class Run {
       case 'skipped':
         if (!decision.reason) state.hash = entry!.resultHash;
         this.#settleUnrun(state, 'skipped', decision.reason
-          ? `by request; its cached result cannot be used: ${describeReason(decision.reason)}`
+          ? `by request; ${unusableCachedResult([decision.reason])}`
           : 'by request; its cached result is used');
         return;
       case 'cached':

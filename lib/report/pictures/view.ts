@@ -1,6 +1,6 @@
 import { type RunRecord, type TaskRecord, formatMs } from '../run-report.js';
 import type { Plan, TaskPlan } from '../../run/plan.js';
-import { describeReason } from '../../run/freshness.js';
+import { describeReason, unusableCachedResult } from '../../run/freshness.js';
 import type { AnyTask } from '../../task.js';
 
 /**
@@ -114,7 +114,7 @@ function planState(planned: TaskPlan, task: AnyTask, plan: Plan): [NodeState, st
     }
     // The state is shown beside the detail: the detail does not say "skipped" again.
     case 'skipped':
-      if (reasons) return ['skipped', `its cached result cannot be used: ${reasons}`];
+      if (reasons) return ['skipped', unusableCachedResult(planned.reasons)];
       if (planned.waitsOn) {
         const upstream = planned.waitsOn;
         return ['skipped', `its cached result serves only if ${upstream.length === 1 ? `${upstream[0]} keeps its own` : `${upstream.join(', ')} keep theirs`}`];
