@@ -27,9 +27,9 @@ function project(files: Record<string, string>) {
     edit(name: string, change: (text: string) => string) {
       write(name, change(fs.readFileSync(path.join(folder, name), 'utf8')));
     },
-    /** Defines the pipeline and runs `body` instead of a run; what `body` prints last, as JSON. */
-    inspect(body: string): unknown {
-      write('inspect.ts', PIPELINE.replace(/const report = await pipeline\.execute[\s\S]*$/, `${body}\nawait pipeline.close();\n`));
+    /** Runs a script in the project; what it prints last, as JSON. */
+    inspect(script: string): unknown {
+      write('inspect.ts', script);
       const child = spawnSync(process.execPath, ['--import', 'tsx', 'inspect.ts'], {
         cwd: folder,
         env: { ...process.env, LITTLEPIPES_DIR: path.join(folder, '.littlepipes') },
@@ -92,6 +92,11 @@ const FILES = {
   'deep/impl.ts': `export function viaBarrel() { return 'v1'; }\n`,
 };
 
+/** A pipeline module's text with `body` in place of its run. */
+function withoutRun(pipeline: string, body: string): string {
+  return pipeline.replace(/const report = await pipeline\.execute[\s\S]*$/, `${body}\nawait pipeline.close();\n`);
+}
+
 function statuses(result: Record<string, { status: string }>): Record<string, string> {
   return Object.fromEntries(Object.entries(result).map(([name, { status }]) => [name, status]));
 }
@@ -146,6 +151,19 @@ test('a function reached as a namespace member (import * as ns) is followed', { 
   assert.deepEqual(statuses(code.run()), { ...allCached, UsesNamespace: 'ran' });
 });
 
+test('a namespace used as a whole counts what it re-exports with export *', { timeout: 60_000 }, () => {
+  const code = project({
+    ...FILES,
+    'pipeline.ts': PIPELINE.replace("import leven from 'leven';", "import leven from 'leven';\nimport * as everything from './barrel.js';")
+      .replace("new Task('UsesPackage')", "new Task('UsesWhole').process('run', () => Object.values(everything).length),\n  new Task('UsesPackage')"),
+  });
+  code.run();
+  code.edit('deep/impl.ts', (text) => text.replace("'v1'", "'v2'"));
+  const result = code.run();
+  assert.deepEqual(statuses(result), { ...allCached, UsesBarrel: 'ran', UsesWhole: 'ran' });
+  assert.match(result.UsesWhole!.reason, /deep\/impl\.ts#viaBarrel/);
+});
+
 test('a function re-exported through export * is followed to its module', { timeout: 60_000 }, () => {
   const code = project(FILES);
   code.run();
@@ -164,7 +182,7 @@ test('a package counts by its installed version, and a new version is named with
   code.run();
   code.write('node_modules/leven/package.json', JSON.stringify({ name: 'leven', version: '1.0.1', type: 'module', exports: './index.js' }));
   // Plan and explain name the package and both versions, as the run's reason does.
-  const planned = code.inspect("console.log(JSON.stringify({ plan: (await pipeline.plan()).task('UsesPackage'), explain: await pipeline.explain('UsesPackage') }));") as {
+  const planned = code.inspect(withoutRun(PIPELINE, "console.log(JSON.stringify({ plan: (await pipeline.plan()).task('UsesPackage'), explain: await pipeline.explain('UsesPackage') }));")) as {
     plan: { action: string; reasons: { kind: string; changes: unknown[] }[] };
     explain: string;
   };
@@ -174,6 +192,86 @@ test('a package counts by its installed version, and a new version is named with
   const result = code.run();
   assert.deepEqual(statuses(result), { ...allCached, UsesPackage: 'ran' });
   assert.equal(result.UsesPackage!.reason, 'code changed: package leven 1.0.0 → 1.0.1');
+});
+
+// The tasks in modules of their own: an unbounded import() makes every line of its module count, and what they load.
+const PLUGINS = {
+  'tasks.ts': `import { Pipeline, Task } from '${library}';
+import { unbounded } from './unbounded.js';
+const which: string = 'a';
+export const pipeline = new Pipeline('Plugins').add(
+  new Task('Concat').process('run', async () => (await import('./plug-' + which + '.mjs')).value()),
+  new Task('Template').process('run', async () => (await import(\`./plugins/\${which}.js\`)).default()),
+  new Task('Literal').process('run', async () => (await import('./other.mjs')).value()),
+  unbounded,
+);
+`,
+  'unbounded.ts': `import { Task } from '${library}';
+const target: string = process.env.PLUGIN ?? './other.mjs';
+export const unbounded = new Task('Unbounded').process('run', async () => (await import(target)).value());
+`,
+  'pipeline.ts': `
+import { pipeline } from './tasks.js';
+const report = await pipeline.execute({ progress: false });
+console.log(JSON.stringify(Object.fromEntries(report.tasks.map((task) => [task.name, { status: task.status, reason: task.reason }]))));
+await pipeline.close();
+`,
+  'plug-a.mjs': `import { shared } from './shared.mjs';\nexport const value = () => 'a' + shared;\n`,
+  'plug-b.mjs': `export const value = () => 'b';\n`,
+  'shared.mjs': `export const shared = 1;\n`,
+  'plugins/a.ts': `export default function () { return 'a'; }\n`,
+  'plugins/b.ts': `export default function () { return 'b'; }\n`,
+  'other.mjs': `export const value = () => 'other';\n`,
+};
+
+const pluginsCached = { Concat: 'cached', Template: 'cached', Literal: 'cached', Unbounded: 'cached' };
+
+test('an import() whose literal parts bound its path counts every file it can load, and what they import', { timeout: 90_000 }, () => {
+  const code = project(PLUGINS);
+  assert.deepEqual(Object.values(statuses(code.run())), ['ran', 'ran', 'ran', 'ran']);
+  assert.deepEqual(statuses(code.run()), pluginsCached);
+  // plug-b.mjs is not the one loaded today, but a run could load it.
+  code.edit('plug-b.mjs', (text) => text.replace("'b'", "'B'"));
+  let result = code.run();
+  assert.deepEqual(statuses(result), { ...pluginsCached, Concat: 'ran' });
+  assert.match(result.Concat!.reason, /code changed: .*plug-b\.mjs#/);
+  code.edit('shared.mjs', (text) => text.replace('1', '2'));
+  result = code.run();
+  assert.deepEqual(statuses(result), { ...pluginsCached, Concat: 'ran' });
+  assert.match(result.Concat!.reason, /shared\.mjs#shared/);
+  code.write('plug-c.mjs', `export const value = () => 'c';\n`);
+  result = code.run();
+  assert.deepEqual(statuses(result), { ...pluginsCached, Concat: 'ran' }, 'a new file the pattern matches');
+  assert.match(result.Concat!.reason, /tasks\.ts#import\(\.\/plug-\*\.mjs\)/);
+  code.edit('plugins/b.ts', (text) => text.replace("'b'", "'B'"));
+  assert.deepEqual(statuses(code.run()), { ...pluginsCached, Template: 'ran' }, 'a .js path loads the .ts file');
+  code.edit('other.mjs', (text) => text.replace("'other'", "'changed'"));
+  result = code.run();
+  assert.deepEqual(statuses(result), { ...pluginsCached, Literal: 'ran' }, 'an import() of a literal path is followed; the unbounded one cannot see it');
+  assert.match(result.Literal!.reason, /other\.mjs#/);
+});
+
+test('an import() no literal part bounds is a warning in plan and explain, every time, until the task declares what it loads', { timeout: 90_000 }, () => {
+  const code = project(PLUGINS);
+  code.run();
+  const look = `import { pipeline } from './tasks.js';
+    const plan = await pipeline.plan();
+    console.log(JSON.stringify({ unbounded: plan.task('Unbounded'), concat: plan.task('Concat'), explain: await pipeline.explain('Unbounded') }));
+    await pipeline.close();`;
+  type Look = { unbounded: { action: string; warnings?: string[] }; concat: { warnings?: string[] }; explain: string };
+  for (const seen of [code.inspect(look), code.inspect(look)] as Look[]) {
+    assert.equal(seen.unbounded.action, 'cached');
+    assert.equal(seen.unbounded.warnings?.length, 1, JSON.stringify(seen.unbounded));
+    const warning = seen.unbounded.warnings![0]!;
+    assert.match(warning, /^process run loads import\(target\) \((?:[\w.-]+\/)*unbounded\.ts:3\), whose path no literal part bounds/);
+    assert.match(warning, /an edit to the module it loads does not re-run the task/);
+    assert.match(warning, /declare the files it can load in the task's inputs, or the module in its sources/);
+    assert.equal(seen.explain, `Unbounded is cached. Warning: ${warning}`);
+    assert.equal(seen.concat.warnings, undefined, 'a bounded import() warns of nothing');
+  }
+  code.edit('unbounded.ts', (text) => text.replace("new Task('Unbounded')", "new Task('Unbounded', { sources: ['other.mjs'] })"));
+  const declared = code.inspect(look) as Look;
+  assert.equal(declared.unbounded.warnings, undefined, 'declared: no more warning');
 });
 
 test('code analysis cannot follow (eval) is handled conservatively and said so', { timeout: 60_000 }, () => {

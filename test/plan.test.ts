@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidOptionError, type Pipeline, PipelineRunError, Task, UnknownTaskError, expire } from '../lib/index.js';
+import { planTable } from '../lib/cli/plan-table.js';
+import { Plan } from '../lib/run/plan.js';
 import { statuses, testPipeline } from './helpers.js';
 
 const quiet = { progress: false } as const;
@@ -224,6 +226,16 @@ test('plan is JSON-serialisable', async () => {
   assert.deepEqual(json, { pipeline: 'Test', tasks: plan.tasks });
   assert.deepEqual(actions(json), { Up: 'run', Down: 'wait', Last: 'skipped', Broken: 'run' });
   assert.deepEqual(json.tasks[3]!.reasons, [{ kind: 'failed last run', message: 'no "data" here' }]);
+});
+
+test('the plan table ends with every task\'s warnings, also those of tasks it does not list', () => {
+  const plan = new Plan('Plugins', [
+    { name: 'Load', action: 'cached', reasons: [], warnings: ['process run loads import(name) (tasks.ts:3), whose path no literal part bounds'] },
+    { name: 'Report', action: 'run', reasons: [{ kind: 'never ran' }] },
+  ]);
+  const lines = planTable(plan, false, false).split('\n');
+  assert.equal(lines.at(-1), 'Warning: Load: process run loads import(name) (tasks.ts:3), whose path no literal part bounds');
+  assert.ok(!lines.slice(0, -1).some((line) => line.includes('Load')), 'Load is cached: its row is not listed');
 });
 
 test('plan waits for a run already started, and sees its results', async () => {

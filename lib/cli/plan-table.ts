@@ -10,8 +10,16 @@ const ACTION_TEXT: Record<TaskPlan['action'], string> = {
   skipped: 'skipped',
 };
 
-/** The plan as a table: the tasks that would run, wait or be blocked (all with --all), then the summary. */
+/**
+ * The plan as a table: the tasks that would run, wait or be blocked (all with --all), then the
+ * summary, then a line for each warning of any task, listed or not.
+ */
 export function planTable(plan: Plan, all: boolean, color: boolean): string {
+  const warnings = plan.tasks.flatMap((task) => (task.warnings ?? []).map((warning) => `\nWarning: ${task.name}: ${warning}`)).join('');
+  return `${tableOf(plan, all, color)}${warnings}`;
+}
+
+function tableOf(plan: Plan, all: boolean, color: boolean): string {
   const rows = plan.tasks.filter((task) => all || task.action === 'run' || task.action === 'wait' || task.action === 'blocked');
   if (rows.length === 0) return `${plan.summary()}\nEverything is up to date.`;
   const lines = rows.map((task) => [task.name, ACTION_TEXT[task.action], why(task)]);

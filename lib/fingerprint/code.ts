@@ -4,7 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CodeAnalysisError } from '../errors.js';
 import type { AnyTask } from '../task.js';
-import { hashBytes } from './hash.js';
+import { hashBytes, joinParts } from './hash.js';
+import { loadTarget, loadableFiles } from './module-loads.js';
 import type { Reference, SyntaxNode } from './references.js';
 import { type Declaration, type SourceModule, loadModule } from './source-module.js';
 
@@ -25,6 +26,11 @@ export interface CodeFingerprint {
   /** What analysis could not see, said plainly. */
   notes: string[];
   /**
+   * What analysis could not see and the user must act on: a module loaded by a path that no
+   * literal part bounds (`import(name)`), whose edits cannot re-run the task.
+   */
+  warnings: string[];
+  /**
    * Processes passed as a value built at run time (not an inline function, nor a function declared
    * in their module): the source at their call site does not tell what they run, so the function's
    * own text counts too, task by task.
@@ -36,6 +42,10 @@ export interface CodeFingerprint {
 interface Reached {
   declarations: { module: SourceModule; name: string; node: SyntaxNode; line: number }[];
   packages: Set<string>;
+  /** The files each module load bounded by its path can load, by its pattern (`import(./plug-*.mjs)`). */
+  loads: { pattern: string; files: string[] }[];
+  /** Module loads that nothing bounds, as written (`import(name)`), with their line. */
+  unbounded: { text: string; line: number }[];
   notes: string[];
   dynamic: string[];
 }
@@ -81,6 +91,10 @@ function siteKey(task: AnyTask): string | undefined {
 const OWN_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const OWN_VERSION = readVersion(path.join(OWN_ROOT, 'package.json'));
 
+function isOwnFile(file: string): boolean {
+  return file.startsWith(`${OWN_ROOT}${path.sep}lib${path.sep}`) || file.startsWith(`${OWN_ROOT}${path.sep}dist${path.sep}`);
+}
+
 /**
  * One look at the source files, for one run, plan or getResult: each file is checked for changes
  * once (parsed modules are kept between looks while their stat and content stay the same),
@@ -93,6 +107,7 @@ export class CodeAnalysis {
   readonly #packages = new Map<string, string>();
   readonly #reachedByNode = new Map<SyntaxNode, Reached>();
   readonly #bySites = new Map<string, CodeFingerprint>();
+  readonly #listings = new Map<string, string[]>();
   /** Where each symbol is, `file:line`: shared by every task of the analysis. */
   readonly #locations = new Map<string, string>();
 
@@ -126,6 +141,8 @@ export class CodeAnalysis {
     const symbols = new Map<string, string>();
     const packages = new Set<string>();
     const notes = new Set<string>();
+    const warnings = new Set<string>();
+    const warned = new Set<string>();
     const runtimeText: string[] = [];
     // Symbols are named relative to the project (the nearest package.json above the task's module),
     // so they do not change with the working directory.
@@ -165,10 +182,32 @@ export class CodeAnalysis {
       for (const declaration of reached.declarations) add(`${relative(declaration.module.file)}#${declaration.name}`, declaration.module, declaration.node, declaration.line);
       for (const name of reached.packages) packages.add(name);
       for (const text of reached.notes) notes.add(text);
-      if (reached.dynamic.length > 0) {
-        // What eval or a computed import reaches cannot be seen: every line of the module counts.
-        symbols.set(`${relative(module.file)}#*`, module.hashOf(module.program));
-        notes.add(`${where} uses ${reached.dynamic.join(' and ')}, which analysis cannot follow, so any change in ${relative(module.file)} re-runs it`);
+      for (const { pattern, files } of reached.loads) {
+        // Which files it can load counts (a new plugin re-runs the task), and each whole file.
+        symbols.set(`${relative(module.file)}#${pattern}`, hashBytes(joinParts(files.map(relative))));
+        for (const file of files) {
+          if (isOwnFile(file)) {
+            packages.add(`littlepipes@${OWN_VERSION}`);
+            continue;
+          }
+          const loaded = file.endsWith('.json') ? undefined : this.#parsedOrNothing(file);
+          if (loaded) add(`${relative(file)}#*`, loaded, loaded.program, 1);
+          // JSON, or a file the pattern matches that does not parse (the code may never load it): its bytes count.
+          else symbols.set(`file ${relative(file)}`, hashBytes(fs.readFileSync(file)));
+        }
+      }
+      for (const { text, line } of reached.unbounded) {
+        // Once per load, though its module's whole code (`#*`) reaches it again.
+        const place = `${relative(module.file)}:${line}`;
+        if (warned.has(`${place} ${text}`)) continue;
+        warned.add(`${place} ${text}`);
+        warnings.add(`${where} loads ${text} (${place}), whose path no literal part bounds, so an edit to the module it loads does not re-run the task: declare the files it can load in the task's inputs, or the module in its sources`);
+      }
+      const dynamic = [...reached.dynamic, ...(reached.unbounded.length > 0 ? ['a module load with a computed path'] : [])];
+      if (dynamic.length > 0 && node !== module.program) {
+        // What eval or an unbounded load reaches cannot be seen: every line of the module counts.
+        add(`${relative(module.file)}#*`, module, module.program, 1);
+        notes.add(`${where} uses ${dynamic.join(' and ')}, which analysis cannot follow, so any change in ${relative(module.file)} re-runs it`);
       }
     }
 
@@ -181,6 +220,7 @@ export class CodeAnalysis {
       symbols: Object.fromEntries(entries),
       packages: sortedPackages,
       notes: sortedNotes,
+      warnings: [...warnings].sort(),
       runtimeText,
     };
   }
@@ -193,7 +233,8 @@ export class CodeAnalysis {
   #reached(module: SourceModule, node: SyntaxNode): Reached {
     let reached = this.#reachedByNode.get(node);
     if (reached) return reached;
-    const found: Reached = { declarations: [], packages: new Set(), notes: [], dynamic: module.referencesOf(node).dynamic };
+    const { references, loads, dynamic } = module.referencesOf(node);
+    const found: Reached = { declarations: [], packages: new Set(), loads: [], unbounded: [], notes: [], dynamic };
     const seenDeclarations = new Set<Declaration>();
     const reach = (owner: SourceModule, name: string): boolean => {
       const declaration = owner.declarations.get(name);
@@ -229,9 +270,18 @@ export class CodeAnalysis {
       if (imported !== '*') return reachExport(target, imported) || note(`${target.file} has no export "${imported}" that analysis can follow`);
       if (member !== undefined) return reachExport(target, member) || note(`${target.file} has no export "${member}" that analysis can follow`);
       // The namespace is used as a whole (passed around, indexed): everything it exports counts.
-      for (const name of target.exports.keys()) reachExport(target, name);
-      for (const star of target.starExports) this.#resolve(target, star, found.packages);
+      reachEverything(target);
       return true;
+    };
+    /** Every export of a module: its own, those it re-exports, and those of its `export *` modules. */
+    const reachEverything = (owner: SourceModule, seen = new Set<SourceModule>()): void => {
+      if (seen.has(owner)) return;
+      seen.add(owner);
+      for (const name of owner.exports.keys()) reachExport(owner, name);
+      for (const star of owner.starExports) {
+        const other = this.#resolve(owner, star, found.packages);
+        if (other) reachEverything(other, seen);
+      }
     };
     /** Resolves a free reference: a declaration of the module, an import, or a global (which does not count). */
     const follow = (owner: SourceModule, reference: Reference): boolean => {
@@ -240,7 +290,20 @@ export class CodeAnalysis {
       if (!binding) return false;
       return reachImport(owner, binding.source, binding.imported, binding.imported === '*' ? reference.member : undefined);
     };
-    for (const reference of module.referencesOf(node).references) follow(module, reference);
+    for (const reference of references) follow(module, reference);
+    // A whole module counts (one a load reaches, or one with eval): so do the exports it takes from others.
+    if (node === module.program) reachEverything(module);
+    for (const load of loads) {
+      const target = loadTarget(module.file, load);
+      if (!target) found.unbounded.push({ text: `${load.call}(${module.text.slice(load.start, load.end)})`, line: module.lineOf(load.start) });
+      else if (target.kind === 'package') found.packages.add(this.#packageVersion(module.file, target.name));
+      else if (target.kind === 'files') {
+        const files = target.exact !== undefined
+          ? [this.#sourceFile(target.exact)].filter((file): file is string => file !== undefined)
+          : this.#loadableFiles(target.folder, target.start).filter((file) => target.matches(path.relative(target.folder, file).split(path.sep).join('/')));
+        found.loads.push({ pattern: `${load.call}(${target.pattern})`, files });
+      }
+    }
     reached = found;
     this.#reachedByNode.set(node, reached);
     return reached;
@@ -270,7 +333,7 @@ export class CodeAnalysis {
     const base = specifier.startsWith('file:') ? fileURLToPath(specifier) : path.resolve(path.dirname(from.file), specifier);
     const file = this.#sourceFile(base);
     if (!file) throw new CodeAnalysisError(from.file, `it imports "${specifier}", which is not there`);
-    if (file.startsWith(`${OWN_ROOT}${path.sep}lib${path.sep}`) || file.startsWith(`${OWN_ROOT}${path.sep}dist${path.sep}`)) {
+    if (isOwnFile(file)) {
       packages.add(`littlepipes@${OWN_VERSION}`);
       return undefined;
     }
@@ -282,6 +345,27 @@ export class CodeAnalysis {
     const typescript = base.replace(/\.(m|c)?js$/, (_, kind: string | undefined) => `.${kind ?? ''}ts`);
     const candidates = [base, typescript, `${base}.ts`, `${base}.tsx`, `${base}.js`, `${base}.mjs`, path.join(base, 'index.ts'), path.join(base, 'index.js')];
     return candidates.find((candidate) => this.#exists(candidate) && fs.statSync(candidate).isFile());
+  }
+
+  /** The module in a file, or undefined when it does not parse. */
+  #parsedOrNothing(file: string): SourceModule | undefined {
+    try {
+      return this.#module(file);
+    } catch (error) {
+      if (error instanceof CodeAnalysisError) return undefined;
+      throw error;
+    }
+  }
+
+  /** The files a load can name below a folder (see loadableFiles), listed once per analysis. */
+  #loadableFiles(folder: string, start: string): string[] {
+    const key = `${folder}\u0000${start}`;
+    let files = this.#listings.get(key);
+    if (!files) {
+      files = loadableFiles(folder, start);
+      this.#listings.set(key, files);
+    }
+    return files;
   }
 
   #exists(file: string): boolean {

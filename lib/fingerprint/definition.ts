@@ -45,6 +45,21 @@ export function currentCodeAnalysis(): CodeAnalysis {
   return analysis;
 }
 
+/**
+ * What analysis of a task's code warns the user of (see CodeFingerprint.warnings), in the
+ * current look. None once the task declares inputs or sources, which is what the warnings ask
+ * for, and none when its code cannot be analysed: running the task fails with that error.
+ */
+export function codeWarnings(task: AnyTask): string[] {
+  if (task.inputs.length > 0 || task.sources.length > 0) return [];
+  try {
+    return analysis.fingerprint(task).warnings;
+  } catch (error) {
+    if (error instanceof CodeAnalysisError) return [];
+    throw error;
+  }
+}
+
 /** The definition fingerprint of a task, in the current look at the source files. */
 export function definitionFingerprint(task: AnyTask): DefinitionFingerprint {
   let fingerprint = definitions.get(task);

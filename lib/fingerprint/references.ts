@@ -12,10 +12,26 @@ export interface Reference {
   member?: string;
 }
 
+/**
+ * A module the code loads as it runs, with `import(...)` or `require(...)`. Its path is kept as
+ * the literal text around the parts computed at run time: `'./plug-' + n + '.mjs'` and
+ * `` `./plug-${n}.mjs` `` are `['./plug-', '.mjs']`, a literal path is one piece, and `import(name)`
+ * is `['', '']`.
+ */
+export interface ModuleLoad {
+  call: 'import' | 'require';
+  pieces: string[];
+  /** Where the path's expression is in the file, as character offsets. */
+  start: number;
+  end: number;
+}
+
 /** What a piece of code refers to outside itself, and what analysis cannot follow. */
 export interface References {
   references: Reference[];
-  /** Why the code may reach more than its references show: `eval`, `new Function`, a computed import. */
+  /** The modules it loads as it runs (see ModuleLoad). */
+  loads: ModuleLoad[];
+  /** Why the code may reach more than its references show: `eval`, `new Function`. */
   dynamic: string[];
 }
 
@@ -44,6 +60,7 @@ class Scope {
  */
 export function referencesOf(node: SyntaxNode): References {
   const found = new Map<string, Reference>();
+  const loads: ModuleLoad[] = [];
   const dynamic = new Set<string>();
   const refer = (name: string, member?: string) => {
     const key = member === undefined ? name : `${name}.${member}`;
@@ -141,7 +158,7 @@ export function referencesOf(node: SyntaxNode): References {
       case 'PrivateIdentifier':
         return;
       case 'ImportExpression':
-        if (!isStringLiteral(node.source)) dynamic.add('an import() with a computed path');
+        loads.push(loadOf('import', node.source as SyntaxNode));
         visit(node.source, scope);
         return;
       case 'CallExpression':
@@ -150,7 +167,8 @@ export function referencesOf(node: SyntaxNode): References {
         if (callee.type === 'Identifier' && !scope.has(callee.name as string)) {
           if (callee.name === 'eval') dynamic.add('eval');
           if (callee.name === 'Function') dynamic.add('new Function');
-          if (callee.name === 'require' && !isStringLiteral((node.arguments as unknown[])[0])) dynamic.add('a require() with a computed path');
+          const [specifier] = node.arguments as SyntaxNode[];
+          if (callee.name === 'require' && specifier) loads.push(loadOf('require', specifier));
         }
         visit(callee, scope);
         visit(node.arguments, scope);
@@ -219,7 +237,56 @@ export function referencesOf(node: SyntaxNode): References {
   };
 
   visit(node, new Scope());
-  return { references: [...found.values()], dynamic: [...dynamic] };
+  return { references: [...found.values()], loads, dynamic: [...dynamic] };
+}
+
+function loadOf(call: ModuleLoad['call'], specifier: SyntaxNode): ModuleLoad {
+  return { call, pieces: specifier.type === 'SpreadElement' ? COMPUTED : literalPieces(specifier), start: specifier.start, end: specifier.end };
+}
+
+/** A part of a path computed at run time: it could be any text. */
+const COMPUTED = ['', ''];
+
+/**
+ * The literal text of a path expression around its computed parts: string literals, templates,
+ * `+` of those, and `new URL(path, import.meta.url)` (a URL relative to the module, as an import
+ * path is). Anything else is computed.
+ */
+function literalPieces(expression: SyntaxNode): string[] {
+  let node = expression;
+  while (TYPE_WRAPPERS.has(node.type)) node = node.expression as SyntaxNode;
+  switch (node.type) {
+    case 'Literal':
+      return typeof node.value === 'string' ? [node.value] : COMPUTED;
+    case 'TemplateLiteral':
+      return (node.quasis as SyntaxNode[]).map((quasi) => (quasi.value as { cooked: string }).cooked);
+    case 'BinaryExpression':
+      return node.operator === '+' ? joinPieces(literalPieces(node.left as SyntaxNode), literalPieces(node.right as SyntaxNode)) : COMPUTED;
+    case 'MemberExpression':
+      // `new URL(...).href`
+      return !node.computed && (node.property as SyntaxNode).name === 'href' && isModuleUrl(node.object as SyntaxNode) ? urlPieces(node.object as SyntaxNode) : COMPUTED;
+    default:
+      return isModuleUrl(node) ? urlPieces(node) : COMPUTED;
+  }
+}
+
+/** `new URL(path, import.meta.url)`. */
+function isModuleUrl(node: SyntaxNode): boolean {
+  if (node.type !== 'NewExpression' || (node.callee as SyntaxNode).type !== 'Identifier' || (node.callee as SyntaxNode).name !== 'URL') return false;
+  const base = (node.arguments as SyntaxNode[])[1];
+  return base?.type === 'MemberExpression' && (base.object as SyntaxNode).type === 'MetaProperty' && (base.property as SyntaxNode).name === 'url';
+}
+
+/** The pieces of a module URL's path: a bare name in a URL is relative to the module's folder. */
+function urlPieces(url: SyntaxNode): string[] {
+  const [first, ...rest] = literalPieces((url.arguments as SyntaxNode[])[0]!);
+  // Starting with a computed part, it is not bounded by the module's folder.
+  return /^\.{0,2}\//.test(first!) || (first === '' && rest.length > 0) ? [first!, ...rest] : [`./${first}`, ...rest];
+}
+
+/** The pieces of `a + b`: the last literal of one and the first of the other are one text. */
+function joinPieces(left: string[], right: string[]): string[] {
+  return [...left.slice(0, -1), `${left.at(-1)}${right[0]}`, ...right.slice(1)];
 }
 
 /** Declares what a block declares directly: let, const, class, function, enum. */
@@ -285,6 +352,3 @@ export function isNode(value: unknown): value is SyntaxNode {
   return typeof value === 'object' && value !== null && typeof (value as SyntaxNode).type === 'string';
 }
 
-function isStringLiteral(value: unknown): boolean {
-  return isNode(value) && value.type === 'Literal' && typeof value.value === 'string';
-}

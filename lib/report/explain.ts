@@ -12,9 +12,15 @@ export interface ExplainContext {
 /**
  * One task's plan as a sentence for a person:
  * `TaskThree will run: expired (when the run completes)`, `Sum is cached`,
- * `Report waits on Clean, which will run (code changed); it re-runs only if Clean's result changes`.
+ * `Report waits on Clean, which will run (code changed); it re-runs only if Clean's result changes`;
+ * then what the plan warns of in its code, each as `. Warning: ...`.
  */
 export function explainTask(plan: Plan, name: string, context: ExplainContext): string {
+  const warnings = plan.task(name)!.warnings ?? [];
+  return [planSentence(plan, name, context), ...warnings.map((warning) => `Warning: ${warning}`)].join('. ');
+}
+
+function planSentence(plan: Plan, name: string, context: ExplainContext): string {
   const task = plan.task(name)!;
   switch (task.action) {
     case 'run':

@@ -1,6 +1,7 @@
 import { recordedUpstream } from '../cache/entry.js';
 import type { ResultStore } from '../cache/store.js';
 import type { PipelineGraph } from '../graph/graph.js';
+import { codeWarnings } from '../fingerprint/definition.js';
 import type { AnyTask } from '../task.js';
 import { type CurrentFiles, type Decision, type StaleReason, currentFiles, decide } from './freshness.js';
 import type { RunSettings } from './runner.js';
@@ -34,6 +35,12 @@ export interface TaskPlan {
    * Present on `wait` tasks, and on `skipped` tasks in that last situation.
    */
   waitsOn?: string[];
+  /**
+   * What the user must know of the task's code, whatever the action: a module it loads by a path
+   * analysis cannot bound, whose edits do not re-run it (see CodeFingerprint.warnings). Present
+   * when there is any, on every plan until the task declares its inputs or sources.
+   */
+  warnings?: string[];
   /** The resources the task uses (its `uses` option), when it has any. */
   uses?: string[];
   /**
@@ -157,13 +164,15 @@ export async function planRun(parts: PlanParts, settings: RunSettings): Promise<
       continue;
     }
 
+    const warnings = codeWarnings(task);
+    const warned = warnings.length > 0 ? { warnings } : {};
     let files: CurrentFiles | undefined;
     try {
       files = await currentFiles(task, entry);
     } catch (error) {
       // execute() will try it and fail with this error.
       outlooks.set(name, NONE);
-      plans.push({ name, action: 'run', reasons: [{ kind: 'input missing', message: (error as Error).message }] });
+      plans.push({ name, action: 'run', reasons: [{ kind: 'input missing', message: (error as Error).message }], ...warned });
       continue;
     }
     const decision = decide(task, entry, {
@@ -181,7 +190,7 @@ export async function planRun(parts: PlanParts, settings: RunSettings): Promise<
     });
     const [planned, outlook] = planOf(decision, waitsOn, entry?.resultHash ?? NONE);
     outlooks.set(name, outlook);
-    plans.push({ name, ...planned });
+    plans.push({ name, ...planned, ...warned });
   }
   // What each task uses, so a plan shows which resources a run will make.
   for (const plan of plans) {
