@@ -6,6 +6,7 @@ import { CodeAnalysisError } from '../errors.js';
 import type { AnyTask } from '../task.js';
 import { hashBytes, joinParts } from './hash.js';
 import { loadTarget, loadableFiles } from './module-loads.js';
+import { OWN_PACKAGE, isOwnFile, projectRoot, readVersion, relativeTo } from './project-paths.js';
 import type { Reference, SyntaxNode } from './references.js';
 import { type Declaration, type SourceModule, loadModule } from './source-module.js';
 
@@ -86,13 +87,6 @@ function siteKey(task: AnyTask): string | undefined {
     key += `${name}\u0000${site.file}:${site.line}:${site.column}\u0000`;
   }
   return key;
-}
-/** littlepipes' own files count as the littlepipes package, not as the user's code. */
-const OWN_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const OWN_VERSION = readVersion(path.join(OWN_ROOT, 'package.json'));
-
-function isOwnFile(file: string): boolean {
-  return file.startsWith(`${OWN_ROOT}${path.sep}lib${path.sep}`) || file.startsWith(`${OWN_ROOT}${path.sep}dist${path.sep}`);
 }
 
 /**
@@ -187,7 +181,7 @@ export class CodeAnalysis {
         symbols.set(`${relative(module.file)}#${pattern}`, hashBytes(joinParts(files.map(relative))));
         for (const file of files) {
           if (isOwnFile(file)) {
-            packages.add(`littlepipes@${OWN_VERSION}`);
+            packages.add(OWN_PACKAGE);
             continue;
           }
           const loaded = file.endsWith('.json') ? undefined : this.#parsedOrNothing(file);
@@ -334,7 +328,7 @@ export class CodeAnalysis {
     const file = this.#sourceFile(base);
     if (!file) throw new CodeAnalysisError(from.file, `it imports "${specifier}", which is not there`);
     if (isOwnFile(file)) {
-      packages.add(`littlepipes@${OWN_VERSION}`);
+      packages.add(OWN_PACKAGE);
       return undefined;
     }
     return this.#module(file);
@@ -411,52 +405,4 @@ function versionsByPackage(packages: readonly string[]): Map<string, string[]> {
     byName.set(name, [...(byName.get(name) ?? []), pkg.slice(at + 1)]);
   }
   return byName;
-}
-
-const roots = new Map<string, string>();
-
-/** The folder of the nearest package.json above a file (the file's own folder when there is none). */
-function projectRoot(file: string): string {
-  const start = path.dirname(file);
-  let root = roots.get(start);
-  if (root === undefined) {
-    root = start;
-    for (let folder = start; ; folder = path.dirname(folder)) {
-      if (fs.existsSync(path.join(folder, 'package.json'))) {
-        root = folder;
-        break;
-      }
-      if (path.dirname(folder) === folder) break;
-    }
-    roots.set(start, root);
-  }
-  return root;
-}
-
-const shownPaths = new Map<string, Map<string, string>>();
-
-/** Shows files relative to `root`, as symbols and locations name them (remembered per root). */
-function relativeTo(root: string): (file: string) => string {
-  let shown = shownPaths.get(root);
-  if (!shown) {
-    shown = new Map();
-    shownPaths.set(root, shown);
-  }
-  const paths = shown;
-  return (file) => {
-    let relative = paths.get(file);
-    if (relative === undefined) {
-      relative = path.relative(root, file).split(path.sep).join('/') || path.basename(file);
-      paths.set(file, relative);
-    }
-    return relative;
-  };
-}
-
-function readVersion(manifest: string): string {
-  try {
-    return (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { version?: string }).version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
 }
