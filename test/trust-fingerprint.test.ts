@@ -34,6 +34,10 @@ const SAME: [string, string, string][] = [
   ['TypeScript-only declarations', 'function f() { interface I { a: string } type T = I; return 1; }', 'function f() { return 1; }'],
   ['TypeScript-only modifiers', 'class K { private readonly z!: number; constructor(public q: number) {} m(y?: number) {} }', 'class K { z; constructor(public q) {} m(y) {} }'],
   ['a `this` parameter and overloads', 'function f(x: string): void;\nfunction f(this: Window, x: string) { return x; }', 'function f(x) { return x; }'],
+  ['object shorthand', 'const o = { a, b: b };', 'const o = { a: a, b };'],
+  ['a computed key that is a literal', `const o = { ['c']: 1, [2]: 3 }; class K { ['m']() {} }`, 'const o = { c: 1, 2: 3 }; class K { m() {} }'],
+  ['an arrow body that only returns', 'const f = (x) => { return x * 2; };', 'const f = (x) => x * 2;'],
+  ['quoted import attribute keys', `import j from './j.json' with { 'type': 'json' };`, `import j from './j.json' with { type: "json" };`],
   ['type-only imports and exports', `import type { A } from './a';\nimport { type B, c } from './b';\nexport type { A };\nexport { c };`, `import { c } from './b';\nexport { c };`],
 ];
 
@@ -55,6 +59,8 @@ const DIFFERENT: [string, string, string][] = [
   ['parentheses that end a chain', 'const v = (a?.b).c;', 'const v = a?.b.c;'],
   ['a directive and an expression', `'use strict';\nconst a = 1;`, `('use strict');\nconst a = 1;`],
   ['a __proto__ setter and a computed key', 'const o = { __proto__: p };', `const o = { ['__proto__']: p };`],
+  ['a __proto__ shorthand and a __proto__ setter', 'const o = { __proto__ };', 'const o = { __proto__: __proto__ };'],
+  ['an arrow body that does not return', 'const f = (x) => { x * 2; };', 'const f = (x) => x * 2;'],
   ['a computed class key and a constructor', `class K { constructor() {} }`, `class K { ['constructor']() {} }`],
   ['a declared field and a field', 'class K { declare w: string; }', 'class K { w: string; }'],
   ['a parameter property and a parameter', 'class K { constructor(public q: number) {} }', 'class K { constructor(q: number) {} }'],

@@ -27,8 +27,8 @@ const TYPE_ONLY = new Set([
   'TSNamespaceExportDeclaration',
 ]);
 
-/** Members whose key is a name however it is written (`a`, `'a'`, `"a"`), unless computed. */
-const KEYED = new Set(['Property', 'MethodDefinition', 'PropertyDefinition', 'AccessorProperty']);
+/** Members whose key is a name however it is written (see keyed). */
+const KEYED = new Set(['Property', 'MethodDefinition', 'PropertyDefinition', 'AccessorProperty', 'ImportAttribute']);
 
 /** `optional` is `?.` on these, which runs; elsewhere (`x?: T`) it is a type. */
 const CHAINS = new Set(['MemberExpression', 'CallExpression']);
@@ -69,13 +69,26 @@ function canonicalNode(value: SyntaxNode): unknown {
     }
     case 'TSEnumMember':
       return node.computed ? node : { ...node, id: { type: 'Key', name: propertyName(node.id as SyntaxNode) } };
+    case 'ArrowFunctionExpression':
+      // `(x) => x * 2` is `(x) => { return x * 2; }`.
+      return node.expression ? { ...node, expression: false, body: { type: 'BlockStatement', body: [{ type: 'ReturnStatement', argument: node.body }] } } : node;
     default:
-      if (KEYED.has(node.type) && !node.computed) {
-        const name = propertyName(node.key as SyntaxNode);
-        if (name !== undefined) return { ...node, key: { type: 'Key', name } };
-      }
-      return node;
+      return KEYED.has(node.type) ? keyed(node) : node;
   }
+}
+
+/**
+ * A member with its key as the name it stands for: `a`, `'a'`, `"a"` and `['a']` are one name,
+ * and `{ a }` is `{ a: a }`. Except where a bare name means more: `{ __proto__: p }` sets the
+ * prototype where `{ ['__proto__']: p }` and `{ __proto__ }` define a property, and a class's
+ * `constructor()` is its constructor where `['constructor']()` is a method.
+ */
+function keyed(node: SyntaxNode): SyntaxNode {
+  const key = node.key as SyntaxNode;
+  const name = !node.computed || key.type === 'Literal' ? propertyName(key) : undefined;
+  if (name === undefined || (node.computed && name === (node.type === 'Property' ? '__proto__' : 'constructor'))) return node;
+  const shorthand = node.type === 'Property' ? { shorthand: node.shorthand === true && name === '__proto__' } : {};
+  return { ...node, computed: false, key: { type: 'Key', name }, ...shorthand } as SyntaxNode;
 }
 
 /** A literal as its kind and value: a string, number, bigint, boolean, null or regex. */
