@@ -86,15 +86,18 @@ test('a task whose own entry is stale will run even when its upstream will run t
   assert.deepEqual(plan.task('Last'), { name: 'Last', action: 'wait', reasons: [], waitsOn: ['Down'] });
 });
 
-test('plan says a task will run when its dependencies changed', async () => {
+test('plan says a task will run when its dependencies changed, naming those added and removed', async () => {
   const pipeline = testPipeline().add(
     new Task('A').process('run', () => 1),
     new Task('B').process('run', () => 2),
-    new Task('Sum', { dependencies: ['A'] }).process('run', (t) => t.result<number>('A')),
+    new Task('C').process('run', () => 3),
+    new Task('Sum', { dependencies: ['A', 'C'] }).process('run', (t) => t.result<number>('A')),
   );
   await pipeline.execute(quiet);
   pipeline.replace(new Task('Sum', { dependencies: ['A', 'B'] }).process('run', (t) => t.result<number>('A')));
-  assert.deepEqual((await pipeline.plan()).task('Sum'), { name: 'Sum', action: 'run', reasons: [{ kind: 'dependencies changed' }] });
+  assert.deepEqual((await pipeline.plan()).task('Sum'), { name: 'Sum', action: 'run', reasons: [{ kind: 'dependencies changed', added: ['B'], removed: ['C'] }] });
+  assert.equal(await pipeline.explain('Sum'), 'Sum will run: dependencies changed: B added, C removed');
+  assert.equal((await pipeline.execute(quiet)).task('Sum')?.reason, 'dependencies changed: B added, C removed');
 });
 
 test('plan names the upstream whose result changed since a task ran', async () => {

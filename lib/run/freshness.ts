@@ -58,7 +58,8 @@ export type StaleReason =
   | { kind: 'failed last run'; message: string }
   | { kind: 'expired'; detail: string }
   | { kind: 'code changed'; changes: CodeChange[]; notes: string[] }
-  | { kind: 'dependencies changed' }
+  /** Its dependencies are not those its result was computed from: which were added, which removed. */
+  | { kind: 'dependencies changed'; added: string[]; removed: string[] }
   | { kind: 'params changed'; changes: ParamChange[] }
   | { kind: 'input changed'; files: FileChange[] }
   | { kind: 'output missing'; path: string }
@@ -94,6 +95,10 @@ export function describeReason(reason: StaleReason): string {
       return `output missing: ${reason.path}`;
     case 'input missing':
       return `input missing (${reason.message})`;
+    case 'dependencies changed': {
+      const changes = [...reason.added.map((name) => `${name} added`), ...reason.removed.map((name) => `${name} removed`)];
+      return changes.length === 0 ? reason.kind : `${reason.kind}: ${changes.join(', ')}`;
+    }
     case 'params changed':
       return `params changed: ${reason.changes.map(({ key, before, after }) => `${key} ${show(before)} → ${show(after)}`).join(', ')}`;
     default:
@@ -173,7 +178,11 @@ export function entryStaleness(task: AnyTask, entry: CacheEntry | undefined, now
   if (entry.definition.code !== current.code) {
     return { kind: 'code changed', changes: codeChanges(entry.definition.symbols, current.symbols), notes: currentCodeAnalysis().fingerprint(task).notes };
   }
-  if (entry.definition.options !== current.options) return { kind: 'dependencies changed' };
+  if (entry.definition.options !== current.options) {
+    const before = new Set(entry.upstream.map(([name]) => name));
+    const after = new Set(task.dependencies);
+    return { kind: 'dependencies changed', added: [...after].filter((name) => !before.has(name)), removed: [...before].filter((name) => !after.has(name)) };
+  }
   if (entry.definition.params !== current.params) return { kind: 'params changed', changes: paramChanges(entry.params, task.params) };
   return codec && entry.formats ? formatChange(entry.formats, codec) : undefined;
 }
