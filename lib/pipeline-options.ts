@@ -90,9 +90,10 @@ export interface ExecuteOptions {
   /**
    * Called as tasks start and finish and when the run ends, besides the progress display: for
    * a live picture, a notebook widget or your own logging. Cached and skipped tasks are not
-   * announced one by one; the final report has them all. Events follow the graph: a task's
-   * `taskStarted` comes after the `taskFinished` of every task it depends on, which is called
-   * once that task's result is committed to the cache.
+   * announced by `taskFinished` but by `taskCachedOrSkipped`, for a display that counts them;
+   * the final report has them all. Events follow the graph: a task's `taskStarted` comes after
+   * the `taskFinished` (or `taskCachedOrSkipped`) of every task it depends on; `taskFinished` of
+   * a task that ran is called once its result is committed to the cache.
    * @example pipeline.execute({ events: { taskFinished: (task) => console.log(task.name, task.status) } })
    */
   events?: Partial<ProgressListener>;
@@ -150,6 +151,6 @@ export const DEFAULT_CONCURRENCY = 4;
 /** The option names each takes: anything else is refused, with a suggestion. */
 export const PIPELINE_OPTIONS = ['cacheDir', 'store', 'logLevel', 'redact', 'project', 'config', 'formats'] as const;
 export const EXECUTE_OPTIONS = ['force', 'only', 'skip', 'concurrency', 'signal', 'progress', 'events', 'profile', 'executor', 'connection', 'threads'] as const;
-export const EVENT_NAMES = ['taskStarted', 'taskFinished', 'runFinished'] as const;
+export const EVENT_NAMES = ['taskStarted', 'taskFinished', 'taskCachedOrSkipped', 'runFinished'] as const;
 /** pino's levels, least severe first, and `silent`. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];

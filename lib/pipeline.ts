@@ -540,7 +540,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     }
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError('signal', `${method}(): signal must be an AbortSignal, got ${describeValue(signal)}.`);
     if (options.events !== undefined && (typeof options.events !== 'object' || options.events === null || Array.isArray(options.events))) {
-      throw new InvalidOptionError('events', `${method}(): events must be an object of functions (taskStarted, taskFinished, runFinished), got ${describeValue(options.events)}.`);
+      throw new InvalidOptionError('events', `${method}(): events must be an object of functions (${EVENT_NAMES.join(', ')}), got ${describeValue(options.events)}.`);
     }
     if (options.events !== undefined) {
       rejectUnknownOptions(`${method}(): events`, options.events, EVENT_NAMES);

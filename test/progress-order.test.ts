@@ -109,3 +109,37 @@ test('on a terminal the spinner names a task running only after what it depends 
     }
   }
 });
+
+test('on a terminal the spinner counts cached tasks as done: "4/6 done · running TopProducts", not "0/6"', { timeout: 60_000 }, async () => {
+  const project = makeProject(SAMPLE);
+  assert.equal((await cli(project, 'run')).code, 0);
+  // Orders, Rates, Clean and ByRegion are served from the cache; Report waits on TopProducts.
+  const command = `stty cols 200 rows 40; ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} run --force TopProducts`;
+  const env: NodeJS.ProcessEnv = { ...process.env, CI: '', NO_COLOR: '1', TERM: 'xterm' };
+  delete env.LITTLEPIPES_DIR;
+  const terminal = spawnSync('script', ['-qfec', command, '/dev/null'], { cwd: project, env, encoding: 'utf8' });
+  assert.equal(terminal.status, 0, terminal.stdout.slice(-2000));
+  const frames = new Set([...terminal.stdout.matchAll(/\d+\/\d+ done · running [\w, ]+/g)].map((match) => match[0]));
+  assert.deepEqual([...frames], ['4/6 done · running TopProducts']);
+});
+
+test('events follow the graph too, and a cached or skipped task is told by taskCachedOrSkipped', async () => {
+  const { Task } = await import('../lib/index.js');
+  const { testPipeline } = await import('./helpers.js');
+  const pipeline = testPipeline('Events').add(
+    new Task('Up').process('run', () => 1),
+    new Task('Down', { dependencies: ['Up'] }).process('run', (t) => t.result<number>('Up') + 1),
+    new Task('Last', { dependencies: ['Down'] }).process('run', (t) => t.result<number>('Down') + 1),
+  );
+  const told: string[] = [];
+  const events = {
+    taskStarted: (name: string) => told.push(`started ${name}`),
+    taskFinished: (task: { name: string; status: string }) => told.push(`${task.status} ${task.name}`),
+    taskCachedOrSkipped: (task: { name: string; status: string }) => told.push(`${task.status} ${task.name}`),
+  };
+  await pipeline.execute({ progress: false, events });
+  assert.deepEqual(told, ['started Up', 'ran Up', 'started Down', 'ran Down', 'started Last', 'ran Last']);
+  told.length = 0;
+  await pipeline.execute({ progress: false, events, force: ['Last'], skip: ['Up'] });
+  assert.deepEqual(told, ['skipped Up', 'cached Down', 'started Last', 'ran Last']);
+});

@@ -49,6 +49,7 @@ export async function notebookProgress(total: number): Promise<ProgressListener 
   return {
     taskStarted: (name) => lines.taskStarted(name),
     taskFinished: (task) => lines.taskFinished(task),
+    taskCachedOrSkipped: (task) => lines.taskCachedOrSkipped?.(task),
     runFinished: (report) => display.html(report.toHTML()),
   };
 }

@@ -9,14 +9,20 @@ import { renderTable } from './table.js';
  */
 export interface ProgressListener {
   taskStarted(name: string): void;
+  /** A task ran (once its result is committed), failed, was blocked or was cancelled. */
   taskFinished(task: TaskReport): void;
+  /**
+   * A task was served from the cache or skipped: for a display that counts tasks done. Optional,
+   * as a run of thousands of cached tasks calls it thousands of times.
+   */
+  taskCachedOrSkipped?(task: TaskReport): void;
   runFinished(report: RunReport): void;
 }
 
 /** `listener`, and then whichever of `events` are given; an event handler that throws does not stop the run. */
 export function alsoTell(listener: ProgressListener, events: Partial<ProgressListener>): ProgressListener {
-  const call = <K extends keyof ProgressListener>(name: K, argument: Parameters<ProgressListener[K]>[0]) => {
-    listener[name](argument as never);
+  const call = <K extends keyof ProgressListener>(name: K, argument: Parameters<NonNullable<ProgressListener[K]>>[0]) => {
+    listener[name]?.(argument as never);
     try {
       (events[name] as ((value: unknown) => void) | undefined)?.(argument);
     } catch (error) {
@@ -27,6 +33,7 @@ export function alsoTell(listener: ProgressListener, events: Partial<ProgressLis
     taskStarted: (name) => call('taskStarted', name),
     taskFinished: (task) => call('taskFinished', task),
     runFinished: (report) => call('runFinished', report),
+    taskCachedOrSkipped: (task) => call('taskCachedOrSkipped', task),
   };
 }
 
@@ -85,6 +92,10 @@ export async function terminalProgress(total: number, stream: NodeJS.WriteStream
       if (task.status === 'ran') print(`✔ ${task.name} done in ${formatMs(task.ms)}`);
       else if (task.status === 'failed') print(`✖ ${task.name} failed: ${task.error?.message ?? task.reason}`);
       else if (task.status === 'blocked' || task.status === 'cancelled') print(`– ${task.name} ${task.status}: ${task.reason}`);
+    },
+    taskCachedOrSkipped() {
+      done++;
+      if (spinner?.isSpinning) spinner.text = spinnerText();
     },
     runFinished(report) {
       spinner?.stop();

@@ -568,7 +568,9 @@ export class Run {
     } else if (report.status !== 'cached' && report.status !== 'skipped') {
       this.#announce(state, () => progress.taskFinished(report), true);
     } else {
-      this.#announce(state, undefined, true);
+      // Told only to a listener that has the event: a closure per cached task costs a run of thousands.
+      const told = progress.taskCachedOrSkipped;
+      this.#announce(state, told && (() => told.call(progress, report)), true);
     }
     for (const dependency of state.task.dependencies) {
       const upstream = this.#states.get(dependency)!;

@@ -392,7 +392,7 @@ const WRONG_EXECUTE_OPTIONS: { option: string; value: unknown; fragments: string
   { option: 'skip', value: null, fragments: ['execute(): `skip` must be an array of task names', 'got null'] },
   { option: 'signal', value: new AbortController(), fragments: ['execute(): signal must be an AbortSignal', 'got an object (AbortController)'] },
   { option: 'progress', value: 'false', fragments: ['execute(): progress must be true or false', 'got "false" (string)'] },
-  { option: 'events', value: () => {}, fragments: ['execute(): events must be an object of functions (taskStarted, taskFinished, runFinished)', 'got a function'] },
+  { option: 'events', value: () => {}, fragments: ['execute(): events must be an object of functions (taskStarted, taskFinished, taskCachedOrSkipped, runFinished)', 'got a function'] },
   { option: 'events', value: [], fragments: ['events must be an object of functions', 'got an array'] },
   { option: 'events', value: { taskStrated: () => {} }, fragments: ['execute(): events: unknown option "taskStrated".', 'Did you mean "taskStarted"?'], field: 'taskStrated' },
   { option: 'events', value: { taskFinished: 'log' }, fragments: ['execute(): events.taskFinished must be a function, got "log" (string)'] },
