@@ -151,6 +151,22 @@ test('a function reached as a namespace member (import * as ns) is followed', { 
   assert.deepEqual(statuses(code.run()), { ...allCached, UsesNamespace: 'ran' });
 });
 
+test('a package linked into node_modules (a workspace, npm link) counts by its files too, as its version does not change', { timeout: 60_000 }, () => {
+  const code = project({
+    ...FILES,
+    'packages/leven/package.json': JSON.stringify({ name: 'leven', version: '1.0.0', type: 'module', exports: './index.js' }),
+    'packages/leven/index.js': 'export default function leven(a, b) { return a === b ? 0 : 1; }\n',
+  });
+  fs.mkdirSync(path.join(code.folder, 'node_modules'));
+  fs.symlinkSync(path.join('..', 'packages', 'leven'), path.join(code.folder, 'node_modules', 'leven'), 'dir');
+  code.run();
+  assert.deepEqual(statuses(code.run()), allCached);
+  code.edit('packages/leven/index.js', (text) => text.replace('? 0 : 1', '? 0 : 2'));
+  const result = code.run();
+  assert.deepEqual(statuses(result), { ...allCached, UsesPackage: 'ran' });
+  assert.match(result.UsesPackage!.reason, /^code changed: package leven 1\.0\.0 \(linked, [\w-]{8}\) → 1\.0\.0 \(linked, [\w-]{8}\)$/);
+});
+
 test('a namespace used as a whole counts what it re-exports with export *', { timeout: 60_000 }, () => {
   const code = project({
     ...FILES,

@@ -6,7 +6,7 @@ import { CodeAnalysisError } from '../errors.js';
 import type { AnyTask } from '../task.js';
 import { hashBytes, joinParts } from './hash.js';
 import { loadTarget, loadableFiles } from './module-loads.js';
-import { OWN_PACKAGE, isOwnFile, projectRoot, readVersion, relativeTo } from './project-paths.js';
+import { OWN_PACKAGE, isOwnFile, isOwnRoot, projectRoot, readVersion, relativeTo } from './project-paths.js';
 import type { Reference, SyntaxNode } from './references.js';
 import { type Declaration, type SourceModule, loadModule } from './source-module.js';
 
@@ -102,6 +102,7 @@ export class CodeAnalysis {
   readonly #reachedByNode = new Map<SyntaxNode, Reached>();
   readonly #bySites = new Map<string, CodeFingerprint>();
   readonly #listings = new Map<string, string[]>();
+  readonly #linked = new Map<string, string>();
   /** Where each symbol is, `file:line`: shared by every task of the analysis. */
   readonly #locations = new Map<string, string>();
 
@@ -372,6 +373,23 @@ export class CodeAnalysis {
   }
 
   /** `name@version` of the package a bare specifier names, found the way Node looks for it: up the node_modules folders. */
+  /**
+   * For a package linked into node_modules from a folder of the user's (a workspace, `npm link`),
+   * whose files change without its version, ` (linked, <hash>)` over its files' content (as
+   * loadableFiles lists them, with its package.json); nothing for an installed package.
+   */
+  #linkedContent(folder: string): string {
+    const real = fs.realpathSync(folder);
+    if (real.split(path.sep).includes('node_modules') || isOwnRoot(real)) return '';
+    let content = this.#linked.get(real);
+    if (content === undefined) {
+      const files = [path.join(real, 'package.json'), ...loadableFiles(real, '')];
+      content = ` (linked, ${hashBytes(joinParts(files.flatMap((file) => [path.relative(real, file), hashBytes(fs.readFileSync(file))]))).slice(0, 8)})`;
+      this.#linked.set(real, content);
+    }
+    return content;
+  }
+
   #packageVersion(from: string, specifier: string): string {
     const parts = specifier.split('/');
     const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
@@ -382,7 +400,7 @@ export class CodeAnalysis {
       for (let folder = path.dirname(from); ; folder = path.dirname(folder)) {
         const manifest = path.join(folder, 'node_modules', name, 'package.json');
         if (this.#exists(manifest)) {
-          found = `${name}@${readVersion(manifest)}`;
+          found = `${name}@${readVersion(manifest)}${this.#linkedContent(path.dirname(manifest))}`;
           break;
         }
         if (path.dirname(folder) === folder) break;

@@ -12,6 +12,11 @@ const OWN_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 /** littlepipes as a package the code uses, `littlepipes@<version>`. */
 export const OWN_PACKAGE = `littlepipes@${readVersion(path.join(OWN_ROOT, 'package.json'))}`;
 
+/** Whether a folder is littlepipes' own (a project that links it counts it by its version). */
+export function isOwnRoot(folder: string): boolean {
+  return folder === OWN_ROOT;
+}
+
 /** Whether a file is one of littlepipes' own. */
 export function isOwnFile(file: string): boolean {
   return file.startsWith(`${OWN_ROOT}${path.sep}lib${path.sep}`) || file.startsWith(`${OWN_ROOT}${path.sep}dist${path.sep}`);
