@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { STORE_SCHEMES, parseStoreUrl } from './cache/shared-store.js';
+import { type StoreChoice, chooseStore } from './cache/backends/backend.js';
 import { HISTORY_LENGTH, ResultStore } from './cache/store.js';
 import { ConfigError, DuplicateTaskError, ExecutorError, InvalidOptionError, NoFreshResultError, PipelineRunError, RunCancelledError, TaskDefinitionError, UnknownTaskError } from './errors.js';
 import { type PipelineGraph, buildGraph } from './graph/graph.js';
@@ -54,7 +54,8 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
   #graph: PipelineGraph | undefined;
   #store: ResultStore | undefined;
   /** Where results are kept: the store option, LITTLEPIPES_STORE or settings.store; undefined for the local SQLite file. */
-  readonly #storeSetting: PipelineOptions['store'];
+  /** Where the cache is: the local SQLite file, a team cache by URL, or a Keyv store given. */
+  readonly #storeChoice: StoreChoice;
   #logs: TaskLogs | undefined;
   #currentRun: Run | undefined;
   /** The profile of the last execute(), which getResult() uses by default. */
@@ -72,13 +73,6 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     if (problem) throw new InvalidOptionError('name', `Pipeline name: ${problem}. Use a short name such as "Sales".`);
     if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidOptionError('options', `Pipeline "${name}": options must be an object, got ${describeValue(options)}.`);
     rejectUnknownOptions(`Pipeline "${name}"`, options, PIPELINE_OPTIONS);
-    if (options.store !== undefined && typeof options.store !== 'string' && !isStore(options.store)) {
-      throw new InvalidOptionError(
-        'store',
-        `Pipeline "${name}": store must be a URL (${Object.keys(STORE_SCHEMES).map((scheme) => `${scheme}//`).join(', ')}), a Keyv instance, a Keyv store adapter (with get, set, delete and clear) or a Map, got ${describeValue(options.store)}.`,
-      );
-    }
-    if (typeof options.store === 'string') parseStoreUrl(options.store, `Pipeline "${name}"`);
     if (options.cacheDir !== undefined && (typeof options.cacheDir !== 'string' || options.cacheDir === '')) {
       throw new InvalidOptionError('cacheDir', `Pipeline "${name}": cacheDir must be a folder path, got ${describeValue(options.cacheDir)}.`);
     }
@@ -97,9 +91,10 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     this.#codec = new Codec(checkFormats(options.formats, `Pipeline "${name}"`));
     const settings = this.#projectConfig()?.settings;
     this.cacheDir = path.resolve(options.cacheDir ?? process.env.LITTLEPIPES_DIR ?? settings?.cacheDir ?? '.littlepipes');
+    // The store is decided here, once: the option, else LITTLEPIPES_STORE, else littlepipes.yaml (checked when it was read).
     const url = process.env.LITTLEPIPES_STORE || undefined;
-    if (options.store === undefined && url !== undefined) parseStoreUrl(url, `Pipeline "${name}": LITTLEPIPES_STORE`);
-    this.#storeSetting = options.store ?? url ?? settings?.store;
+    const where = options.store !== undefined ? `Pipeline "${name}"` : url !== undefined ? `Pipeline "${name}": LITTLEPIPES_STORE` : `Pipeline "${name}": settings.store`;
+    this.#storeChoice = chooseStore(options.store ?? url ?? settings?.store, this.cacheDir, where);
     this.#logLevel = options.logLevel;
   }
 
@@ -334,12 +329,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
 
   /** Where results live when other processes cannot reach them (the local SQLite file, an in-memory Map), else undefined. */
   #unsharedStore(): string | undefined {
-    const store = this.#storeSetting;
-    if (store === undefined) return `the local SQLite file ${path.join(this.cacheDir, 'cache.sqlite')}`;
-    if (typeof store === 'string') return undefined; // A redis:// or postgresql:// URL.
-    const adapter = typeof (store as { store?: unknown }).store === 'object' && 'opts' in (store as object) ? (store as { store: unknown }).store : store;
-    if (adapter instanceof Map) return 'a Map in this process\'s memory';
-    return undefined;
+    return this.#storeChoice.shared ? undefined : this.#storeChoice.description;
   }
 
   /** What a worker process needs of the pipeline: its tasks, store and logs, and its default queue (see `littlepipes worker`). */
@@ -507,13 +497,13 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
   }
 
   #openStore(): ResultStore {
-    this.#store ??= new ResultStore({ pipeline: this.name, namespace: this.#namespace(), cacheDir: this.cacheDir, store: this.#storeSetting, codec: this.#codec });
+    this.#store ??= new ResultStore({ pipeline: this.name, namespace: this.#namespace(), choice: this.#storeChoice, codec: this.#codec });
     return this.#store;
   }
 
   /** The pipeline's keys' prefix in its store: a shared store may hold many projects' pipelines, so keys carry the project too. */
   #namespace(): string {
-    return this.#storeSetting ? `${this.#options.project ?? projectName()}/${this.name}` : this.name;
+    return this.#storeChoice.kind !== 'sqlite' ? `${this.#options.project ?? projectName()}/${this.name}` : this.name;
   }
 
   #taskLogs(): TaskLogs {
@@ -610,13 +600,6 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
 }
 
 /** What Keyv accepts as a store: a Map, or an object with its adapter's four methods (a Keyv instance has them too). */
-function isStore(store: unknown): boolean {
-  if (store instanceof Map) return true;
-  if (typeof store !== 'object' || store === null) return false;
-  const methods = store as Record<string, unknown>;
-  return ['get', 'set', 'delete', 'clear'].every((method) => typeof methods[method] === 'function');
-}
-
 /** The name in the nearest package.json above the working directory, else the directory's own name. */
 function projectName(): string {
   for (let folder = process.cwd(); ; folder = path.dirname(folder)) {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Document } from 'yaml';
-import { parseStoreUrl } from '../cache/shared-store.js';
+import { parseStoreUrl } from '../cache/backends/shared-store.js';
 import { yamlModule } from '../deferred-packages.js';
 import { ConfigError } from '../errors.js';
 import { plainParams, type JsonValue } from '../fingerprint/params.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { redactUrl } from '../../cache/shared-store.js';
+import { redactUrl } from '../../cache/backends/shared-store.js';
 import { ExecutorError, InvalidOptionError, PipelineLoadError } from '../../errors.js';
 import { describeValue } from '../../names.js';
 import { LOADED_BY_WORKER, PIPELINE_PARTS, sharedStoreAdvice } from '../../run/executors/executor.js';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue as BullQueue, QueueEvents as BullQueueEvents } from 'bullmq';
 import type { StoredValue } from '../../cache/entry.js';
-import { redactUrl } from '../../cache/shared-store.js';
+import { redactUrl } from '../../cache/backends/shared-store.js';
 import type { ResultStore } from '../../cache/store.js';
 import { ExecutorError } from '../../errors.js';
 import type { AnyTask } from '../../task.js';

@@ -1,5 +1,5 @@
 import type { Redis as RedisClient, RedisOptions } from 'ioredis';
-import { redactUrl } from '../../cache/shared-store.js';
+import { redactUrl } from '../../cache/backends/shared-store.js';
 import { ExecutorError } from '../../errors.js';
 import { importOptional } from './optional-package.js';
 

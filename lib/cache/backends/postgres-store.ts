@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { LeaseBackend } from './leases.js';
+import type { LeaseBackend } from '../leases.js';
 import { type SharedStore, chunkCount, loadOptional } from './shared-store.js';
 
 const LEASES = 'littlepipes_leases';

@@ -1,7 +1,7 @@
 import type { KeyvStoreAdapter } from 'keyv';
-import { CacheStoreError, InvalidOptionError } from '../errors.js';
-import { describeValue } from '../names.js';
-import type { LeaseBackend } from './leases.js';
+import { CacheStoreError, InvalidOptionError } from '../../errors.js';
+import { describeValue } from '../../names.js';
+import type { LeaseBackend } from '../leases.js';
 
 /** The URL schemes a store may be given as, and the package each needs. */
 export const STORE_SCHEMES = {

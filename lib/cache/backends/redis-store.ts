@@ -1,4 +1,4 @@
-import type { LeaseBackend } from './leases.js';
+import type { LeaseBackend } from '../leases.js';
 import { type SharedStore, chunkCount, loadOptional } from './shared-store.js';
 
 /**

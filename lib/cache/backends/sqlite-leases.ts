@@ -1,4 +1,4 @@
-import type { LeaseBackend } from './leases.js';
+import type { LeaseBackend } from '../leases.js';
 import type { BatchingSqliteStore } from './sqlite-store.js';
 
 const TABLE = 'littlepipes_leases';
