@@ -38,6 +38,7 @@ const SAME: [string, string, string][] = [
   ['a computed key that is a literal', `const o = { ['c']: 1, [2]: 3 }; class K { ['m']() {} }`, 'const o = { c: 1, 2: 3 }; class K { m() {} }'],
   ['an arrow body that only returns', 'const f = (x) => { return x * 2; };', 'const f = (x) => x * 2;'],
   ['quoted import attribute keys', `import j from './j.json' with { 'type': 'json' };`, `import j from './j.json' with { type: "json" };`],
+  ['quoted enum members', `enum E { 'a' = 1, "b" }`, 'enum E { a = 1, b }'],
   ['type-only imports and exports', `import type { A } from './a';\nimport { type B, c } from './b';\nexport type { A };\nexport { c };`, `import { c } from './b';\nexport { c };`],
 ];
 
@@ -61,6 +62,7 @@ const DIFFERENT: [string, string, string][] = [
   ['a __proto__ setter and a computed key', 'const o = { __proto__: p };', `const o = { ['__proto__']: p };`],
   ['a __proto__ shorthand and a __proto__ setter', 'const o = { __proto__ };', 'const o = { __proto__: __proto__ };'],
   ['an arrow body that does not return', 'const f = (x) => { x * 2; };', 'const f = (x) => x * 2;'],
+  ['two enum members', 'enum E { a = 1 }', 'enum E { b = 1 }'],
   ['a computed class key and a constructor', `class K { constructor() {} }`, `class K { ['constructor']() {} }`],
   ['a declared field and a field', 'class K { declare w: string; }', 'class K { w: string; }'],
   ['a parameter property and a parameter', 'class K { constructor(public q: number) {} }', 'class K { constructor(q: number) {} }'],

@@ -67,8 +67,10 @@ function canonicalNode(value: SyntaxNode): unknown {
       const name = (node.computed ? property.type === 'Literal' : property.type === 'Identifier') ? propertyName(property) : undefined;
       return name === undefined ? node : { ...node, computed: false, property: { type: 'Key', name } };
     }
-    case 'TSEnumMember':
-      return node.computed ? node : { ...node, id: { type: 'Key', name: propertyName(node.id as SyntaxNode) } };
+    case 'TSEnumMember': {
+      const name = node.computed ? undefined : propertyName(node.id as SyntaxNode);
+      return name === undefined ? node : { ...node, id: { type: 'Key', name } };
+    }
     case 'ArrowFunctionExpression':
       // `(x) => x * 2` is `(x) => { return x * 2; }`.
       return node.expression ? { ...node, expression: false, body: { type: 'BlockStatement', body: [{ type: 'ReturnStatement', argument: node.body }] } } : node;
