@@ -1,6 +1,6 @@
 export { Task, tasksIn, RESERVED_PROCESS_NAMES } from './task.js';
 export { anyOf, AnyOf } from './graph/composition.js';
-export type { Profile } from './run/selection.js';
+export type { Profile } from './plan/selection.js';
 export type { TaskOptions, RetryOptions, RetryPolicy, TaskContext, TaskContextBase, LooseTaskContext, ProcessMap, AnyTask, ResultOf } from './task.js';
 export { Pipeline } from './pipeline.js';
 export { DEFAULT_CONCURRENCY } from './pipeline-options.js';
@@ -16,7 +16,7 @@ export { valueToHTML } from './report/value-html.js';
 export type { ExportOptions } from './report/export.js';
 export type { ProgressListener } from './report/progress.js';
 export { Shell, ShellUsageError, type ShellCommand, type ShellOptions } from './cli/shell.js';
-export type { Plan, TaskPlan, PlanReason, PlanAction } from './run/plan.js';
+export type { Plan, TaskPlan, PlanReason, PlanAction } from './plan/plan.js';
 export { commandTask, type CommandTaskOptions, type CommandResult, type CommandTaskResult } from './tasks/command-task.js';
 export { rTask, type RTaskOptions } from './tasks/r-task.js';
 export { CommandFailedError, CommandStartError, CommandOutputError } from './errors.js';

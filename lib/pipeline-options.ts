@@ -7,7 +7,7 @@ import type Keyv from 'keyv';
 import type { KeyvStoreAdapter } from 'keyv';
 import type { ProgressListener } from './report/progress.js';
 import type { ExecutorName } from './run/executors/executor.js';
-import type { Profile } from './run/selection.js';
+import type { Profile } from './plan/selection.js';
 
 /** Options of a pipeline. */
 export interface PipelineOptions {

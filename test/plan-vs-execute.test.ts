@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { type ExecuteOptions, Pipeline, PipelineRunError, type RunReport, Task, type TaskPlan, expire } from '../lib/index.js';
-import { describeReason, unusableCachedResult } from '../lib/run/freshness.js';
+import { describeReason, unusableCachedResult } from '../lib/plan/freshness.js';
 import { temporaryFolder } from './helpers.js';
 
 /**

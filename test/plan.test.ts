@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidOptionError, type Pipeline, PipelineRunError, Task, UnknownTaskError, expire } from '../lib/index.js';
 import { planTable } from '../lib/cli/plan-table.js';
-import { Plan } from '../lib/run/plan.js';
+import { Plan } from '../lib/plan/plan.js';
 import { statuses, testPipeline } from './helpers.js';
 
 const quiet = { progress: false } as const;

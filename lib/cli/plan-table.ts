@@ -1,6 +1,6 @@
 import { tableModule } from '../deferred-packages.js';
-import { describeReason } from '../run/freshness.js';
-import type { Plan, TaskPlan } from '../run/plan.js';
+import { describeReason } from '../plan/freshness.js';
+import type { Plan, TaskPlan } from '../plan/plan.js';
 
 const ACTION_TEXT: Record<TaskPlan['action'], string> = {
   run: 'will run',

@@ -5,8 +5,8 @@ import { formatMs } from '../report/run-report.js';
 import { bytes, summarizeValue } from '../report/value-summary.js';
 import { suggest } from '../names.js';
 import { LOG_LEVELS } from '../pipeline-options.js';
-import { describeReason } from '../run/freshness.js';
-import type { TaskPlan } from '../run/plan.js';
+import { describeReason } from '../plan/freshness.js';
+import type { TaskPlan } from '../plan/plan.js';
 import type { AnyTask } from '../task.js';
 import type { Shell, ShellCommand } from './shell.js';
 

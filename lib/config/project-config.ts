@@ -8,7 +8,7 @@ import { plainParams, type JsonValue } from '../fingerprint/params.js';
 import { suggest } from '../names.js';
 import { EXECUTORS, type ExecutorName } from '../run/executors/executor.js';
 import { isRedisUrl } from '../run/executors/redis-connection.js';
-import type { Profile } from '../run/selection.js';
+import type { Profile } from '../plan/selection.js';
 import type { AnyTask } from '../task.js';
 
 /** The project's configuration file, at the project root (the folder of the nearest package.json). */

@@ -9,7 +9,7 @@ import { stableJson } from './params.js';
 
 /**
  * What a task's definition contributes to its fingerprint, kept in parts so that a plan can say
- * which part changed. The results of its dependencies are the other contribution (see run/freshness.ts).
+ * which part changed. The results of its dependencies are the other contribution (see plan/freshness.ts).
  */
 export interface DefinitionFingerprint {
   /** Hash of all the code the task reaches: its processes and the helpers, classes and constants they use. */

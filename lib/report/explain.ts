@@ -1,5 +1,5 @@
-import { describeReason, packageChange, unusableCachedResult } from '../run/freshness.js';
-import type { Plan, PlanReason, TaskPlan } from '../run/plan.js';
+import { describeReason, packageChange, unusableCachedResult } from '../plan/freshness.js';
+import type { Plan, PlanReason, TaskPlan } from '../plan/plan.js';
 
 /** What explaining a task needs besides its plan. */
 export interface ExplainContext {

@@ -6,7 +6,7 @@ import { copyThatMade, requirePeer } from '../cache/formats/peers.js';
 import { isArqueroTable, isArrowTable, isPolarsFrame } from '../cache/formats/tables.js';
 import { csvStringifyModule, parquetWriterModule } from '../deferred-packages.js';
 import { InvalidOptionError } from '../errors.js';
-import type { Profile } from '../run/selection.js';
+import type { Profile } from '../plan/selection.js';
 import { type TableView, tableView } from './table-view.js';
 import { describeShape } from './value-summary.js';
 

@@ -7,7 +7,7 @@ import type { DefinitionFingerprint } from '../fingerprint/definition.js';
 import { hashResult } from '../fingerprint/hash.js';
 import { describeValue } from '../names.js';
 import type { AnyTask } from '../task.js';
-import { entryStaleness } from './freshness.js';
+import { entryStaleness } from '../plan/freshness.js';
 
 /** What a mapped task's run did with its items. */
 export interface MappedRun {

@@ -23,7 +23,7 @@ import { createContext } from './context.js';
 import { RemoteResult, type TaskExecutor } from './executors/executor.js';
 import { type MappedRun, itemsOf, runMapped } from './map.js';
 import type { RunResources } from './resources.js';
-import { type CurrentFiles, type Decision, type StaleReason, currentFiles, decide, describeReason, unusableCachedResult } from './freshness.js';
+import { type CurrentFiles, type Decision, type StaleReason, currentFiles, decide, describeReason, unusableCachedResult } from '../plan/freshness.js';
 import { SESSION_ID } from './session.js';
 
 /** How often a task waiting on another process's lease looks again. */

@@ -1,6 +1,6 @@
 import { type RunRecord, type TaskRecord, formatMs } from '../run-report.js';
-import type { Plan, TaskPlan } from '../../run/plan.js';
-import { describeReason, unusableCachedResult } from '../../run/freshness.js';
+import type { Plan, TaskPlan } from '../../plan/plan.js';
+import { describeReason, unusableCachedResult } from '../../plan/freshness.js';
 import type { AnyTask } from '../../task.js';
 
 /**
