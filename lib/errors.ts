@@ -1,3 +1,4 @@
+import { failureSentence } from './report/failure-sentence.js';
 import type { RunReport } from './report/run-report.js';
 
 /**
@@ -193,7 +194,7 @@ export class PipelineRunError extends LittlepipesError {
     super(
       'ERR_RUN_FAILED',
       `${names.length} task${names.length === 1 ? '' : 's'} failed: ${names.join(', ')}.` +
-        (first?.error ? ` ${first.name}: ${first.error.message}` : '') +
+        (first?.error ? ` ${failureSentence(first.name, first.error.message)}` : '') +
         ' See error.report for every task, and the task logs for stacks.',
       { cause: first?.error },
     );

@@ -132,7 +132,7 @@ test('littlepipes.yaml settings.executor: bullmq and LITTLEPIPES_CONNECTION (ove
   // Without LITTLEPIPES_CONNECTION, settings.connection is the queue: nothing listens there, and the run says so at once.
   const unreachable = await cli(project, 'run', '--force');
   assert.equal(unreachable.code, 1, unreachable.stderr);
-  assert.match(unreachable.stderr, new RegExp(`^littlepipes: execute\\(\\{ executor: 'bullmq' \\}\\) for Where: cannot reach Redis at ${nowhere}: .*ECONNREFUSED`));
+  assert.match(unreachable.stderr, new RegExp(`^littlepipes: The bullmq executor of Where: cannot reach Redis at ${nowhere}: .*ECONNREFUSED`));
 });
 
 test('run --executor threads runs the tasks in worker threads of the run process, and so does settings.executor: threads; --executor local wins', { timeout: 120_000 }, async () => {

@@ -47,7 +47,7 @@ test('a failed run of a project on its own copy: exit 1, the report as JSON with
   assert.equal(result.code, 1, result.stderr);
   const report = JSON.parse(result.stdout) as { tasks: { name: string; status: string }[] };
   assert.deepEqual(Object.fromEntries(report.tasks.map((task) => [task.name, task.status])), { Load: 'ran', Clean: 'ran', Totals: 'failed', Report: 'blocked' });
-  assert.match(result.stderr, /^littlepipes: 1 task failed: Totals\. Totals: no region column/);
+  assert.match(result.stderr, /^littlepipes: 1 task failed: Totals\. Totals: no region column\. `littlepipes logs Totals` shows its log/);
   assert.doesNotMatch(result.stderr, /--verbose for the stack/);
 });
 

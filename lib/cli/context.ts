@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { InvalidOptionError } from '../errors.js';
+import { inCommandLineWords } from './command-line-words.js';
+import { littlepipesCode } from './error-code.js';
 import type { Pipeline } from '../pipeline.js';
 import { type LoadedPipeline, loadPipeline } from './load.js';
 
@@ -95,8 +97,8 @@ export async function cachedResultForCommand(context: CommandContext, pipeline: 
     return { value: await pipeline.getResult(task, profile ? { profile } : {}) };
   } catch (error) {
     // Checked by code: the pipeline module may use another copy of littlepipes than the command's.
-    if ((error as { code?: unknown })?.code !== 'ERR_NO_FRESH_RESULT') throw error;
-    context.output.err(`${prefix}: ${(error as Error).message.replace(/Run pipeline\.execute\(\) to compute it\.$/, `Run \`littlepipes run ${task}\` to compute it.`)}`);
+    if (littlepipesCode(error) !== 'ERR_NO_FRESH_RESULT') throw error;
+    context.output.err(`${prefix}: ${inCommandLineWords(error, undefined)}`);
     context.exit(EXIT.failed);
     return undefined;
   }

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { inCommandLineWords } from './command-line-words.js';
 import { littlepipesCode } from './error-code.js';
 import type { LoadedPipeline } from './load.js';
 import { loadPipeline } from './load.js';
@@ -25,6 +26,8 @@ const USAGE_ERRORS = new Set(['ERR_PIPELINE_LOAD', 'ERR_PIPELINE_INVALID', 'ERR_
 export async function runCli(argv: readonly string[], output: Output = processOutput()): Promise<number> {
   let exitCode: number = EXIT.ok;
   let loaded: Promise<LoadedPipeline> | undefined;
+  /** The command being carried out, whose words the errors speak. */
+  let current: Command | undefined;
   const program = new Command('littlepipes');
   const context: CommandContext = {
     output,
@@ -50,10 +53,11 @@ Examples:
   $ littlepipes show Report         a cached result
   $ littlepipes export Clean c.parquet  a cached table as a file (.arrow, .parquet, .csv, .json)
   $ littlepipes shell               an interactive shell
-  $ littlepipes worker --connection redis://localhost:6379   run tasks sent by execute({ executor: 'bullmq' })
+  $ littlepipes worker --connection redis://localhost:6379   run the tasks that run --executor bullmq sends
 
 The pipeline module exports \`pipeline\`: export const pipeline = new Pipeline('Sales').add(...)`);
-  program.hook('preAction', () => {
+  program.hook('preAction', (_program, command) => {
+    current = command;
     if (program.opts<GlobalOptions>().color === false) output.color = false;
   });
   for (const register of [runCommand, planCommand, graphCommand, showCommand, exportCommand, clearCommand, historyCommand, logsCommand, watchCommand, workerCommand]) {
@@ -79,12 +83,12 @@ Examples:
   try {
     await program.parseAsync(argv);
   } catch (error) {
-    exitCode = Math.max(exitCode, reportError(error, output, program.opts<GlobalOptions>().verbose ?? false));
+    exitCode = Math.max(exitCode, reportError(error, output, program.opts<GlobalOptions>().verbose ?? false, current));
   } finally {
     if (loaded) {
       const pipeline = await loaded.then((result) => result.pipeline, () => undefined);
       await pipeline?.close().catch((error: unknown) => {
-        exitCode = Math.max(exitCode, reportError(error, output, false));
+        exitCode = Math.max(exitCode, reportError(error, output, false, current));
       });
     }
   }
@@ -107,14 +111,13 @@ function usageLine(text: string, command: Command): string {
   return `littlepipes: ${sentence}${/[.?!]$/.test(sentence) ? '' : '.'}${rest.length > 0 ? ` ${rest.join(' ')}` : ''} See ${name} --help.`;
 }
 
-/** Prints an error as one line (and its stack with --verbose); returns the exit code it means. */
-function reportError(error: unknown, output: Output, verbose: boolean): number {
+/** Prints an error as one line, in the words of `command` (and its stack with --verbose); returns the exit code it means. */
+function reportError(error: unknown, output: Output, verbose: boolean, command: Command | undefined): number {
   if (error instanceof CommanderError) {
     // Commander has printed its own message (and help) already.
     return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
-  const message = error instanceof Error ? error.message : String(error);
-  output.err(`littlepipes: ${message}`);
+  output.err(`littlepipes: ${inCommandLineWords(error, command)}`);
   if (verbose && error instanceof Error && error.stack) output.err(error.stack);
   const code = littlepipesCode(error);
   if (code === undefined) {

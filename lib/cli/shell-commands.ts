@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { tableModule } from '../deferred-packages.js';
-import { LittlepipesError, PipelineRunError } from '../errors.js';
+import { LittlepipesError, type PipelineRunError } from '../errors.js';
+import { failureSentence } from '../report/failure-sentence.js';
 import { formatMs } from '../report/run-report.js';
 import { bytes, summarizeValue } from '../report/value-summary.js';
 import { suggest } from '../names.js';
@@ -8,6 +9,7 @@ import { LOG_LEVELS } from '../pipeline-options.js';
 import { describeReason } from '../plan/freshness.js';
 import type { TaskPlan } from '../plan/plan.js';
 import type { AnyTask } from '../task.js';
+import { littlepipesCode } from './error-code.js';
 import type { Shell, ShellCommand } from './shell.js';
 
 /**
@@ -283,12 +285,12 @@ async function runInShell(shell: Shell, options: { force?: boolean | string[]; s
   try {
     await shell.execute(options);
   } catch (error) {
-    if (!(error instanceof PipelineRunError || (error as { code?: unknown })?.code === 'ERR_RUN_FAILED')) throw error;
+    if (littlepipesCode(error) !== 'ERR_RUN_FAILED') throw error;
     const { report } = error as PipelineRunError;
     const [first] = report.failed;
     const names = report.failed.map((task) => task.name);
     throw new LittlepipesError('ERR_RUN_FAILED', `${names.length} task${names.length === 1 ? '' : 's'} failed: ${names.join(', ')}.` +
-      (first ? ` ${first.name}: ${first.error?.message ?? first.reason}. Its log, with the stack: ${shell.pipeline.logFile(first.name)}` : ''));
+      (first ? ` ${failureSentence(first.name, first.error?.message ?? first.reason)} Its log, with the stack: ${shell.pipeline.logFile(first.name)}` : ''));
   }
 }
 

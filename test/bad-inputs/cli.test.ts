@@ -48,7 +48,7 @@ describe('bad usage: exit 2, one line, nothing cached is lost', { concurrency: 4
   });
 
   test('run --concurrency many asks for a whole number from 1, and runs nothing', async () => {
-    oneErrorLine(await cli(sales, 'run', '--concurrency', 'many'), 2, 'concurrency must be a whole number from 1 up', 'got "many" (string)');
+    oneErrorLine(await cli(sales, 'run', '--concurrency', 'many'), 2, '--concurrency must be a whole number from 1 up', 'got "many".');
   });
 
   test('run --executor of an unknown name lists the executors, and runs nothing', async () => {
@@ -62,7 +62,7 @@ describe('bad usage: exit 2, one line, nothing cached is lost', { concurrency: 4
   });
 
   test('run --executor bullmq without a queue names the three ways to give one; with a queue that is not a Redis URL, says what one looks like', async () => {
-    oneErrorLine(await cli(sales, 'run', '--force', '--executor', 'bullmq'), 2, 'the bullmq executor needs connection, the Redis URL of its queue', '--connection on the command line, LITTLEPIPES_CONNECTION, or connection under settings in littlepipes.yaml.');
+    oneErrorLine(await cli(sales, 'run', '--force', '--executor', 'bullmq'), 2, 'run: the bullmq executor needs --connection, the Redis URL of its queue', '`littlepipes run --executor bullmq --connection redis://localhost:6379`, LITTLEPIPES_CONNECTION, or connection under settings in littlepipes.yaml.');
     oneErrorLine(await cli(sales, 'run', '--force', '--executor', 'bullmq', '--connection', 'localhost:6379'), 2, "connection must be a Redis URL such as 'redis://localhost:6379', got \"localhost:6379\" (string)");
   });
 

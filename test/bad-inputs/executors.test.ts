@@ -31,7 +31,7 @@ test('a misspelt executor is an InvalidOptionError with a did-you-mean; nothing 
 test('the bullmq executor without a connection, or with one that is not a Redis URL, is an InvalidOptionError naming connection', async () => {
   const pipeline = await cachedPipeline('NoConnection');
   const error = await rejectsWith(pipeline.execute({ executor: 'bullmq', progress: false }), InvalidOptionError, 'ERR_INVALID_OPTION',
-    "the bullmq executor needs connection, the Redis URL of its queue: execute({ executor: 'bullmq', connection: 'redis://localhost:6379' }), --connection on the command line, LITTLEPIPES_CONNECTION, or connection under settings in littlepipes.yaml.");
+    "the bullmq executor needs connection, the Redis URL of its queue: execute({ executor: 'bullmq', connection: 'redis://localhost:6379' }), LITTLEPIPES_CONNECTION, or connection under settings in littlepipes.yaml.");
   assert.equal(error.option, 'connection');
   await rejectsWith(pipeline.execute({ executor: 'bullmq', connection: 'localhost:6379', progress: false }), InvalidOptionError, 'ERR_INVALID_OPTION',
     "connection must be a Redis URL such as 'redis://localhost:6379', got \"localhost:6379\" (string)");
@@ -83,7 +83,7 @@ test('an unreachable Redis is an ExecutorError within the connect timeout, not a
   pipeline.add(new Task('Counted').process('run', () => ++calls));
   const nobody = `redis://127.0.0.1:${await freePort()}`;
   await rejectsWith(pipeline.execute({ executor: 'bullmq', connection: nobody, progress: false }), ExecutorError, 'ERR_EXECUTOR',
-    `execute({ executor: 'bullmq' }) for Unreachable: cannot reach Redis at ${nobody}`, 'ECONNREFUSED', 'Start Redis there, or fix the URL.');
+    `The bullmq executor of Unreachable: cannot reach Redis at ${nobody}`, 'ECONNREFUSED', 'Start Redis there, or fix the URL.');
   // A password in the URL is not repeated in the message, which ends up in logs and CI output.
   const withPassword = nobody.replace('redis://', 'redis://analyst:s3cret@');
   await assert.rejects(pipeline.execute({ executor: 'bullmq', connection: withPassword, progress: false }), (error: Error) => {
@@ -99,13 +99,13 @@ test('littlepipes worker with a missing pipeline file, a bad --connection or an 
   const project = makeProject();
   oneErrorLine(await cli(project, 'worker', '--pipeline', 'nowhere.ts', '--connection', redis.url), 2,
     'Pipeline file nowhere.ts does not exist', 'Check the path given to --pipeline.');
-  oneErrorLine(await cli(project, 'worker', '--connection', 'localhost'), 2, 'littlepipes worker: --connection must be a Redis URL such as redis://localhost:6379, got "localhost" (string).');
-  oneErrorLine(await cli(project, 'worker', '--connection', redis.url, '--concurrency', '0'), 2, 'littlepipes worker: --concurrency must be a whole number from 1 up, got "0".');
+  oneErrorLine(await cli(project, 'worker', '--connection', 'localhost'), 2, 'littlepipes: worker: --connection must be a Redis URL such as redis://localhost:6379, got "localhost".');
+  oneErrorLine(await cli(project, 'worker', '--connection', redis.url, '--concurrency', '0'), 2, 'littlepipes: worker: --concurrency must be a whole number from 1 up, got "0".');
   oneErrorLine(await cli(project, 'worker'), 2,
-    'littlepipes worker: give the Redis URL of the queue, as the coordinator was given it: --connection redis://localhost:6379, LITTLEPIPES_CONNECTION, or connection under settings in littlepipes.yaml.');
+    'littlepipes: worker: give the Redis URL of the queue, as the coordinator was given it: --connection redis://localhost:6379, LITTLEPIPES_CONNECTION, or connection under settings in littlepipes.yaml.');
   // The project's pipeline keeps its results in the local SQLite file: workers cannot share it.
   oneErrorLine(await cli(project, 'worker', '--connection', redis.url), 1,
-    'littlepipes worker: the pipeline "Sales" in', 'keeps its results in the local SQLite file',
+    'littlepipes: worker: the pipeline "Sales" in', 'keeps its results in the local SQLite file',
     "Give it a shared store by URL: new Pipeline('Sales', { store: 'redis://...' }), or LITTLEPIPES_STORE=redis://...");
 });
 
@@ -117,5 +117,5 @@ export const pipeline = new Pipeline('Shared', { store: new KeyvRedis(${JSON.str
 `);
   fs.symlinkSync(path.join(REPO, 'node_modules', '@keyv'), path.join(project, 'node_modules', '@keyv'), 'dir');
   const nobody = `redis://127.0.0.1:${await freePort()}`;
-  oneErrorLine(await cli(project, 'worker', '--connection', nobody), 1, `littlepipes worker: cannot reach Redis at ${nobody}`, 'ECONNREFUSED');
+  oneErrorLine(await cli(project, 'worker', '--connection', nobody), 1, `littlepipes: worker: cannot reach Redis at ${nobody}`, 'ECONNREFUSED');
 });

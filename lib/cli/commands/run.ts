@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import type { ExecuteOptions } from '../../pipeline-options.js';
@@ -74,12 +75,10 @@ Exit codes: 0 all ran or were fresh, 1 a task failed, 2 bad usage or an invalid 
         if (flags.json) context.output.out(JSON.stringify(report.toJSON(), null, 2));
       } catch (error) {
         // By code: the pipeline module may use another copy of littlepipes, whose classes are not these.
+        // The error itself is reported, and its exit code set, as every other is.
         const code = littlepipesCode(error);
-        if (code !== 'ERR_RUN_FAILED' && code !== 'ERR_RUN_CANCELLED') throw error;
-        const { report, message } = error as PipelineRunError | RunCancelledError;
-        if (flags.json) context.output.out(JSON.stringify(report.toJSON(), null, 2));
-        context.output.err(`littlepipes: ${message}`);
-        context.exit(code === 'ERR_RUN_CANCELLED' ? EXIT.interrupted : EXIT.failed);
+        if (flags.json && (code === 'ERR_RUN_FAILED' || code === 'ERR_RUN_CANCELLED')) context.output.out(JSON.stringify((error as PipelineRunError | RunCancelledError).report.toJSON(), null, 2));
+        throw error;
       } finally {
         process.off('SIGINT', onInterrupt);
         await live?.finished;
@@ -90,10 +89,13 @@ Exit codes: 0 all ran or were fresh, 1 a task failed, 2 bad usage or an invalid 
   function executeOptions(pipeline: Parameters<typeof selectionOptions>[0], targets: string[], flags: RunFlags): ExecuteOptions {
     // No default here: without --concurrency, the pipeline takes littlepipes.yaml's settings.concurrency.
     const concurrency = Number(flags.concurrency);
+    if (flags.concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
+      throw new InvalidOptionError('concurrency', `--concurrency must be a whole number from 1 up, got "${flags.concurrency}". Try ${Math.max(2, os.availableParallelism())}.`);
+    }
     return {
       force: flags.force === true ? true : taskNames(flags.force || []),
       ...selectionOptions(pipeline, 'run', targets, flags),
-      ...(flags.concurrency === undefined ? {} : { concurrency: Number.isFinite(concurrency) ? concurrency : (flags.concurrency as never) }),
+      ...(flags.concurrency === undefined ? {} : { concurrency }),
       ...(flags.profile ? { profile: flags.profile } : {}),
       // Without --executor (or --connection), the pipeline takes littlepipes.yaml's settings and LITTLEPIPES_CONNECTION.
       ...(flags.executor ? { executor: flags.executor } : {}),

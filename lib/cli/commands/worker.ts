@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { redactUrl } from '../../cache/backends/shared-store.js';
 import { ExecutorError, InvalidOptionError, PipelineLoadError } from '../../errors.js';
-import { describeValue } from '../../names.js';
 import { LOADED_BY_WORKER, PIPELINE_PARTS, sharedStoreAdvice } from '../../run/executors/executor.js';
 import { isRedisUrl } from '../../run/executors/redis-connection.js';
 import { type DefaultConnection, defaultConnectionUrl } from '../../run/executors/choice.js';
@@ -18,7 +17,7 @@ interface WorkerFlags {
 export function workerCommand(program: Command, context: CommandContext): void {
   program
     .command('worker')
-    .description("run the tasks that execute({ executor: 'bullmq' }) sends, until stopped (Ctrl-C or SIGTERM)")
+    .description('run the tasks that `littlepipes run --executor bullmq` sends (or execute() with the bullmq executor), until stopped (Ctrl-C or SIGTERM)')
     .option('--connection <url>', 'the Redis URL of the queue, as the coordinator was given it (default: LITTLEPIPES_CONNECTION, else settings.connection in littlepipes.yaml)')
     .option('--concurrency <n>', 'how many tasks this worker runs at once', '4')
     .option('--stall-ms <ms>', 'how long a worker may go silent before its tasks go to another worker', '30000')
@@ -33,7 +32,7 @@ Examples:
 
 Exit codes: 0 when stopped by SIGTERM (once its running tasks are done), 130 by Ctrl-C, 2 for bad usage.`)
     .action(async (flags: WorkerFlags) => {
-      if (flags.connection !== undefined && !isRedisUrl(flags.connection)) throw new InvalidOptionError('connection', `littlepipes worker: --connection must be a Redis URL such as redis://localhost:6379, got ${describeValue(flags.connection)}.`);
+      if (flags.connection !== undefined && !isRedisUrl(flags.connection)) throw new InvalidOptionError('connection', `littlepipes worker: --connection must be a Redis URL such as redis://localhost:6379, got ${JSON.stringify(flags.connection)}.`);
       const concurrency = wholeNumber('concurrency', flags.concurrency);
       const stallMs = wholeNumber('stall-ms', flags.stallMs);
       // The module defines the tasks; a module that runs its pipeline when imported must not do so here.

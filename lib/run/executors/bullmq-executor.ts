@@ -43,7 +43,7 @@ interface Waiting {
  */
 export async function openBullmqExecutor(options: BullmqExecutorOptions): Promise<TaskExecutor> {
   const { Queue, QueueEvents } = await importOptional<typeof import('bullmq')>('bullmq', 'bullmq');
-  const connection = await connectRedis(options.connection, `execute({ executor: 'bullmq' }) for ${options.pipeline}`);
+  const connection = await connectRedis(options.connection, `The bullmq executor of ${options.pipeline}`);
   const name = queueName(options.namespace);
   const coordinator = `${os.hostname()}:${process.pid}`;
   const prefix = randomUUID();

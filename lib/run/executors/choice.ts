@@ -49,7 +49,7 @@ export function executorChoice(options: ExecuteOptions, method: string, defaults
       return { name: 'bullmq', connection: defaultConnectionUrl(defaults.connection, `${method}()`) };
     }
     if (connection === undefined) {
-      throw new InvalidOptionError('connection', `${method}(): the bullmq executor needs connection, the Redis URL of its queue: execute({ executor: 'bullmq', connection: 'redis://localhost:6379' }), --connection on the command line, LITTLEPIPES_CONNECTION, or connection under settings in ${CONFIG_FILE}.`);
+      throw new InvalidOptionError('connection', `${method}(): the bullmq executor needs connection, the Redis URL of its queue: execute({ executor: 'bullmq', connection: 'redis://localhost:6379' }), LITTLEPIPES_CONNECTION, or connection under settings in ${CONFIG_FILE}.`);
     }
     if (!isRedisUrl(connection)) throw new InvalidOptionError('connection', `${method}(): connection must be a Redis URL such as 'redis://localhost:6379', got ${describeValue(connection)}.`);
     return { name: 'bullmq', connection };
