@@ -13,7 +13,7 @@ import { inNotebook, notebookProgress } from './report/notebook.js';
 import { alsoTell, silentProgress, terminalProgress } from './report/progress.js';
 import type { RunRecord, RunReport } from './report/run-report.js';
 import { refreshCodeAnalysis } from './fingerprint/definition.js';
-import { currentFiles, describeReason, entryStaleness, fileStaleness, upstreamChange } from './plan/freshness.js';
+import { currentFiles, describeReason, staleness } from './plan/freshness.js';
 import { type Plan, planRun } from './plan/plan.js';
 import { INTERRUPTED_EXIT_CODE, interruptOnCtrlC } from './run/interrupt.js';
 import { type ResourceFactory, RunResources } from './run/resources.js';
@@ -356,12 +356,17 @@ export class Pipeline<Results extends Record<string, unknown> = {}> {
     const store = this.#openStore();
     const entries = await store.readEntries([name, ...task.dependencies]);
     const entry = entries.get(name);
-    const stale = entryStaleness(task, entry, Date.now(), this.#currentRun?.id, store.codec) ??
-      fileStaleness(entry!, await currentFiles(task, entry)) ??
-      upstreamChange(task, entry!, (dependency) => {
+    const judged = { now: Date.now(), runId: this.#currentRun?.id, codec: store.codec };
+    // Its files are looked at only when its own entry can be served: a missing input of a stale task is not the news.
+    const stale = staleness(task, entry, judged) ?? staleness(task, entry, {
+      ...judged,
+      files: await currentFiles(task, entry),
+      // As the cache holds them: getResult runs nothing.
+      upstreamHash: (dependency) => {
         const upstream = entries.get(dependency);
         return upstream?.state === 'failed' ? undefined : upstream?.resultHash;
-      });
+      },
+    });
     if (stale) {
       switch (stale.kind) {
         case 'never ran':

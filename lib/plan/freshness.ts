@@ -30,7 +30,7 @@ export async function currentFiles(task: AnyTask, entry: CacheEntry | undefined,
 }
 
 /** Why the files of a cached result no longer match: an input changed, an output is missing or was modified. */
-export function fileStaleness(entry: CacheEntry, files: CurrentFiles | undefined): StaleReason | undefined {
+function fileStaleness(entry: CacheEntry, files: CurrentFiles | undefined): StaleReason | undefined {
   if (!files) return undefined;
   const inputChanges = fileChanges(entry.inputs, files.inputs);
   if (inputChanges.length > 0) return { kind: 'input changed', files: inputChanges };
@@ -120,6 +120,35 @@ export function unusableCachedResult(reasons: readonly StaleReason[], describe =
   return reasons[0]?.kind === 'never ran' ? 'it has no cached result' : `its cached result cannot be used: ${describe(reasons)}`;
 }
 
+/** What a cached result is judged against. */
+export interface FreshnessContext {
+  now: number;
+  /** The current run, whose `onComplete` results are still valid. */
+  runId?: string | undefined;
+  /** The pipeline's codec: a result written by another version of a format is stale. */
+  codec?: Codec | undefined;
+  /** The task's input and output files now (see `currentFiles`), when it declares any. */
+  files?: CurrentFiles | undefined;
+  /**
+   * The result hash each dependency has now (a run), is expected to have (a plan) or has in the
+   * cache (getResult); without it (a mapped task's item, which has no upstream of its own) the
+   * upstream is not compared.
+   */
+  upstreamHash?: ((dependency: string) => string | undefined) | undefined;
+}
+
+/**
+ * The one rule for whether a task's cached result can be served, used by the plan, the run,
+ * getResult and mapped items alike: its own entry (absent, failed, expired, code, dependencies,
+ * params or formats changed), then its files, then its dependencies' results. Undefined when it
+ * can be served.
+ */
+export function staleness(task: AnyTask, entry: CacheEntry | undefined, context: FreshnessContext): StaleReason | undefined {
+  return entryStaleness(task, entry, context.now, context.runId, context.codec) ??
+    fileStaleness(entry!, context.files) ??
+    (context.upstreamHash ? upstreamChange(task, entry!, context.upstreamHash) : undefined);
+}
+
 /** What happens to a task whose dependencies all have a result. */
 export type Decision =
   | { action: 'run'; reason: StaleReason }
@@ -128,31 +157,17 @@ export type Decision =
   | { action: 'skipped'; reason?: StaleReason };
 
 /**
- * The one rule for whether a task runs, used by the runner and by the plan alike, so that the
- * plan says exactly what execute() does: forced, else its own entry's staleness, else a changed
- * upstream result; a task named in `skip` never runs, and skipping wins over forcing (with
- * everything forced, a skipped task's result serves when it is fresh on its own account).
- * `upstreamHash` gives the result hash each dependency has now (the runner) or is expected to
- * have (the plan).
+ * What happens to a task: forced, else what `staleness` says. A task named in `skip` never runs,
+ * and skipping wins over forcing (with everything forced, a skipped task's result serves when it
+ * is fresh on its own account). Made by the plan; the runner asks again only what the plan could
+ * not know (see Run#decide).
  */
 export function decide(
   task: AnyTask,
   entry: CacheEntry | undefined,
-  options: {
-    forced: boolean;
-    skipped: boolean;
-    now: number;
-    runId?: string;
-    upstreamHash: (dependency: string) => string | undefined;
-    /** The task's input and output files now (see `currentFiles`), when it declares any. */
-    files?: CurrentFiles | undefined;
-    /** The pipeline's codec: a result written by another version of a format is stale. */
-    codec?: Codec;
-  },
+  options: FreshnessContext & { forced: boolean; skipped: boolean; upstreamHash: (dependency: string) => string | undefined },
 ): Decision {
-  const reason: StaleReason | undefined = options.forced && !options.skipped
-    ? { kind: 'forced' }
-    : entryStaleness(task, entry, options.now, options.runId, options.codec) ?? fileStaleness(entry!, options.files) ?? upstreamChange(task, entry!, options.upstreamHash);
+  const reason: StaleReason | undefined = options.forced && !options.skipped ? { kind: 'forced' } : staleness(task, entry, options);
   if (options.skipped) return reason ? { action: 'skipped', reason } : { action: 'skipped' };
   return reason ? { action: 'run', reason } : { action: 'cached' };
 }
@@ -161,7 +176,7 @@ export function decide(
  * Why a task's own cache entry cannot be served, leaving its upstream aside; undefined when it
  * can. `runId` is the current run, whose `onComplete` results are still valid.
  */
-export function entryStaleness(task: AnyTask, entry: CacheEntry | undefined, now: number, runId?: string, codec?: Codec): StaleReason | undefined {
+function entryStaleness(task: AnyTask, entry: CacheEntry | undefined, now: number, runId?: string, codec?: Codec): StaleReason | undefined {
   if (!entry) return { kind: 'never ran' };
   if (entry.state === 'failed') return { kind: 'failed last run', message: entry.error?.message ?? 'unknown error' };
   if (entry.state === 'expired') return { kind: 'expired', detail: entry.expiry };
@@ -200,7 +215,7 @@ export function formatChange(formats: Record<string, number>, codec: Codec): Sta
  * The first dependency whose current result differs from the one the entry was computed from.
  * `currentHash` gives a dependency's result hash now (undefined when it has none).
  */
-export function upstreamChange(task: AnyTask, entry: CacheEntry, currentHash: (dependency: string) => string | undefined): StaleReason | undefined {
+function upstreamChange(task: AnyTask, entry: CacheEntry, currentHash: (dependency: string) => string | undefined): StaleReason | undefined {
   const { dependencies } = task;
   for (let index = 0; index < dependencies.length; index++) {
     const dependency = dependencies[index]!;

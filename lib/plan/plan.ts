@@ -1,4 +1,5 @@
 import { recordedUpstream } from '../cache/entry.js';
+import type { CacheEntry } from '../cache/entry.js';
 import type { ResultStore } from '../cache/store.js';
 import type { PipelineGraph } from '../graph/graph.js';
 import { codeWarnings } from '../fingerprint/definition.js';
@@ -118,17 +119,59 @@ function planOf(decision: Decision, waitsOn: string[], served: Outlook): [Omit<T
   }
 }
 
+/** A plan as the runner carries it out: the plan, the tasks in the run in order, and the entries it was decided on. */
+export interface RunPlan {
+  plan: Plan;
+  /** The tasks in the run (selected and not excluded), every dependency before its dependents. */
+  names: readonly string[];
+  /** The same as a set, when not every task of the graph is in the run. */
+  inRun: ReadonlySet<string> | undefined;
+  entries: ReadonlyMap<string, CacheEntry>;
+}
+
 /**
- * Plans a run: in topological order, each task is blocked when a dependency will have no result,
- * else decided by the same `decide` the runner uses. One difference: a dependency that will run
- * has no hash yet, so its dependents are compared as if it kept its result, and those with
- * nothing else against them wait on it (early cutoff decides at run time).
+ * The tasks of the graph in a run, in order: those `only` selects with what they need, less
+ * those excluded (a profile's stages, groups, stopAfter, gates). The graph's own order when
+ * nothing narrows it.
  */
-export async function planRun(parts: PlanParts, settings: RunSettings): Promise<Plan> {
-  const { graph, tasks, store } = parts;
+export function tasksInRun(graph: PipelineGraph, settings: Pick<RunSettings, 'only' | 'excluded'>): { names: readonly string[]; inRun: ReadonlySet<string> | undefined } {
   const { excluded } = settings;
   const selected = settings.only ? graph.closure(settings.only) : undefined;
+  if (!selected && !excluded) return { names: graph.order, inRun: undefined };
   const names = graph.order.filter((name) => (!selected || selected.has(name)) && !excluded?.has(name));
+  return { names, inRun: new Set(names) };
+}
+
+/**
+ * The first dependency (or required task) of `task` that will have no result for it, by
+ * `hasResult`; undefined when none. The plan asks it of what it expects, the run of what happened.
+ */
+export function missingUpstream(task: AnyTask, hasResult: (name: string) => boolean): string | undefined {
+  for (const dependency of task.dependencies) if (!hasResult(dependency)) return dependency;
+  // A required task orders and gates this one; its result is not part of this one's fingerprint.
+  for (const required of task.requires) if (!hasResult(required)) return required;
+  return undefined;
+}
+
+/**
+ * What `execute()` would do with these options, without running anything or writing to the
+ * cache (see makePlan).
+ */
+export async function planRun(parts: PlanParts, settings: RunSettings): Promise<Plan> {
+  return (await makePlan(parts, settings)).plan;
+}
+
+/**
+ * Plans a run: in topological order, each task is blocked when a dependency will have no result,
+ * else decided by `decide`. A dependency that will run has no hash yet, so its dependents are
+ * compared as if it kept its result, and those with nothing else against them wait on it: early
+ * cutoff decides them at run time. `execute()` carries out this plan (see Run); `runId` is the
+ * run's, whose `onComplete` results are still valid.
+ */
+export async function makePlan(parts: PlanParts, settings: RunSettings, runId?: string): Promise<RunPlan> {
+  const { graph, tasks, store } = parts;
+  const { excluded } = settings;
+  const { names, inRun } = tasksInRun(graph, settings);
   const entries = await store.readEntries(names);
   const now = Date.now();
   const outlooks = new Map<string, Outlook>();
@@ -140,35 +183,25 @@ export async function planRun(parts: PlanParts, settings: RunSettings): Promise<
       plans.push({ name, action: 'skipped', reasons: [], why });
       continue;
     }
-    if (selected && !selected.has(name)) {
+    if (inRun && !inRun.has(name)) {
       plans.push({ name, action: 'skipped', reasons: [] });
       continue;
     }
     const task = tasks.get(name)!;
     const entry = entries.get(name);
-    const waitsOn: string[] = [];
-    let blocked = false;
-    for (const dependency of task.dependencies) {
-      const outlook = outlooks.get(dependency)!;
-      if (outlook === NONE) {
-        blocked = true;
-        break;
-      }
-      if (outlook === PENDING) waitsOn.push(dependency);
-    }
-    // A required task orders and gates this one; its result is not part of this one's fingerprint.
-    if (task.requires.some((required) => outlooks.get(required) === NONE)) blocked = true;
-    if (blocked) {
+    if (missingUpstream(task, (upstream) => outlooks.get(upstream) !== NONE) !== undefined) {
       outlooks.set(name, NONE);
       plans.push({ name, action: 'blocked', reasons: [] });
       continue;
     }
+    const waitsOn = task.dependencies.filter((dependency) => outlooks.get(dependency) === PENDING);
 
     const warnings = codeWarnings(task);
     const warned = warnings.length > 0 ? { warnings } : {};
     let files: CurrentFiles | undefined;
     try {
-      files = await currentFiles(task, entry);
+      // Most tasks declare no files: no promise to wait for.
+      if (task.inputs.length > 0 || task.outputs.length > 0) files = await currentFiles(task, entry);
     } catch (error) {
       // execute() will try it and fail with this error.
       outlooks.set(name, NONE);
@@ -177,6 +210,7 @@ export async function planRun(parts: PlanParts, settings: RunSettings): Promise<
     }
     const decision = decide(task, entry, {
       files,
+      runId,
       codec: store.codec,
       forced: settings.force === true || settings.force.has(name),
       skipped: settings.skip.has(name),
@@ -197,5 +231,5 @@ export async function planRun(parts: PlanParts, settings: RunSettings): Promise<
     const uses = parts.tasks.get(plan.name)!.uses;
     if (uses.length > 0) plan.uses = [...uses];
   }
-  return new Plan(parts.pipeline, plans);
+  return { plan: new Plan(parts.pipeline, plans), names, inRun, entries };
 }

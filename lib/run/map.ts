@@ -7,7 +7,7 @@ import type { DefinitionFingerprint } from '../fingerprint/definition.js';
 import { hashResult } from '../fingerprint/hash.js';
 import { describeValue } from '../names.js';
 import type { AnyTask } from '../task.js';
-import { entryStaleness } from '../plan/freshness.js';
+import { staleness } from '../plan/freshness.js';
 
 /** What a mapped task's run did with its items. */
 export interface MappedRun {
@@ -58,7 +58,7 @@ export async function runMapped(
     if (outcomes.has(hash) || toRun.some((other) => items[other] === hash)) return;
     const entry = existing.get(nameOf(hash));
     // Forcing the task forces its items: `force` means run again, whatever is cached.
-    if (!forced && entry && entry.value && !entryStaleness(task, entry, now, runId, store.codec)) {
+    if (!forced && entry && entry.value && !staleness(task, entry, { now, runId, codec: store.codec })) {
       cached++;
       outcomes.set(hash, store.loadValue(nameOf(hash), entry.value, entry.resultHash));
     } else toRun.push(index);

@@ -24,7 +24,26 @@ import { RemoteResult, type TaskExecutor } from './executors/executor.js';
 import { type MappedRun, itemsOf, runMapped } from './map.js';
 import type { RunResources } from './resources.js';
 import { type CurrentFiles, type Decision, type StaleReason, currentFiles, decide, describeReason, unusableCachedResult } from '../plan/freshness.js';
+import { type Plan, type TaskPlan, makePlan, missingUpstream } from '../plan/plan.js';
 import { SESSION_ID } from './session.js';
+
+/**
+ * The plan's decision for a task, when it is final: it ran, was served or was skipped on what the
+ * plan knew. Undefined for a task the plan left to the run (waiting, or blocked where the run found
+ * it is not): the run decides those with `decide`.
+ */
+function plannedDecision(planned: TaskPlan): Decision | undefined {
+  switch (planned.action) {
+    case 'run':
+      return { action: 'run', reason: planned.reasons[0]! };
+    case 'cached':
+      return { action: 'cached' };
+    case 'skipped':
+      return planned.reasons[0] ? { action: 'skipped', reason: planned.reasons[0] } : { action: 'skipped' };
+    default:
+      return undefined;
+  }
+}
 
 /** How often a task waiting on another process's lease looks again. */
 const LEASE_POLL_MS = 100;
@@ -98,6 +117,8 @@ export class Run {
   readonly #parts: RunParts;
   readonly #settings: RunSettings;
   readonly #states = new Map<string, TaskState>();
+  /** What the plan decided for each task (see #decide). */
+  #plan!: Plan;
   readonly #ready: string[] = [];
   #readyAt = 0;
   readonly #runnable: { name: string; reason: StaleReason }[] = [];
@@ -131,21 +152,17 @@ export class Run {
   /** Runs the pipeline; resolves to the report once every result is stored. */
   async execute(): Promise<RunReport> {
     const { graph, store, tasks } = this.#parts;
-    // Without `only` or exclusions, every task is in the run: no set to build, no filtering per task.
-    const { excluded } = this.#settings;
-    const selected = this.#settings.only ? graph.closure(this.#settings.only) : undefined;
-    const names = selected || excluded
-      ? graph.order.filter((name) => (!selected || selected.has(name)) && !excluded?.has(name))
-      : graph.order;
-    const inRun = selected || excluded ? new Set(names) : undefined;
     // A task required (not depended on) by another is not read by it: it need not stay in memory for it.
     const requiring = [...tasks.values()].some((task) => task.requires.length > 0);
     const { leases } = store;
     if (leases) {
       leases.onOthers = () => this.#leaseRunning(leases);
+      // Before the plan reads the cache: what others store meanwhile, they store under a lease.
       await leases.join();
     }
-    const entries = await store.readEntries(names);
+    // The plan decides; this run carries it out (see #decide).
+    const { plan, names, inRun, entries } = await makePlan({ pipeline: this.#parts.pipeline.name, tasks, graph, store }, this.#settings, this.id);
+    this.#plan = plan;
     for (const name of names) {
       const task = tasks.get(name)!;
       const dependents = graph.dependents.get(name)!;
@@ -216,15 +233,19 @@ export class Run {
     if (this.#remaining === 0 && this.#running === 0) void this.#finish();
   }
 
+  /**
+   * Carries out the plan for a task whose dependencies have all finished. It decides again only
+   * what the plan could not know: a task that waits on an upstream that ran (early cutoff), a
+   * task whose files an upstream may have written, and (see #takeOrWait) a task another process
+   * leased. The plan's rule and this one are the same function, `decide`.
+   */
   #decide(name: string): void {
     const state = this.#states.get(name)!;
-    const { task, entry } = state;
-    for (const dependency of task.requires.length > 0 ? [...task.dependencies, ...task.requires] : task.dependencies) {
-      const upstream = this.#states.get(dependency)!;
-      if (upstream.hash === undefined) {
-        this.#settleUnrun(state, 'blocked', blockedReason(dependency, upstream.report!));
-        return;
-      }
+    const { task } = state;
+    const missing = missingUpstream(task, (upstream) => this.#states.get(upstream)!.hash !== undefined);
+    if (missing !== undefined) {
+      this.#settleUnrun(state, 'blocked', blockedReason(missing, this.#states.get(missing)!.report!));
+      return;
     }
     if (task.inputs.length > 0 || task.outputs.length > 0) {
       // Its files are looked at now that its upstream has run (it may have written them);
@@ -232,7 +253,9 @@ export class Run {
       void this.#decideWithFiles(state);
       return;
     }
-    this.#apply(state, this.#decision(state, undefined));
+    const planned = this.#plan.task(name)!;
+    const known = planned.waitsOn === undefined ? plannedDecision(planned) : undefined;
+    this.#apply(state, known ?? this.#decision(state, undefined));
   }
 
   #decision(state: TaskState, files: CurrentFiles | undefined): Decision {
