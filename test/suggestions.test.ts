@@ -7,7 +7,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { InvalidOptionError, Pipeline, type PipelineRunError, Task, UnknownTaskError } from '../lib/index.js';
 import { suggest } from '../lib/names.js';
-import { rejectsWith, shellSession } from './bad-inputs/helpers.js';
+import { oneErrorLine, rejectsWith, shellSession } from './bad-inputs/helpers.js';
+import { cli, makeProject } from './cli/project.js';
 import { temporaryFolder, testPipeline } from './helpers.js';
 
 test('two neighbouring letters swapped count as one slip, as a letter added, dropped or changed does', () => {
@@ -77,4 +78,12 @@ test('a shell command or task name with two letters swapped is suggested', async
   } finally {
     await close();
   }
+});
+
+test('a flag value one slip from a choice, or a file extension one slip from a format, is suggested on the command line', async () => {
+  const project = makeProject();
+  oneErrorLine(await cli(project, 'run', '--executor', 'bulmq'), 2, "argument 'bulmq' is invalid", 'Allowed choices are local, threads, bullmq. Did you mean bullmq?');
+  oneErrorLine(await cli(project, 'graph', '--format', 'mermiad'), 2, 'Did you mean mermaid?');
+  const line = (await cli(project, 'export', 'Report', 'sales.parqet')).stderr.trim();
+  assert.match(line, /^littlepipes export: cannot tell the format of "sales\.parqet" from its extension "\.parqet"\. Did you mean \.parquet\?/);
 });

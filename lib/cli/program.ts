@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { suggest } from '../names.js';
 import { inCommandLineWords } from './command-line-words.js';
 import { littlepipesCode } from './error-code.js';
 import type { LoadedPipeline } from './load.js';
@@ -107,6 +108,10 @@ function packageVersion(): string {
 function usageLine(text: string, command: Command): string {
   const [first = '', ...rest] = text.trim().split('\n').map((line) => line.trim().replace(/^\((.*)\)$/, '$1'));
   const sentence = first.replace(/^error: /, '');
+  // Commander suggests commands and options, not the choices of an option's value.
+  const choice = /argument '([^']*)' is invalid\. Allowed choices are (.+)\.$/.exec(sentence);
+  const guess = choice ? suggest(choice[1]!, choice[2]!.split(', ')) : undefined;
+  if (guess) rest.unshift(`Did you mean ${guess}?`);
   const name = command.parent ? `littlepipes ${command.name()}` : 'littlepipes';
   return `littlepipes: ${sentence}${/[.?!]$/.test(sentence) ? '' : '.'}${rest.length > 0 ? ` ${rest.join(' ')}` : ''} See ${name} --help.`;
 }

@@ -6,6 +6,7 @@ import { copyThatMade, requirePeer } from '../cache/formats/peers.js';
 import { isArqueroTable, isArrowTable, isPolarsFrame } from '../cache/formats/tables.js';
 import { csvStringifyModule, parquetWriterModule } from '../deferred-packages.js';
 import { InvalidOptionError } from '../errors.js';
+import { suggest } from '../names.js';
 import type { Profile } from '../plan/selection.js';
 import { type TableView, tableView } from './table-view.js';
 import { describeShape } from './value-summary.js';
@@ -35,7 +36,9 @@ export function exportFileProblem(file: string, caller: string): string | undefi
   if (typeof file !== 'string' || file === '') return `${caller}: the file must be a path such as "out/sales.parquet", got ${JSON.stringify(file) ?? String(file)}.`;
   const extension = path.extname(file).toLowerCase();
   if (!(extension in EXPORT_FORMATS)) {
+    const guess = extension ? suggest(extension, Object.keys(EXPORT_FORMATS)) : undefined;
     return `${caller}: cannot tell the format of "${file}" from its extension${extension ? ` "${extension}"` : ' (it has none)'}. ` +
+      (guess ? `Did you mean ${guess}? ` : '') +
       `Name the file with one of ${Object.entries(EXPORT_FORMATS).map(([ext, what]) => `${ext} (${what})`).join(', ')}.`;
   }
   const folder = path.dirname(path.resolve(file));
