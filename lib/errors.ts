@@ -1,5 +1,5 @@
-import { failureSentence } from './report/failure-sentence.js';
-import type { RunReport } from './report/run-report.js';
+import { failureSentence } from './words.js';
+import type { RunReport } from './run/outcome.js';
 
 /**
  * Every error littlepipes throws on purpose is a `LittlepipesError` with a stable `code`,

@@ -8,13 +8,14 @@ export type { PipelineOptions, ExecuteOptions, CacheListing } from './pipeline-o
 export type { ExecutorName } from './run/executors/executor.js';
 export { expire, toExpiryPolicy } from './cache/expiry.js';
 export type { ExpiryPolicy, ExpiryOption } from './cache/expiry.js';
-export { RunReport, formatMs } from './report/run-report.js';
-export type { TaskReport, TaskStatus, ProcessTiming, RunRecord, TaskRecord } from './report/run-report.js';
+export { RunReport } from './run/outcome.js';
+export { formatMs } from './words.js';
+export type { TaskReport, TaskStatus, ProcessTiming, RunRecord, TaskRecord } from './run/outcome.js';
 export { renderTable } from './report/table.js';
 export { showResult } from './report/notebook.js';
 export { valueToHTML } from './report/value-html.js';
 export type { ExportOptions } from './report/export.js';
-export type { ProgressListener } from './report/progress.js';
+export type { ProgressListener } from './run/events.js';
 export { Shell, ShellUsageError, type ShellCommand, type ShellOptions } from './cli/shell.js';
 export type { Plan, TaskPlan, PlanReason, PlanAction } from './plan/plan.js';
 export { commandTask, type CommandTaskOptions, type CommandResult, type CommandTaskResult } from './tasks/command-task.js';

@@ -5,7 +5,7 @@ import type { ResultFormat } from './cache/formats/format.js';
  */
 import type Keyv from 'keyv';
 import type { KeyvStoreAdapter } from 'keyv';
-import type { ProgressListener } from './report/progress.js';
+import type { ProgressListener } from './run/events.js';
 import type { ExecutorName } from './run/executors/executor.js';
 import type { Profile } from './plan/selection.js';
 

@@ -9,7 +9,7 @@ import { EncodedValue } from '../lib/cache/codec.js';
 import { type CacheEntry, ENTRY_FORMAT } from '../lib/cache/entry.js';
 import { ResultStore } from '../lib/cache/store.js';
 import { CacheStoreError, DamagedResultError } from '../lib/errors.js';
-import type { RunRecord } from '../lib/report/run-report.js';
+import type { RunRecord } from '../lib/run/outcome.js';
 import { temporaryFolder } from './helpers.js';
 import { type TestServer, startPostgres, startRedis } from './servers.js';
 

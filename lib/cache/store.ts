@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { CacheStoreError, DamagedResultError, PeerPackageError, ResultTooLargeError, UncacheableResultError } from '../errors.js';
 import { hashFile, hashResult, prepareHashing } from '../fingerprint/hash.js';
-import type { RunRecord } from '../report/run-report.js';
+import type { RunRecord } from '../run/outcome.js';
 import { type Backend, type StoreChoice, UNREADABLE_ROW } from './backends/backend.js';
 import { openBackend } from './backends/open-backend.js';
 import { Codec, EncodedValue } from './codec.js';

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { tableModule } from '../deferred-packages.js';
 import { LittlepipesError, type PipelineRunError } from '../errors.js';
-import { failureSentence } from '../report/failure-sentence.js';
-import { formatMs } from '../report/run-report.js';
+import { failureSentence } from '../words.js';
+import { formatMs } from '../words.js';
 import { bytes, summarizeValue } from '../report/value-summary.js';
 import { suggest } from '../names.js';
 import { LOG_LEVELS } from '../pipeline-options.js';

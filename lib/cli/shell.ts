@@ -6,7 +6,7 @@ import { describeValue, rejectUnknownOptions, suggest } from '../names.js';
 import type { Pipeline } from '../pipeline.js';
 import type { ExecuteOptions } from '../pipeline-options.js';
 import { terminalProgress } from '../report/progress.js';
-import type { RunReport } from '../report/run-report.js';
+import type { RunReport } from '../run/outcome.js';
 import { littlepipesCode } from './error-code.js';
 import { builtinCommands } from './shell-commands.js';
 import { completeWord, normalizeName, splitWords, withSpaceIfOne, wordsForCompletion } from './shell-line.js';

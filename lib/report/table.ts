@@ -1,5 +1,6 @@
 import { tableModule } from '../deferred-packages.js';
-import { type RunReport, type TaskReport, formatMs } from './run-report.js';
+import { type RunReport, type TaskReport } from '../run/outcome.js';
+import { formatMs } from '../words.js';
 
 /** Past this many rows, cached and skipped tasks are folded into one line so the table stays readable. */
 const FOLD_ABOVE = 30;

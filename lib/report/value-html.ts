@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { tableView } from './table-view.js';
-import { counted } from './counted.js';
+import { counted } from '../words.js';
 import { tableSize } from './value-summary.js';
 
 /** Rows and columns shown of a table in a notebook cell. */

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { tableModule } from '../deferred-packages.js';
-import { counted } from './counted.js';
+import { counted } from '../words.js';
 import { type TableView, tableView } from './table-view.js';
 
 /** Rows shown of a table-like result. */

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { ResourceError, UndeclaredDependencyError } from '../errors.js';
 import type { Pipeline } from '../pipeline.js';
-import type { ProcessTiming } from '../report/run-report.js';
+import type { ProcessTiming } from './outcome.js';
 import type { AnyTask, TaskContextBase } from '../task.js';
 import type { RunResources } from './resources.js';
 

@@ -1,4 +1,4 @@
-import { inNotebook } from '../report/notebook.js';
+import { inNotebook } from '../host.js';
 
 /** The exit code of a process ended by Ctrl-C (128 + SIGINT), as shells report it. */
 export const INTERRUPTED_EXIT_CODE = 130;

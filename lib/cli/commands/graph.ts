@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
-import { type RunRecord, describeCounts } from '../../report/run-report.js';
+import { type RunRecord, describeCounts } from '../../run/outcome.js';
 import { EXIT, type CommandContext, htmlFolderProblem } from '../context.js';
 
 interface GraphFlags {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { type RunRecord, formatMs } from '../../report/run-report.js';
+import { type RunRecord } from '../../run/outcome.js';
+import { formatMs } from '../../words.js';
 import { EXIT, type CommandContext } from '../context.js';
 
 /** `littlepipes history`: past runs, the newest first, with each task's time. */

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import type { ExecuteOptions } from '../../pipeline-options.js';
-import type { RunRecord, TaskReport } from '../../report/run-report.js';
+import type { RunRecord, TaskReport } from '../../run/outcome.js';
 import { EXIT, type CommandContext, type SelectionFlags, htmlFolderProblem, selectionOptions, taskNames } from '../context.js';
 import { InvalidOptionError, type PipelineRunError, type RunCancelledError } from '../../errors.js';
 import { littlepipesCode } from '../error-code.js';

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import type { Command } from 'commander';
-import { formatMs } from '../../report/run-report.js';
+import { formatMs } from '../../words.js';
 import { type CommandContext, cachedResultForCommand } from '../context.js';
 
 /** `littlepipes show TASK`: a cached result, readably. */

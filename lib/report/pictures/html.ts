@@ -1,6 +1,7 @@
 import dagre from '@dagrejs/dagre';
 import { InvalidOptionError } from '../../errors.js';
-import { type RunRecord, type TaskRecord, formatMs } from '../run-report.js';
+import { type RunRecord, type TaskRecord } from '../../run/outcome.js';
+import { formatMs } from '../../words.js';
 import { type GraphNode, type GraphView, type NodeState, NODE_STATES, STATE_STYLES, countStates, criticalPath, hasTimes } from './view.js';
 
 /** What `htmlPage` draws. */

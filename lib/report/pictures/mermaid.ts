@@ -1,5 +1,5 @@
-import type { RunRecord } from '../run-report.js';
-import { formatMs } from '../run-report.js';
+import type { RunRecord } from '../../run/outcome.js';
+import { formatMs } from '../../words.js';
 import { type GraphView, NODE_STATES, STATE_STYLES, criticalPath, hasTimes } from './view.js';
 
 /**

@@ -1,4 +1,5 @@
-import { type RunRecord, type TaskRecord, formatMs } from '../run-report.js';
+import { type RunRecord, type TaskRecord } from '../../run/outcome.js';
+import { formatMs } from '../../words.js';
 import type { Plan, TaskPlan } from '../../plan/plan.js';
 import { describeReason, unusableCachedResult } from '../../plan/freshness.js';
 import type { AnyTask } from '../../task.js';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { StoredValue } from '../../cache/entry.js';
 import type { DefinitionFingerprint } from '../../fingerprint/definition.js';
-import type { ProcessTiming } from '../../report/run-report.js';
+import type { ProcessTiming } from '../outcome.js';
 import type { AnyTask } from '../../task.js';
 
 /** The executors `execute({ executor })` knows: `local` runs tasks in the calling thread. */

@@ -2,7 +2,7 @@ import { LittlepipesError } from '../../errors.js';
 import type { StoredValue } from '../../cache/entry.js';
 import type { DefinitionFingerprint } from '../../fingerprint/definition.js';
 import type { JsonValue } from '../../fingerprint/params.js';
-import type { ProcessTiming } from '../../report/run-report.js';
+import type { ProcessTiming } from '../outcome.js';
 
 /**
  * One attempt of a task as a BullMQ job: what a worker needs to run it as the coordinator

@@ -6,7 +6,7 @@ import { definitionFingerprint } from '../../fingerprint/definition.js';
 import type { TaskLogs } from '../../logs/task-logs.js';
 import { suggest } from '../../names.js';
 import type { Pipeline } from '../../pipeline.js';
-import type { ProcessTiming } from '../../report/run-report.js';
+import type { ProcessTiming } from '../outcome.js';
 import type { AnyTask } from '../../task.js';
 import { createContext } from '../context.js';
 import { RunResources } from '../resources.js';

@@ -8,7 +8,7 @@ import { Codec, needsFrame } from '../../cache/codec.js';
 import { definedFormats } from '../../cache/formats/format.js';
 import { WorkerMismatchError } from '../../errors.js';
 import type { JsonValue } from '../../fingerprint/params.js';
-import type { ProcessTiming } from '../../report/run-report.js';
+import type { ProcessTiming } from '../outcome.js';
 import { type AnyTask, TASK_CREATED } from '../../task.js';
 import { createContext } from '../context.js';
 import { RunResources } from '../resources.js';

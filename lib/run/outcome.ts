@@ -1,3 +1,5 @@
+import { formatMs } from '../words.js';
+
 /** What happened to a task in a run. */
 export type TaskStatus = 'ran' | 'cached' | 'failed' | 'blocked' | 'skipped' | 'cancelled';
 
@@ -142,15 +144,4 @@ function escapeHTML(text: string): string {
 /** `2 ran, 4 cached`: the statuses a run's tasks ended in, or `no tasks`. */
 export function describeCounts(counts: Record<TaskStatus, number>): string {
   return Object.entries(counts).filter(([, count]) => count > 0).map(([status, count]) => `${count} ${status}`).join(', ') || 'no tasks';
-}
-
-/** `850 ms`, `1.52 s`, `2 min 5 s`. */
-export function formatMs(ms: number): string {
-  if (ms < 1) return `${ms.toFixed(2)} ms`;
-  // Each unit is chosen after rounding, so 999.6 ms reads `1.00 s`, not `1000 ms`.
-  if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
-  const centiseconds = Math.round(ms / 10);
-  if (centiseconds < 6000) return `${(centiseconds / 100).toFixed(2)} s`;
-  const seconds = Math.round(ms / 1000);
-  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
 }
