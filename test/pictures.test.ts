@@ -12,6 +12,7 @@ import {
   graphViewFromPlan,
   graphViewFromRun,
   htmlPage,
+  layoutGraph,
   mermaidGraph,
   mermaidTimeline,
 } from '../lib/report/pictures/index.js';
@@ -331,9 +332,27 @@ test('a graph of 60 tasks renders in every format', () => {
   assert.ok(Number(width) > 0 && Number(height) > 0, `a drawing of ${width} × ${height}`);
 });
 
+test('a graph laid out once draws, in any states of its tasks, the page it would draw laid out anew', () => {
+  const planned = sixtyTasks();
+  const layout = layoutGraph(planned);
+  assert.equal(htmlPage({ graph: planned, layout }), htmlPage({ graph: planned }));
+  // A task's place does not depend on its state, so a live page keeps the layout of the plan.
+  const later = { ...planned, nodes: planned.nodes.map((node, index) => ({ ...node, state: NODE_STATES[(index + 3) % NODE_STATES.length]! })) };
+  const run = runOf([record('Step 0', 'ran', 0, 20), record('Step 10', 'failed', 20, 45)]);
+  assert.equal(htmlPage({ graph: later, layout, run, refreshSeconds: 2 }), htmlPage({ graph: later, run, refreshSeconds: 2 }));
+});
+
+test('a layout of another graph is refused, naming the task it has no place for', () => {
+  const layout = layoutGraph(viewOf({ Load: [], Report: ['Load'] }));
+  assert.throws(
+    () => htmlPage({ graph: viewOf({ Load: [], Clean: ['Load'] }), layout }),
+    (error: unknown) => error instanceof InvalidOptionError && error.option === 'layout' && /no place for the task "Clean"/.test(error.message),
+  );
+});
+
 test('the pictures are a separate entry of the package, littlepipes/pictures, as the README shows', async () => {
   const entry = (await import('littlepipes/pictures')) as Record<string, unknown>;
-  for (const name of ['graphViewFromPlan', 'graphViewFromRun', 'htmlPage', 'mermaidGraph', 'mermaidTimeline', 'dotGraph', 'asciiGraph', 'criticalPath']) {
+  for (const name of ['graphViewFromPlan', 'graphViewFromRun', 'htmlPage', 'layoutGraph', 'mermaidGraph', 'mermaidTimeline', 'dotGraph', 'asciiGraph', 'criticalPath']) {
     assert.equal(typeof entry[name], 'function', name);
   }
 });

@@ -1,7 +1,7 @@
-import dagre from '@dagrejs/dagre';
 import { InvalidOptionError } from '../../errors.js';
 import { type RunRecord, type TaskRecord } from '../../run/outcome.js';
 import { formatMs } from '../../words.js';
+import { type GraphLayout, NODE_HEIGHT, layoutGraph, shorten, textWidth } from './layout.js';
 import { type GraphNode, type GraphView, type NodeState, NODE_STATES, STATE_STYLES, countStates, criticalPath, hasTimes } from './view.js';
 
 /** What `htmlPage` draws. */
@@ -20,6 +20,12 @@ export interface HtmlPageOptions {
    * @default no reload
    */
   refreshSeconds?: number;
+  /**
+   * The graph laid out by `layoutGraph`, for a page drawn again and again as the states of the
+   * same tasks change: the layout of a graph of that shape (the same tasks and dependencies).
+   * @default laid out here
+   */
+  layout?: GraphLayout;
 }
 
 /**
@@ -37,6 +43,10 @@ export function htmlPage(options: HtmlPageOptions): string {
   const { graph, run, refreshSeconds } = options;
   if (refreshSeconds !== undefined && !(Number.isFinite(refreshSeconds) && refreshSeconds > 0)) {
     throw new InvalidOptionError('refreshSeconds', `htmlPage: refreshSeconds must be a number of seconds above 0, got ${String(refreshSeconds)}.`);
+  }
+  const missing = options.layout && graph.nodes.find((node) => !options.layout!.nodes.has(node.name));
+  if (missing) {
+    throw new InvalidOptionError('layout', `htmlPage: the layout has no place for the task "${missing.name}": it was laid out for another graph. Pass layoutGraph(graph), or leave layout out.`);
   }
   const title = options.title ?? graph.pipeline;
   const counts = countStates(graph);
@@ -64,46 +74,26 @@ export function htmlPage(options: HtmlPageOptions): string {
     `<head>${head.join('')}</head>`,
     '<body><main>',
     `<header><h1>${escapeHTML(title)}</h1><p class="sub">${escapeHTML(subtitle)}</p></header>`,
-    `<section class="card graph"><h2>Tasks</h2><div class="legend">${legend}</div><div class="scroll">${graphSvg(graph)}</div></section>`,
+    `<section class="card graph"><h2>Tasks</h2><div class="legend">${legend}</div><div class="scroll">${graphSvg(graph, options.layout)}</div></section>`,
     run ? `<section class="card timeline"><h2>Timeline of the run</h2>${timeline(run, graph)}</section>` : '',
     '</main></body>',
     '</html>',
   ].join('\n');
 }
 
-const NODE_HEIGHT = 44;
-const NODE_PADDING = 14;
-const NODE_MIN_WIDTH = 84;
-/** Longer names are cut in the drawing (the tooltip has them whole), so one name cannot stretch a column. */
-const LABEL_LIMIT = 40;
-
-/** The graph laid out by dagre here, in Node, and drawn as SVG: the page needs no script. */
-function graphSvg(view: GraphView): string {
+/** The graph drawn as SVG where `layout` (by default, dagre here and now) puts its tasks and arrows. */
+function graphSvg(view: GraphView, layout: GraphLayout = layoutGraph(view)): string {
   if (view.nodes.length === 0) return '<p class="empty">The pipeline has no tasks.</p>';
-  const layout = new dagre.graphlib.Graph();
-  layout.setGraph({ rankdir: 'LR', nodesep: 14, ranksep: 60, marginx: 10, marginy: 10 });
-  layout.setDefaultEdgeLabel(() => ({}));
-  // dagre keys nodes by string; indexes keep names such as `__proto__` away from its objects.
-  const ids = new Map(view.nodes.map((node, index) => [node.name, `n${index}`]));
-  for (const [index, node] of view.nodes.entries()) {
-    const width = Math.max(NODE_MIN_WIDTH, textWidth(shorten(node.name), 13, true), textWidth(node.state, 11)) + 2 * NODE_PADDING;
-    layout.setNode(`n${index}`, { width: Math.ceil(width), height: NODE_HEIGHT });
-  }
-  for (const node of view.nodes) {
-    for (const dependency of node.dependencies) if (ids.has(dependency)) layout.setEdge(ids.get(dependency)!, ids.get(node.name)!);
-  }
-  dagre.layout(layout);
-
-  const edges = layout.edges().map((edge: { v: string; w: string }) => {
-    const from = view.nodes[Number(edge.v.slice(1))]!;
-    const to = view.nodes[Number(edge.w.slice(1))]!;
+  const byName = new Map(view.nodes.map((node) => [node.name, node]));
+  const edges = layout.edges.flatMap((edge) => {
+    const [from, to] = [byName.get(edge.from), byName.get(edge.to)];
+    if (!from || !to) return [];
     // An arrow that carries no result (from a failed, blocked or unusable task into a blocked one) shows why.
     const broken = to.state === 'blocked' && NO_RESULT.has(from.state);
-    const points = layout.edge(edge).points ?? [];
-    return `<path class="edge${broken ? ' broken' : ''}" d="${smoothPath(points)}" marker-end="url(#lp-arrow${broken ? '-broken' : ''})"/>`;
+    return [`<path class="edge${broken ? ' broken' : ''}" d="${smoothPath(edge.points)}" marker-end="url(#lp-arrow${broken ? '-broken' : ''})"/>`];
   });
-  const nodes = view.nodes.map((node, index) => {
-    const { x = 0, y = 0, width } = layout.node(`n${index}`);
+  const nodes = view.nodes.map((node) => {
+    const { x, y, width } = layout.nodes.get(node.name)!;
     const tooltip = [`${node.name}: ${node.state}`, node.detail, node.description].filter(Boolean).join('\n');
     return (
       `<g class="node state-${STATE_STYLES[node.state].slug}" data-task="${escapeHTML(node.name)}" data-state="${node.state}" transform="translate(${round(x)},${round(y)})">` +
@@ -113,9 +103,9 @@ function graphSvg(view: GraphView): string {
       `<text class="state" y="13">${node.state}</text></g>`
     );
   });
-  const { width = 0, height = 0 } = layout.graph();
+  const [width, height] = [Math.ceil(layout.width), Math.ceil(layout.height)];
   return (
-    `<svg class="dag" xmlns="http://www.w3.org/2000/svg" width="${Math.ceil(width)}" height="${Math.ceil(height)}" viewBox="0 0 ${Math.ceil(width)} ${Math.ceil(height)}" role="img" aria-label="${escapeHTML(`Task graph of ${view.pipeline}`)}">` +
+    `<svg class="dag" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHTML(`Task graph of ${view.pipeline}`)}">` +
     `<defs>${arrow('lp-arrow', '#94a3b8')}${arrow('lp-arrow-broken', '#f87171')}</defs>` +
     `<g class="edges">${edges.join('')}</g><g class="nodes">${nodes.join('')}</g></svg>`
   );
@@ -192,14 +182,14 @@ function timeline(run: RunRecord, graph: GraphView): string {
     const left = x(task.startMs);
     const barWidth = Math.max(2, x(task.endMs) - left);
     const critical = onPath.has(task.name);
-    const tooltip = `${task.name}: ${task.status} in ${formatMs(task.endMs - task.startMs)}, from ${formatMs(task.startMs)} to ${formatMs(task.endMs)}${critical ? ' (critical path)' : ''}\n${task.error?.message ?? task.reason}`;
+    const tooltip = `${task.name}: ${task.status} in ${formatMs(task.ms)}, from ${formatMs(task.startMs)} to ${formatMs(task.endMs)}${critical ? ' (critical path)' : ''}\n${task.error?.message ?? task.reason}`;
     return (
       `<g class="row${critical ? ' critical' : ''}" data-status="${task.status}">` +
       `<title>${escapeHTML(tooltip)}</title>` +
       `<rect class="band" x="0" y="${y}" width="${width}" height="${ROW}"/>` +
       `<text class="label" x="${labelWidth - 8}" y="${y + ROW / 2 + 4}">${escapeHTML(shorten(task.name))}</text>` +
-      `<rect class="bar state-${STATE_STYLES[BAR_STATES[task.status] ?? 'fresh'].slug}" data-task="${escapeHTML(task.name)}" x="${round(left)}" y="${y + (ROW - BAR) / 2}" width="${round(barWidth)}" height="${BAR}" rx="3"/>` +
-      `<text class="duration" x="${round(left + barWidth + 5)}" y="${y + ROW / 2 + 4}">${formatMs(task.endMs - task.startMs)}</text></g>`
+      `<rect class="bar state-${STATE_STYLES[BAR_STATES[task.status] ?? 'fresh'].slug}" data-task="${escapeHTML(task.name)}" x="${round(left)}" y="${y + (ROW - BAR) / 2}" width="${round(barWidth)}" height="${BAR}" rx="3"${reportTimes(task)}/>` +
+      `<text class="duration" x="${round(left + barWidth + 5)}" y="${y + ROW / 2 + 4}">${formatMs(task.ms)}</text></g>`
     );
   });
   const rowOf = new Map(bars.map((task, index) => [task.name, index]));
@@ -228,6 +218,11 @@ function timeline(run: RunRecord, graph: GraphView): string {
     `<line class="end" x1="${round(x(run.ms))}" x2="${round(x(run.ms))}" y1="${AXIS - 6}" y2="${loadTop + LOAD_HEIGHT}"><title>end of the run, ${formatMs(run.ms)}</title></line>` +
     '</svg></div>'
   );
+}
+
+/** The report's times of a task, exact, for whoever reads the page by program: a bar is drawn from them, rounded. */
+function reportTimes(task: TaskRecord & { startMs: number; endMs: number }): string {
+  return ` data-start-ms="${task.startMs}" data-end-ms="${task.endMs}" data-ms="${task.ms}"`;
 }
 
 /** How many tasks ran at each moment, as a filled step chart under the bars. */
@@ -279,27 +274,6 @@ function tickLabel(ms: number, step: number): string {
   if (step < 1000) return step < 1 ? `${ms.toFixed(2)} ms` : `${round(ms)} ms`;
   if (step < 60_000) return `${+(ms / 1000).toFixed(step < 10_000 ? 1 : 0)} s`;
   return `${Math.floor(ms / 60_000)} min${ms % 60_000 ? ` ${Math.round((ms % 60_000) / 1000)} s` : ''}`;
-}
-
-/**
- * The width of a text in pixels, estimated from character classes: the layout is computed in
- * Node, where no font can be measured. It errs wide, so names fit their boxes.
- */
-function textWidth(text: string, size: number, bold = false): number {
-  let ems = 0;
-  for (const char of text) {
-    if (/[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]|[\u{1f300}-\u{1faff}]/u.test(char)) ems += 1;
-    else if (/[ilj.,:;'|!() [\]{}fIt]/.test(char)) ems += 0.32;
-    else if (/[mwMW@%]/.test(char)) ems += 0.88;
-    else if (/[A-Z0-9_#&<>=?+~]/.test(char)) ems += 0.66;
-    else ems += 0.56;
-  }
-  return ems * size * (bold ? 1.07 : 1);
-}
-
-function shorten(name: string): string {
-  const chars = [...name];
-  return chars.length > LABEL_LIMIT ? `${chars.slice(0, LABEL_LIMIT - 1).join('')}…` : name;
 }
 
 function round(value: number): number {

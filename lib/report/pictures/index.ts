@@ -5,3 +5,5 @@ export { mermaidGraph, mermaidTimeline } from './mermaid.js';
 export { dotGraph } from './dot.js';
 export { htmlPage } from './html.js';
 export type { HtmlPageOptions } from './html.js';
+export { layoutGraph } from './layout.js';
+export type { GraphLayout, NodePlace, EdgeRoute } from './layout.js';
