@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import type { ExecuteOptions } from '../../pipeline-options.js';
-import type { RunRecord, TaskReport } from '../../run/outcome.js';
+import type { RunRecord, TaskRecord, TaskReport } from '../../run/outcome.js';
 import { EXIT, type CommandContext, type SelectionFlags, htmlFolderProblem, selectionOptions, taskNames } from '../context.js';
 import { InvalidOptionError, type PipelineRunError, type RunCancelledError } from '../../errors.js';
 import { littlepipesCode } from '../error-code.js';
@@ -104,50 +104,79 @@ Exit codes: 0 all ran or were fresh, 1 a task failed, 2 bad usage or an invalid 
   }
 }
 
-/** Rewrites the HTML picture as tasks start and finish, and once more, without auto-refresh, at the end. */
+/** The live page is redrawn at most this often: a page of 60 tasks takes a few milliseconds to draw. */
+const REDRAW_MS = 250;
+
+/**
+ * Keeps a picture of the run in `file`: drawn before the run, redrawn as tasks start and finish,
+ * and drawn a last time, from the report and without auto-refresh, when the run ends. A redraw
+ * waits for a timer, at most one every REDRAW_MS, and is never drawn inside the runner's events,
+ * which come on the path that starts tasks: a task's time would count the drawing. The graph's
+ * shape does not change during a run, so it is laid out once. Each page is written beside `file`
+ * and renamed over it, so a browser reloading never reads half a page.
+ */
 async function livePicture(context: CommandContext, file: string, options: ExecuteOptions) {
   const { pipeline } = await context.load();
-  const { graphViewFromPlan, graphViewFromRun, htmlPage } = await import('../../report/pictures/index.js');
+  const { graphViewFromPlan, graphViewFromRun, htmlPage, layoutGraph } = await import('../../report/pictures/index.js');
   const tasks = pipeline.tasks;
-  const plan = await pipeline.plan(options);
+  const planned = graphViewFromPlan(tasks, await pipeline.plan(options));
+  const layout = layoutGraph(planned);
   const target = path.resolve(file);
-  const started = Date.now();
+  const startedAt = new Date().toISOString();
   const running = new Set<string>();
-  const finished: TaskReport[] = [];
+  const finished = new Map<string, TaskRecord>();
   let writing = Promise.resolve();
+  let pages = 0;
   const write = (html: string) => {
-    writing = writing.then(() => fs.promises.writeFile(target, html)).catch((error: unknown) => {
-      context.output.err(`littlepipes: cannot write ${file}: ${(error as Error).message}`);
-    });
+    const temporary = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${++pages}.tmp`);
+    writing = writing
+      .then(async () => {
+        await fs.promises.writeFile(temporary, html);
+        await fs.promises.rename(temporary, target);
+      })
+      .catch(async (error: unknown) => {
+        await fs.promises.rm(temporary, { force: true });
+        context.output.err(`littlepipes: cannot write ${file}: ${(error as Error).message}`);
+      });
   };
-  const snapshot = (): RunRecord => ({
-    pipeline: pipeline.name,
-    startedAt: new Date(started).toISOString(),
-    ms: Date.now() - started,
-    counts: { ran: 0, cached: 0, failed: 0, blocked: 0, skipped: 0, cancelled: 0 },
-    tasks: finished.map(({ error, ...task }) => (error ? { ...task, error: { message: error.message } } : task)),
-  });
-  const redraw = () => {
-    const base = graphViewFromPlan(tasks, plan);
-    const states = new Map(graphViewFromRun(tasks, snapshot(), running).nodes.map((node) => [node.name, node]));
-    const nodes = base.nodes.map((node) => (running.has(node.name) || finished.some((task) => task.name === node.name) ? states.get(node.name)! : node));
-    write(htmlPage({ graph: { ...base, nodes }, run: snapshot(), title: `${pipeline.name}: running`, refreshSeconds: 2 }));
+  // The report's times only, never this writer's clock: the run so far ends where its last finished task ended.
+  const snapshot = (): RunRecord => {
+    const records = [...finished.values()];
+    const counts = { ran: 0, cached: 0, failed: 0, blocked: 0, skipped: 0, cancelled: 0 };
+    for (const record of records) counts[record.status]++;
+    return { pipeline: pipeline.name, startedAt, ms: Math.max(0, ...records.map((record) => record.endMs ?? 0)), counts, tasks: records };
   };
-  redraw();
+  const draw = () => {
+    timer = undefined;
+    drawnAt = performance.now();
+    const run = snapshot();
+    const now = graphViewFromRun(tasks, run, running).nodes;
+    const nodes = planned.nodes.map((node, index) => (running.has(node.name) || finished.has(node.name) ? now[index]! : node));
+    write(htmlPage({ graph: { ...planned, nodes }, layout, run, title: `${pipeline.name}: running`, refreshSeconds: 2 }));
+  };
+  let timer: NodeJS.Timeout | undefined;
+  let drawnAt = 0;
+  const redrawSoon = () => {
+    // unref: a run that ends without runFinished (a failed commit) is not kept waiting for a page.
+    timer ??= setTimeout(draw, Math.max(0, drawnAt + REDRAW_MS - performance.now())).unref();
+  };
+  draw();
   return {
     events: {
       taskStarted(name: string) {
         running.add(name);
-        redraw();
+        redrawSoon();
       },
-      taskFinished(task: TaskReport) {
+      taskFinished({ error, ...task }: TaskReport) {
         running.delete(task.name);
-        finished.push(task);
-        redraw();
+        finished.set(task.name, error ? { ...task, error: { message: error.message } } : task);
+        redrawSoon();
       },
       runFinished(report: { toJSON(): RunRecord }) {
+        clearTimeout(timer);
+        timer = undefined;
         const record = report.toJSON();
-        write(htmlPage({ graph: graphViewFromRun(tasks, record), run: record, title: pipeline.name }));
+        write(htmlPage({ graph: graphViewFromRun(tasks, record), layout, run: record, title: pipeline.name }));
         context.output.err(`Picture of the run: ${target}`);
       },
     },
