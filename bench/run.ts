@@ -1,11 +1,12 @@
 /**
  * Runs the benchmarks and prints a summary of the figures and whether each target is met.
- * Usage: npm run bench [-- overhead|large|fingerprint|shared|distributed|startup|tables]
+ * Usage: npm run bench [-- overhead|large|fingerprint|shared|distributed|startup|tables|html]
  * Figures only: nothing here fails a build.
  */
 import os from 'node:os';
 import { fingerprintBench } from './fingerprint.js';
 import { largeResultsBench } from './large-results.js';
+import { livePictureBench } from './live-picture.js';
 import { distributedBench } from './distributed.js';
 import { overheadBench } from './overhead.js';
 import { sharedStoreBench } from './shared-store.js';
@@ -21,6 +22,7 @@ const BENCHES: Record<string, (log: (line: string) => void) => Promise<Figure[]>
   distributed: distributedBench,
   startup: startupBench,
   tables: tablesBench,
+  html: livePictureBench,
 };
 
 const filter = process.argv[2];
