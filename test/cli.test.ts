@@ -283,3 +283,13 @@ export const pipeline = new Pipeline('Staged').add(
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /littlepipes: littlepipes\.yaml:1: there is no profile "smaple"\. Did you mean "sample"\?/);
 });
+
+test('a run that leaves tasks blocked behind a skipped task with no cached result exits 1 and says which and why', async () => {
+  const project = makeProject();
+  const result = await cli(project, 'run', '--skip', 'Load');
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /run: 3 tasks could not run, for a task they need was skipped and has no fresh cached result: Clean, Totals, Report\. Run it \(leave it out of --skip\) once/);
+  const again = await cli(project, 'run');
+  assert.equal(again.code, 0, 'once everything ran, the same run is fine');
+  assert.equal((await cli(project, 'run', '--skip', 'Load')).code, 0, 'a skipped task with a fresh cached result blocks nothing');
+});

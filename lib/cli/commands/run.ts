@@ -4,6 +4,7 @@ import path from 'node:path';
 import { type Command, Option } from 'commander';
 import type { ExecuteOptions } from '../../pipeline-options.js';
 import type { RunRecord, TaskRecord, TaskReport } from '../../run/outcome.js';
+import { counted } from '../../words.js';
 import { EXIT, type CommandContext, type SelectionFlags, htmlFolderProblem, selectionOptions, taskNames } from '../context.js';
 import { InvalidOptionError, type PipelineRunError, type RunCancelledError } from '../../errors.js';
 import { littlepipesCode } from '../error-code.js';
@@ -73,6 +74,12 @@ Exit codes: 0 all ran or were fresh, 1 a task failed, 2 bad usage or an invalid 
       try {
         const report = await pipeline.execute({ ...options, signal: controller.signal, progress: !flags.json, ...(live ? { events: live.events } : {}) });
         if (flags.json) context.output.out(JSON.stringify(report.toJSON(), null, 2));
+        // Nothing failed, yet tasks asked for have no fresh result: a task they need was skipped and has none.
+        const blocked = report.tasks.filter((task) => task.status === 'blocked');
+        if (blocked.length > 0) {
+          context.output.err(`littlepipes: run: ${counted(blocked.length, 'task')} could not run, for a task they need was skipped and has no fresh cached result: ${blocked.map((task) => task.name).join(', ')}. Run it (leave it out of --skip) once, and then it can be skipped.`);
+          context.exit(EXIT.failed);
+        }
       } catch (error) {
         // By code: the pipeline module may use another copy of littlepipes, whose classes are not these.
         // The error itself is reported, and its exit code set, as every other is.
