@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { InvalidOptionError, type Pipeline, PipelineRunError, Task, UnknownTaskError, expire } from '../lib/index.js';
 import { planTable } from '../lib/cli/plan-table.js';
 import { Plan } from '../lib/plan/plan.js';
+import { explainTask } from '../lib/report/explain.js';
 import { statuses, testPipeline } from './helpers.js';
 
 const quiet = { progress: false } as const;
@@ -350,4 +351,12 @@ test('explain of an unknown task is an UnknownTaskError with a suggestion', asyn
     assert.match(error.message, /pipeline\.explain\(\): there is no task named "Lst"\. Did you mean "Last"\?/);
     return true;
   });
+});
+
+test('explain puts one full stop between sentences, also after a warning that ends in one', () => {
+  const plan = new Plan('P', [{ name: 'A', action: 'cached', reasons: [], warnings: ['it loads a module by a path nothing bounds (a.ts:3).', 'declare it in inputs'] }]);
+  assert.equal(
+    explainTask(plan, 'A', { dependencies: () => [], skip: new Set() }),
+    'A is cached. Warning: it loads a module by a path nothing bounds (a.ts:3). Warning: declare it in inputs',
+  );
 });

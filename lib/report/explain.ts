@@ -17,7 +17,9 @@ export interface ExplainContext {
  */
 export function explainTask(plan: Plan, name: string, context: ExplainContext): string {
   const warnings = plan.task(name)!.warnings ?? [];
-  return [planSentence(plan, name, context), ...warnings.map((warning) => `Warning: ${warning}`)].join('. ');
+  const sentences = [planSentence(plan, name, context), ...warnings.map((warning) => `Warning: ${warning}`)];
+  // A warning that ends in a full stop is not followed by another.
+  return sentences.map((sentence, index) => (index < sentences.length - 1 ? sentence.replace(/\.$/, '') : sentence)).join('. ');
 }
 
 function planSentence(plan: Plan, name: string, context: ExplainContext): string {
