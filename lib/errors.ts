@@ -20,6 +20,22 @@ export class LittlepipesError extends Error {
   }
 }
 
+/**
+ * The `code` of an error littlepipes threw on purpose (`ERR_UNKNOWN_TASK`...), or undefined for
+ * any other error. A pipeline module may import another copy of littlepipes than the command
+ * line's (a global install running a project's own), whose error classes are other classes: so
+ * an error is recognised by its class's name along its prototype chain, and told apart by its
+ * code, never by `instanceof` one of this copy's classes.
+ */
+export function littlepipesCode(error: unknown): string | undefined {
+  if (!(error instanceof Error) || typeof (error as { code?: unknown }).code !== 'string') return undefined;
+  if (error instanceof LittlepipesError) return error.code;
+  for (let proto = Object.getPrototypeOf(error); proto; proto = Object.getPrototypeOf(proto)) {
+    if (proto.constructor?.name === 'LittlepipesError') return (error as LittlepipesError).code;
+  }
+  return undefined;
+}
+
 /** A task was defined wrongly: a bad name, a reserved or repeated process name, a process that is not a function. */
 export class TaskDefinitionError extends LittlepipesError {
   constructor(readonly task: string, message: string) {

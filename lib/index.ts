@@ -16,7 +16,7 @@ export { showResult } from './report/notebook.js';
 export { valueToHTML } from './report/value-html.js';
 export type { ExportOptions } from './report/export.js';
 export type { ProgressListener } from './run/events.js';
-export { Shell, ShellUsageError, type ShellCommand, type ShellOptions } from './cli/shell.js';
+export { Shell, ShellUsageError, type ShellCommand, type ShellOptions } from './shell/shell.js';
 export type { Plan, TaskPlan, PlanReason, PlanAction } from './plan/plan.js';
 export { commandTask, type CommandTaskOptions, type CommandResult, type CommandTaskResult } from './tasks/command-task.js';
 export { rTask, type RTaskOptions } from './tasks/r-task.js';

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { commandLine } from '../errors.js';
+import { commandLine, littlepipesCode } from '../errors.js';
 import { failureSentence } from '../words.js';
-import { littlepipesCode } from './error-code.js';
 
 /** What an error that reaches the command line carries, whichever copy of littlepipes threw it. */
 interface ErrorFields {

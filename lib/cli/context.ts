@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError, littlepipesCode } from '../errors.js';
 import { inCommandLineWords } from './command-line-words.js';
-import { littlepipesCode } from './error-code.js';
 import type { Pipeline } from '../pipeline.js';
 import { type LoadedPipeline, loadPipeline } from './load.js';
 

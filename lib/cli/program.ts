@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { suggest } from '../names.js';
 import { inCommandLineWords } from './command-line-words.js';
-import { littlepipesCode } from './error-code.js';
+import { littlepipesCode } from '../errors.js';
 import type { LoadedPipeline } from './load.js';
 import { loadPipeline } from './load.js';
 import { EXIT, type CommandContext, type GlobalOptions, type Output } from './context.js';

@@ -6,8 +6,7 @@ import type { ExecuteOptions } from '../../pipeline-options.js';
 import type { RunRecord, TaskRecord, TaskReport } from '../../run/outcome.js';
 import { counted } from '../../words.js';
 import { EXIT, type CommandContext, type SelectionFlags, htmlFolderProblem, selectionOptions, taskNames } from '../context.js';
-import { InvalidOptionError, type PipelineRunError, type RunCancelledError } from '../../errors.js';
-import { littlepipesCode } from '../error-code.js';
+import { InvalidOptionError, littlepipesCode, type PipelineRunError, type RunCancelledError } from '../../errors.js';
 import { EXECUTORS, type ExecutorName } from '../../run/executors/executor.js';
 import { reportCacheFolder } from './watch.js';
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { loadPipeline } from '../load.js';
-import { Shell } from '../shell.js';
+import { Shell } from '../../shell/shell.js';
 
 /**
  * `littlepipes shell`: loads the pipeline module (`--pipeline FILE`, else the one package.json

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { tableModule } from '../deferred-packages.js';
-import { LittlepipesError, type PipelineRunError } from '../errors.js';
+import { littlepipesCode, LittlepipesError, type PipelineRunError } from '../errors.js';
 import { failureSentence } from '../words.js';
 import { formatMs } from '../words.js';
 import { bytes, summarizeValue } from '../report/value-summary.js';
@@ -9,7 +9,6 @@ import { LOG_LEVELS } from '../pipeline-options.js';
 import { describeReason } from '../plan/freshness.js';
 import type { TaskPlan } from '../plan/plan.js';
 import type { AnyTask } from '../task.js';
-import { littlepipesCode } from './error-code.js';
 import type { Shell, ShellCommand } from './shell.js';
 
 /**

@@ -1,17 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { InvalidOptionError, LittlepipesError } from '../errors.js';
+import { InvalidOptionError, littlepipesCode, LittlepipesError } from '../errors.js';
 import { describeValue, rejectUnknownOptions, suggest } from '../names.js';
 import type { Pipeline } from '../pipeline.js';
 import type { ExecuteOptions } from '../pipeline-options.js';
 import { terminalProgress } from '../report/progress.js';
 import type { RunReport } from '../run/outcome.js';
-import { littlepipesCode } from './error-code.js';
-import { builtinCommands } from './shell-commands.js';
-import { completeWord, normalizeName, splitWords, withSpaceIfOne, wordsForCompletion } from './shell-line.js';
+import { builtinCommands } from './commands.js';
+import { completeWord, normalizeName, splitWords, withSpaceIfOne, wordsForCompletion } from './line.js';
 
-export { ShellUsageError } from './shell-commands.js';
+export { ShellUsageError } from './commands.js';
 
 /** A command of the shell: what `help` says about it, and what it does. */
 export interface ShellCommand {
