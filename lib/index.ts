@@ -1,7 +1,7 @@
 export { Task, tasksIn, RESERVED_PROCESS_NAMES } from './task.js';
 export { anyOf, AnyOf } from './graph/composition.js';
 export type { Profile } from './plan/selection.js';
-export type { TaskOptions, RetryOptions, RetryPolicy, TaskContext, TaskContextBase, LooseTaskContext, ProcessMap, AnyTask, ResultOf } from './task.js';
+export type { TaskOptions, RetryOptions, RetryPolicy, TaskContext, TaskContextBase, LooseTaskContext, ProcessMap, AnyTask, ResultOf, PipelineView } from './task.js';
 export { Pipeline } from './pipeline.js';
 export { DEFAULT_CONCURRENCY } from './pipeline-options.js';
 export type { PipelineOptions, ExecuteOptions, CacheListing } from './pipeline-options.js';

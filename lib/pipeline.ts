@@ -26,7 +26,7 @@ import type { ThreadsExecutor } from './run/executors/threads-executor.js';
 import { RunReport as Report } from './run/outcome.js';
 import { type Profile, needsSelection, selectRun } from './plan/selection.js';
 import { CONFIG_FILE, type ProjectConfig, loadProjectConfig, parseProjectConfig, projectRoot, resolveProfile } from './config/project-config.js';
-import { type AnyTask, type ResultOf, Task } from './task.js';
+import { type AnyTask, type PipelineView, type ResultOf, Task } from './task.js';
 import { Codec } from './cache/codec.js';
 import { checkFormats } from './cache/formats/format.js';
 import { type CacheListing, DEFAULT_CONCURRENCY, EVENT_NAMES, EXECUTE_OPTIONS, type ExecuteOptions, LOG_LEVELS, PIPELINE_OPTIONS, type PipelineOptions } from './pipeline-options.js';
@@ -44,7 +44,7 @@ type ResultsOf<Tasks extends readonly AnyTask[]> = { [T in Tasks[number] as T['n
  * await pipeline.execute();
  * const total = await pipeline.getResult('Sum'); // typed from Sum's run process
  */
-export class Pipeline<Results extends Record<string, unknown> = {}> {
+export class Pipeline<Results extends Record<string, unknown> = {}> implements PipelineView {
   /** The pipeline's name: its namespace in the cache and its folder of logs. */
   readonly name: string;
   /** Folder of the cache and the logs. */

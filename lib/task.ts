@@ -6,7 +6,6 @@ import { type CallSite, recordCallSite } from './fingerprint/call-site.js';
 import { type JsonValue, plainParams } from './fingerprint/params.js';
 import { type TableOutput, isTableOutput, tableOutputKey } from './fingerprint/files.js';
 import { describeValue, nameProblem, rejectUnknownOptions, stringList } from './names.js';
-import type { Pipeline } from './pipeline.js';
 import { type AnyOf, type Gate, splitDependencyList } from './graph/composition.js';
 
 /** Options of a task. */
@@ -163,6 +162,22 @@ export const TASK_CREATED = Symbol.for('littlepipes.taskCreated');
 const RETRY_OPTIONS = ['count', 'delayMs', 'factor', 'maxDelayMs', 'when'] as const;
 
 /**
+ * What a task and the run see of the pipeline running them, as `t.pipeline`: its name, its task
+ * definitions and where their logs are. The Pipeline is one; the run and the tasks know it
+ * through these members only.
+ *
+ * @example new Task('Where').process('run', (t) => t.pipeline.logFile(t.name))
+ */
+export interface PipelineView {
+  /** The pipeline's name: its namespace in the cache and its folder of logs. */
+  readonly name: string;
+  /** The task with this name, as the pipeline defines it (an UnknownTaskError if there is none). */
+  getTask(name: string): AnyTask;
+  /** The file a task's log is written to. */
+  logFile(task: string): string;
+}
+
+/**
  * The members of the context `t` that every process receives as its first argument. A process
  * cannot take one of these names, since `t.<process>` would hide it.
  */
@@ -180,7 +195,7 @@ export interface TaskContextBase {
   /** The outputs the task declares, as given; tables as `db:<table>` (see TableOutput). */
   readonly outputs: readonly string[];
   /** The pipeline running this task. */
-  readonly pipeline: Pipeline<any>;
+  readonly pipeline: PipelineView;
   /** Which attempt this is: 1, then 2 on the first retry (see the `retries` option). */
   readonly attempt: number;
   /**

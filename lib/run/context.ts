@@ -1,13 +1,12 @@
 import type { Logger } from 'pino';
 import { ResourceError, UndeclaredDependencyError } from '../errors.js';
-import type { Pipeline } from '../pipeline.js';
 import type { ProcessTiming } from './outcome.js';
-import type { AnyTask, TaskContextBase } from '../task.js';
+import type { AnyTask, PipelineView, TaskContextBase } from '../task.js';
 import type { RunResources } from './resources.js';
 
 /** What a task's context needs from the run. */
 export interface ContextInputs {
-  pipeline: Pipeline<any>;
+  pipeline: PipelineView;
   /** The task's logger, asked for on the first use of `t.log`: most tasks never log, and a logger costs microseconds to make. */
   logger: () => Logger;
   signal: AbortSignal;

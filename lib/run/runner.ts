@@ -13,11 +13,10 @@ import { recordOutputs } from '../fingerprint/files.js';
 import type { PipelineGraph } from '../graph/graph.js';
 import type { TaskLogs } from '../logs/task-logs.js';
 import { describeValue, suggest } from '../names.js';
-import type { Pipeline } from '../pipeline.js';
 import type { ProgressListener } from './events.js';
 import { counted } from '../words.js';
 import { type ProcessTiming, RunReport, type TaskReport, type TaskStatus } from './outcome.js';
-import type { AnyTask, RetryPolicy } from '../task.js';
+import type { AnyTask, PipelineView, RetryPolicy } from '../task.js';
 import type { StoredValue } from '../cache/entry.js';
 import { createContext } from './context.js';
 import { RemoteResult, type TaskExecutor } from './executors/executor.js';
@@ -66,7 +65,7 @@ export interface RunSettings {
 
 /** What a run works with. */
 export interface RunParts {
-  pipeline: Pipeline<any>;
+  pipeline: PipelineView;
   /** The resources tasks use, made as the first task that uses each starts. */
   resources: RunResources;
   tasks: ReadonlyMap<string, AnyTask>;

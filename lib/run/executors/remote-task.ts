@@ -5,9 +5,8 @@ import { WorkerMismatchError } from '../../errors.js';
 import { definitionFingerprint } from '../../fingerprint/definition.js';
 import type { TaskLogs } from '../../logs/task-logs.js';
 import { suggest } from '../../names.js';
-import type { Pipeline } from '../../pipeline.js';
 import type { ProcessTiming } from '../outcome.js';
-import type { AnyTask } from '../../task.js';
+import type { AnyTask, PipelineView } from '../../task.js';
 import { createContext } from '../context.js';
 import { RunResources } from '../resources.js';
 import type { DefaultConnection } from './choice.js';
@@ -16,7 +15,7 @@ import { type TaskJob, type TaskJobOutcome, travellingError } from './job.js';
 
 /** What a worker process works with: the pipeline its module defines, and that pipeline's store and logs. */
 export interface WorkerParts {
-  pipeline: Pipeline<any>;
+  pipeline: PipelineView;
   /** The pipeline's tasks, by name. */
   tasks: ReadonlyMap<string, AnyTask>;
   store: ResultStore;
