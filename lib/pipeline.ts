@@ -17,7 +17,7 @@ import type { RunRecord, RunReport } from './run/outcome.js';
 import { refreshCodeAnalysis } from './fingerprint/definition.js';
 import { currentFiles, describeReason, staleness } from './plan/freshness.js';
 import { type Plan, planRun } from './plan/plan.js';
-import { INTERRUPTED_EXIT_CODE, interruptOnCtrlC } from './run/interrupt.js';
+import { interruptOnCtrlC } from './run/interrupt.js';
 import { type ResourceFactory, RunResources } from './run/resources.js';
 import { Run, type RunSettings } from './run/runner.js';
 import { PIPELINE_PARTS, type TaskExecutor, loadedByWorker, sharedStoreAdvice } from './run/executors/executor.js';
@@ -289,11 +289,11 @@ export class Pipeline<Results extends Record<string, unknown> = {}> implements P
       const report = await run.execute();
       this.#openStore().recordRun(report.toJSON());
       if (interrupt?.interrupted()) {
-        // What Ctrl-C would have done, once the run has stopped cleanly, its results are
-        // committed (the run's end waits for that) and its report is shown.
+        // Once the run has stopped cleanly, its results are committed (the run's end waits for
+        // that) and its report is shown, the process ends as that Ctrl-C would have ended it.
         await this.#store?.flush().catch(() => {});
         await this.#logs?.flush();
-        process.exit(INTERRUPTED_EXIT_CODE);
+        interrupt.passOn();
       }
       if (run.cancelled) throw new RunCancelledError(report, options.signal?.reason);
       if (report.failed.length > 0) throw new PipelineRunError(report);

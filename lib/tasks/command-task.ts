@@ -344,7 +344,8 @@ function startError(task: string, program: string, cwd: string, error: NodeJS.Er
 
 /**
  * Process groups of programs that are running, or were told to stop and may not have yet. When
- * Node exits (a second Ctrl-C, process.exit), nothing is left to wait for them, so they are killed.
+ * Node exits (process.exit, or a Ctrl-C littlepipes passes on), nothing is left to wait for them,
+ * so they are killed.
  */
 const live = new Set<ChildProcess>();
 /** Programs told to stop, whose escalation timer decides when they are no longer tracked. */
@@ -354,11 +355,14 @@ let exitHook = false;
 function track(child: ChildProcess): void {
   if (!exitHook) {
     exitHook = true;
-    process.on('exit', () => {
-      for (const running of live) signalGroup(running, 'SIGKILL');
-    });
+    process.on('exit', killRunningPrograms);
   }
   live.add(child);
+}
+
+/** Kills the process groups of the programs still running, for a process about to end. */
+export function killRunningPrograms(): void {
+  for (const running of live) signalGroup(running, 'SIGKILL');
 }
 
 function untrack(child: ChildProcess): void {
