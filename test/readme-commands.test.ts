@@ -54,6 +54,44 @@ test('every command of the README\'s command-line block runs on samples/pipeline
   for (const page of ['run.html', 'pipeline.html']) assert.match(fs.readFileSync(path.join(project, page), 'utf8'), /data-task="Report"/);
 });
 
+/** The README's quick start: its pipeline.ts, the commands it runs with what each prints, and the edit it makes. */
+function quickStart(): { source: string; commands: { args: string[]; shows: string }[]; edit: [string, string] } {
+  const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
+  const section = /\n## Quick start\n([\s\S]*?)\n## /.exec(readme)?.[1];
+  assert.ok(section, 'the README has a quick start');
+  const source = /Save this as `pipeline\.ts`:\n\n```ts\n([\s\S]*?)```/.exec(section)?.[1];
+  const block = /```sh\n(npx littlepipes [\s\S]*?)```/.exec(section)?.[1];
+  const edit = /make `([^`]+)` read `([^`]+)`/.exec(section);
+  assert.ok(source && block && edit, 'the quick start shows pipeline.ts, the commands to run it, and an edit');
+  const commands = block.trim().split('\n').map((line) => {
+    const [command, shows] = line.split('#').map((part) => part.trim());
+    return { args: command!.split(/\s+/).slice(2), shows: shows! };
+  });
+  return { source, commands, edit: [edit[1]!, edit[2]!] };
+}
+
+test('the README\'s quick start does what it says: both tasks run, then both are cached, and an edit of Totals runs Totals alone', async () => {
+  const { source, commands, edit } = quickStart();
+  const project = makeProject(source);
+  // What `npm init -y && npm pkg set type=module` leaves that matters here: no "littlepipes" field, so ./pipeline.ts is found by its name.
+  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'sales', version: '1.0.0', type: 'module' }, null, 2));
+  assert.ok(commands.length >= 3, 'the quick start runs, runs again and shows a result');
+  for (const { args, shows } of commands) {
+    const shown = `littlepipes ${args.join(' ')}`;
+    const result = await cli(project, ...args);
+    assert.equal(result.code, 0, `${shown} exits 0:\n${result.stderr}`);
+    assert.ok(`${result.stdout}${result.stderr}`.includes(shows), `${shown} prints ${shows}:\n${result.stdout}${result.stderr}`);
+  }
+  const edited = source.replace(edit[0], edit[1]);
+  assert.notEqual(edited, source, 'the quick start\'s edit applies to its pipeline.ts');
+  fs.writeFileSync(path.join(project, 'pipeline.ts'), edited);
+  const plan = await cli(project, 'plan');
+  assert.match(`${plan.stdout}${plan.stderr}`, /Totals +│ will run +│ code changed/);
+  const run = await cli(project, 'run');
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stderr, /Sales: 1 ran, 1 cached/);
+});
+
 test('run --skip keeps a task from running, its cached result serving its dependents; --concurrency 1 runs one task at a time', async () => {
   const project = sampleProject();
   assert.equal((await cli(project, 'run')).code, 0);
