@@ -278,7 +278,7 @@ test('the cache folder and its missing parents are created', async () => {
   await pipeline.execute(quiet);
   await pipeline.close();
   assert.ok(fs.existsSync(path.join(deep, 'cache.sqlite')));
-  assert.ok(fs.existsSync(path.join(deep, 'logs', 'P', 'A.log')));
+  assert.ok(fs.existsSync(path.join(deep, 'logs', 'P', 'runs')), 'the run log folder is created');
 });
 
 test('LITTLEPIPES_DIR chooses the cache folder when cacheDir is not given', async () => {

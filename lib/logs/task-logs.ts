@@ -1,8 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { HISTORY_LENGTH } from '../cache/store.js';
 import { pinoModule } from '../deferred-packages.js';
+import { pruneRunLogs, runLogFile, runLogFolder } from './run-logs.js';
 
+/** Run logs kept per pipeline: as many runs as the run history remembers, so each run `littlepipes history` lists has its log. */
+export const RUN_LOGS_KEPT = HISTORY_LENGTH;
 /** A task's log file is moved to `<task>.log.1` when it passes this size, so a log holds at most twice this. */
 const DEFAULT_MAX_BYTES = 1024 * 1024;
 /** Lines wait in memory at most this long before they are appended to their files. */
@@ -10,17 +14,40 @@ const FLUSH_DELAY_MS = 1000;
 /** Files appended at once: enough to overlap slow file creation, few enough to leave libuv's threads to SQLite. */
 const WRITE_CONCURRENCY = 2;
 
+/** The log of the run being logged: its file, and its lines not yet written there. */
+interface RunLog {
+  readonly file: string;
+  lines: string[];
+  /** Whether a batch has been taken for its file yet (the first makes the folder and drops old run logs). */
+  begun: boolean;
+}
+
+/** Lines taken from a buffer for one file, to be appended there. */
+interface Write {
+  readonly file: string;
+  readonly text: string;
+  /** A task's own file, rotated past maxBytes; else a run log. */
+  readonly task: boolean;
+  /** The first write to a run log, which makes the folder and drops old run logs. */
+  readonly opensRun: boolean;
+}
+
 /**
- * The task logs of one folder (`.littlepipes/logs/<pipeline>`): a pino logger per task name,
- * writing JSON lines to `<task>.log`.
+ * The logs of one folder (`.littlepipes/logs/<pipeline>`): a task's own lines (its `t.log`, its
+ * failures) in `<task>.log`, and the runner's lines about every task (`started`, `served from
+ * cache`, `done in N ms`) in one log per run, `runs/<time>-<pid>.log`, with the task as a field.
+ * A task's file is created at its first line, so a task served from the cache, or one that ran and
+ * logged nothing, costs no file: opening, appending and closing a file per task was most of what
+ * a run of thousands of tasks spent after `execute()`. `littlepipes logs TASK` puts the two
+ * together again (see task-log-lines.ts). The newest RUN_LOGS_KEPT run logs are kept.
  *
  * Creating a pino instance costs about 30 µs and a child logger about 3, so there is one pino
- * root per folder and a child per task, bound to `{task}`. The root writes to a router that files
- * each line under the task named by its first `"task"` binding (task names contain no quotes) and
- * buffers it. Buffers are appended to their files asynchronously, like pino's own destination: a
- * run never waits on log files (creating thousands of them can take seconds on a slow disk).
- * `flush()` resolves once everything logged so far is written; lines still buffered when the
- * process is about to exit are written then.
+ * root for tasks' lines, with a child per task bound to `{task}`, and one for the runner's, whose
+ * lines carry the task as a field. The tasks' root writes to a router that files each line under
+ * the task named by its first `"task"` binding (task names contain no quotes). Lines are buffered
+ * and appended to their files asynchronously, like pino's own destination: a run never waits on
+ * log files. `flush()` resolves once everything logged so far is written; lines still buffered
+ * when the process is about to exit are written then.
  */
 export class TaskLogs {
   static readonly #byFolder = new Map<string, TaskLogs>();
@@ -47,10 +74,18 @@ export class TaskLogs {
   }
 
   readonly folder: string;
+  /** Tasks' own lines, filed by task. */
   #root: Logger;
+  /** The runner's lines, to the log of the current run. */
+  #runner: Logger;
+  /** What pino writes of the runner's base bindings (`,"pid":…,"hostname":…`). */
+  #runnerBindings: string;
   #redact: readonly string[] = [];
   readonly #loggers = new Map<string, Logger>();
   #pending = new Map<string, string[]>();
+  #run: RunLog | undefined;
+  /** Writes taken from the buffers and not yet handed to the file system, oldest first. */
+  readonly #unwritten = new Set<Write>();
   /** Bytes in each file written by this process, once its size has been read. */
   readonly #sizes = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
@@ -60,26 +95,30 @@ export class TaskLogs {
 
   private constructor(folder: string) {
     this.folder = folder;
-    this.#root = this.#makeRoot('info');
+    this.#root = this.#makeRoot('info', (line) => this.#route(line));
+    this.#runner = this.#makeRoot('info', (line) => this.#bufferRun(line));
+    this.#runnerBindings = bindingsOf(this.#runner);
   }
 
-  #makeRoot(level: string): Logger {
+  #makeRoot(level: string, write: (line: string) => void): Logger {
     const redact = this.#redact.length > 0 ? { redact: { paths: [...this.#redact], censor: '[redacted]' } } : {};
-    return pinoModule().default({ level, ...redact }, { write: (line: string) => this.#route(line) });
+    return pinoModule().default({ level, ...redact }, { write });
   }
 
   /**
-   * Fields written as `[redacted]` in every task's lines (pino's redact paths, such as
-   * `password` or `headers.authorization`). Changing them makes new loggers.
+   * Fields written as `[redacted]` in every task's lines and the runner's (pino's redact paths,
+   * such as `password` or `headers.authorization`). Changing them makes new loggers.
    */
   set redact(paths: readonly string[]) {
     if (paths.length === this.#redact.length && paths.every((entry, index) => entry === this.#redact[index])) return;
     this.#redact = [...paths];
-    this.#root = this.#makeRoot(this.#root.level);
+    this.#root = this.#makeRoot(this.#root.level, (line) => this.#route(line));
+    this.#runner = this.#makeRoot(this.#runner.level, (line) => this.#bufferRun(line));
+    this.#runnerBindings = bindingsOf(this.#runner);
     this.#loggers.clear();
   }
 
-  /** The logger of a task; created once per task name. */
+  /** The logger of a task, writing to its own file; created once per task name. */
   logger(task: string): Logger {
     let logger = this.#loggers.get(task);
     if (!logger) {
@@ -90,25 +129,25 @@ export class TaskLogs {
   }
 
   /**
-   * Writes one info line of the runner's own ("started", "served from cache", "done in N ms") to a
-   * task's file, with `fields` beside the message. Once the task has a logger (it used `t.log`),
-   * through that logger, whose level may have been changed; before, the line pino would write is
-   * made directly: a child logger and a pino call for every task were most of what a run of
-   * thousands of small tasks spent on logs.
+   * Writes one info line of the runner's own ("started", "served from cache", "done in N ms")
+   * about a task to the log of the current run, with the task and `fields` beside the message.
+   * A run's log begins with its first such line and ends at `flush()`, which the runner calls
+   * when the run ends.
+   *
+   * The line is the one the runner's pino logger would write, made directly: a run of thousands of
+   * cached tasks writes little else, and pino's general path costs twice as much per line. Fields
+   * to redact go through pino, which knows the paths.
    */
   note(task: string, message: string, fields?: Readonly<Record<string, string | number>>): void {
-    const logger = this.#loggers.get(task) ?? (fields && this.#redact.length > 0 ? this.logger(task) : undefined);
-    if (logger) {
-      if (fields) logger.info(fields, message);
-      else logger.info(message);
+    if (fields && this.#redact.length > 0) {
+      this.#runner.info({ task, ...fields }, message);
       return;
     }
-    if (!this.#root.isLevelEnabled('info')) return;
-    // Task names need no escaping (see names.ts); the messages and field names are the runner's own.
-    const bindings = (this.#root as unknown as Record<symbol, string>)[pinoModule().symbols.chindingsSym];
-    let line = `{"level":30,"time":${Date.now()}${bindings},"task":"${task}"`;
+    if (!this.#runner.isLevelEnabled('info')) return;
+    // Task names need no escaping (see names.ts); the field names are the runner's own.
+    let line = `{"level":30,"time":${Date.now()}${this.#runnerBindings},"task":"${task}"`;
     if (fields) for (const key in fields) line += `,"${key}":${JSON.stringify(fields[key])}`;
-    this.#buffer(task, `${line},"msg":${JSON.stringify(message)}}\n`);
+    this.#bufferRun(`${line},"msg":${JSON.stringify(message)}}\n`);
   }
 
   /** Lines a task logged in a worker thread (pino's JSON lines, each ending in a newline), filed as its own. */
@@ -116,7 +155,7 @@ export class TaskLogs {
     for (const line of lines) this.#buffer(task, line);
   }
 
-  /** The file a task's lines go to. */
+  /** The file a task's own lines go to; it exists once the task has logged a line. */
   file(task: string): string {
     return path.join(this.folder, `${task}.log`);
   }
@@ -125,19 +164,40 @@ export class TaskLogs {
   set level(level: string) {
     if (this.#root.level === level) return; // Every pipeline sets it; only a change touches each logger.
     this.#root.level = level;
+    this.#runner.level = level;
     for (const logger of this.#loggers.values()) logger.level = level;
   }
 
-  /** Appends every buffered line to its file; resolves when all lines logged so far are written. Never rejects. */
+  /**
+   * Appends every buffered line to its file and ends the current run's log; resolves when all
+   * lines logged so far are written. Never rejects.
+   */
   flush(): Promise<void> {
+    return this.#startWriting(true);
+  }
+
+  #startWriting(endRun: boolean): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#pending.size > 0) {
-      const batch = [...this.#pending];
-      this.#pending = new Map();
-      this.#writing = this.#writing.then(() => this.#write(batch));
-    }
+    const writes = this.#take(endRun);
+    if (writes.length > 0) this.#writing = this.#writing.then(() => this.#write(writes));
     return this.#writing;
+  }
+
+  /** Takes the lines buffered so far, a write per file; with `endRun`, the runner's next line begins another run log. */
+  #take(endRun: boolean): Write[] {
+    const writes: Write[] = [];
+    const run = this.#run;
+    if (endRun) this.#run = undefined;
+    if (run && run.lines.length > 0) {
+      writes.push({ file: run.file, text: run.lines.join(''), task: false, opensRun: !run.begun });
+      run.begun = true;
+      run.lines = [];
+    }
+    for (const [task, lines] of this.#pending) writes.push({ file: this.file(task), text: lines.join(''), task: true, opensRun: false });
+    this.#pending = new Map();
+    for (const write of writes) this.#unwritten.add(write);
+    return writes;
   }
 
   #route(line: string): void {
@@ -146,22 +206,34 @@ export class TaskLogs {
   }
 
   #buffer(task: string, line: string): void {
+    if (this.#broken) return;
     const lines = this.#pending.get(task);
     if (lines) lines.push(line);
     else this.#pending.set(task, [line]);
-    this.#timer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS).unref();
+    this.#timer ??= setTimeout(() => void this.#startWriting(false), FLUSH_DELAY_MS).unref();
   }
 
-  async #write(batch: [string, string[]][]): Promise<void> {
+  #bufferRun(line: string): void {
+    if (this.#broken) return;
+    (this.#run ??= { file: runLogFile(this.folder, new Date()), lines: [], begun: false }).lines.push(line);
+    this.#timer ??= setTimeout(() => void this.#startWriting(false), FLUSH_DELAY_MS).unref();
+  }
+
+  async #write(writes: Write[]): Promise<void> {
     if (this.#broken) return;
     try {
+      for (const write of writes) {
+        if (write.task) continue;
+        if (write.opensRun) await fs.promises.mkdir(runLogFolder(this.folder), { recursive: true, mode: 0o700 });
+        await this.#hand(write);
+        if (write.opensRun) await pruneRunLogs(this.folder, RUN_LOGS_KEPT);
+      }
+      const tasks = writes.filter((write) => write.task);
+      if (tasks.length === 0) return;
       await fs.promises.mkdir(this.folder, { recursive: true, mode: 0o700 });
       let next = 0;
       const worker = async () => {
-        while (next < batch.length) {
-          const [task, lines] = batch[next++]!;
-          await this.#append(task, lines.join(''));
-        }
+        while (next < tasks.length) await this.#appendToTask(tasks[next++]!);
       };
       await Promise.all(Array.from({ length: WRITE_CONCURRENCY }, worker));
     } catch (error) {
@@ -169,8 +241,8 @@ export class TaskLogs {
     }
   }
 
-  async #append(task: string, text: string): Promise<void> {
-    const file = this.file(task);
+  async #appendToTask(write: Write): Promise<void> {
+    const { file, text } = write;
     let size = this.#sizes.get(file);
     if (size === undefined) size = await fs.promises.stat(file).then((stat) => stat.size, () => 0);
     if (size > 0 && size + text.length > this.maxBytes) {
@@ -178,16 +250,33 @@ export class TaskLogs {
       size = 0;
     }
     this.#sizes.set(file, size + Buffer.byteLength(text));
-    await fs.promises.appendFile(file, text, { mode: 0o600 });
+    await this.#hand(write);
   }
 
-  #writeSync(): void {
-    if (this.#broken || this.#pending.size === 0) return;
-    const batch = [...this.#pending];
-    this.#pending = new Map();
+  /**
+   * Appends a write's text to its file. It stops being unwritten only once the file is open and
+   * the text on its way, so that the exit writes it if the process ends before (see #writeSync).
+   */
+  async #hand(write: Write): Promise<void> {
+    const handle = await fs.promises.open(write.file, 'a', 0o600);
     try {
-      fs.mkdirSync(this.folder, { recursive: true, mode: 0o700 });
-      for (const [task, lines] of batch) fs.appendFileSync(this.file(task), lines.join(''), { mode: 0o600 });
+      this.#unwritten.delete(write);
+      await handle.appendFile(write.text);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Writes, synchronously, what is buffered and what was taken but not yet handed to the file system. */
+  #writeSync(): void {
+    const writes = [...this.#unwritten, ...this.#take(true)];
+    this.#unwritten.clear();
+    if (this.#broken || writes.length === 0) return;
+    try {
+      // Folders made whether or not a write opened them: the first may still be on its way with them.
+      if (writes.some((write) => !write.task)) fs.mkdirSync(runLogFolder(this.folder), { recursive: true, mode: 0o700 });
+      else fs.mkdirSync(this.folder, { recursive: true, mode: 0o700 });
+      for (const write of writes) fs.appendFileSync(write.file, write.text, { mode: 0o600 });
     } catch (error) {
       this.#disable(error);
     }
@@ -196,10 +285,17 @@ export class TaskLogs {
   /** Logs must never break a run: warn once and go on without them. */
   #disable(error: unknown): void {
     this.#broken = (error as Error).message;
+    this.#pending = new Map();
+    this.#run = undefined;
+    this.#unwritten.clear();
     process.emitWarning(
       `littlepipes cannot write task logs in ${this.folder} (${this.#broken}); logging to files is off for this process. Check that the folder is writable.`,
     );
   }
+}
+
+function bindingsOf(logger: Logger): string {
+  return (logger as unknown as Record<symbol, string>)[pinoModule().symbols.chindingsSym]!;
 }
 
 // Lines still buffered when the event loop empties are written then; process.exit() gets them synchronously.

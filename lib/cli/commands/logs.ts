@@ -1,12 +1,13 @@
-import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
+import { taskLogLines } from '../../logs/task-log-lines.js';
 import { EXIT, type CommandContext } from '../context.js';
 
-/** `littlepipes logs TASK`: a task's log, readably. */
+/** `littlepipes logs TASK`: a task's log, readably: its own lines and the runner's about it, in time order. */
 export function logsCommand(program: Command, context: CommandContext): void {
   program
     .command('logs')
-    .description("print a task's log, readably")
+    .description("print a task's log, readably: its own lines and the runner's lines about it")
     .argument('<task>', 'the task')
     .option('--lines <n>', 'only the last n lines')
     .option('--raw', "pino's JSON lines, as written")
@@ -23,17 +24,14 @@ Examples:
         return;
       }
       const { pipeline } = await context.load();
-      const file = pipeline.logFile(task);
+      const folder = path.dirname(pipeline.logFile(task));
       await pipeline.close(); // Lands log lines still being written.
-      let text: string;
-      try {
-        text = await fs.promises.readFile(file, 'utf8');
-      } catch {
-        context.output.err(`littlepipes: ${task} has no log yet (${file}). It is written when the task runs.`);
+      let lines = await taskLogLines(folder, task);
+      if (lines.length === 0) {
+        context.output.err(`littlepipes: ${task} has no log yet (in ${folder}). It is written when a run runs the task or serves it from the cache.`);
         context.exit(EXIT.failed);
         return;
       }
-      let lines = text.split('\n').filter(Boolean);
       if (count !== undefined) lines = lines.slice(-count);
       if (flags.raw) {
         context.output.out(lines.join('\n'));
