@@ -216,3 +216,18 @@ test('a damaged run history or entry row does not stop runs, the history or the 
   assert.equal(history[0]!.tasks.find((task) => task.name === 'Small')?.status, 'ran');
   await pipeline.close();
 });
+
+test('a result file edited with its size and mtime put back is still not served (its ctime tells)', async () => {
+  const cacheDir = temporaryFolder();
+  await cached(cacheDir);
+  const file = blobOf(cacheDir, 'Orders');
+  const before = fs.statSync(file);
+  const bytes = fs.readFileSync(file);
+  bytes[bytes.length - 50] = bytes[bytes.length - 50]! ^ 0x02;
+  fs.writeFileSync(file, bytes);
+  fs.utimesSync(file, before.atime, before.mtime);
+  const pipeline = shop(cacheDir);
+  const { result: error } = await warningsDuring(() => pipeline.getResult('Orders').then(() => undefined, (thrown: unknown) => thrown));
+  assert.ok(error instanceof DamagedResultError, `a DamagedResultError, got ${String(error)}`);
+  await pipeline.close();
+});

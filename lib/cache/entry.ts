@@ -1,6 +1,7 @@
 import type { DefinitionFingerprint } from '../fingerprint/definition.js';
 import type { FileRecords } from '../fingerprint/files.js';
 import type { JsonValue } from '../fingerprint/params.js';
+import type { StatKey } from '../fingerprint/stat.js';
 
 /** Bumped when the layout of a cache entry changes; entries of another format are treated as absent. */
 export const ENTRY_FORMAT = 2;
@@ -13,7 +14,13 @@ export const ENTRY_FORMAT = 2;
 export type StoredValue = { inline: string } | StoredFile | { ref: string; bytes: number };
 
 /** A result in a file of its own; `format` when the file is one value as that format writes it (see FileFormat), else the result's bytes. */
-export type StoredFile = { blob: string; bytes: number; format?: { name: string; version: number } };
+export type StoredFile = {
+  blob: string;
+  bytes: number;
+  format?: { name: string; version: number };
+  /** The file's stat when it was written: while it is the same, its bytes are the ones written (see ResultFiles.unchanged). */
+  stat?: Required<StatKey>;
+};
 
 /**
  * What the cache remembers about a task: the outcome of its last run, the fingerprint it ran

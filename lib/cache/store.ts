@@ -245,25 +245,38 @@ export class ResultStore {
    * not installed is a PeerPackageError, and its entry is kept.
    */
   async loadValue(task: string, value: StoredValue, hash?: string): Promise<unknown> {
+    const trusted = hash === undefined || (await this.#unchanged(task, value, hash));
     const file = this.#backend.values.fileOf?.(value);
-    if (file !== undefined && 'blob' in value && value.format) return this.#loadFormatFile(task, file, value, value.format, hash);
+    if (file !== undefined && 'blob' in value && value.format) return this.#loadFormatFile(task, file, value, value.format, trusted ? undefined : hash);
     const bytes = await this.loadBytes(task, value);
     try {
-      if (hash !== undefined && hashResult(bytes) !== hash) throw new Error('its bytes are not the ones stored: the file was changed or damaged');
+      if (!trusted && hashResult(bytes) !== hash) throw new Error(DAMAGED);
       return await this.codec.decode(bytes);
     } catch (error) {
       throw this.#unreadable(task, value, error);
     }
   }
 
+  /**
+   * Whether a value's bytes are known to be the ones `hash` was taken of without hashing them: a
+   * result file whose name holds that hash and whose stat is as written (see ResultFiles.unchanged).
+   * A name with another hash is another result's file: damaged.
+   */
+  async #unchanged(task: string, value: StoredValue, hash: string): Promise<boolean> {
+    if (!('blob' in value) || !this.#backend.values.unchanged) return false;
+    const named = /\.([0-9a-f]{32})\.[a-z]+$/.exec(value.blob)?.[1];
+    if (named !== undefined && named !== hash) throw this.#unreadable(task, value, new Error(DAMAGED));
+    return named === hash && (await this.#backend.values.unchanged(value));
+  }
+
   /** A result kept as a format's own file: checked against its hash, then read by the format (see FileFormat). */
   async #loadFormatFile(task: string, file: string, value: StoredValue, format: { name: string; version: number }, hash: string | undefined): Promise<unknown> {
     await this.#ready;
-    const found = await hashFile(file).catch((error: unknown) => {
+    const found = hash === undefined ? undefined : await hashFile(file).catch((error: unknown) => {
       throw new CacheStoreError(`Cannot read the cached result of ${task} from ${file}: ${(error as Error).message}. Clear it with pipeline.clear(['${task}']) and run again.`, { cause: error });
     });
     try {
-      if (hash !== undefined && found.hash !== hash) throw new Error('its bytes are not the ones stored: the file was changed or damaged');
+      if (found && found.hash !== hash) throw new Error(DAMAGED);
       return await this.codec.readFile(format.name, format.version, file);
     } catch (error) {
       throw this.#unreadable(task, value, error);
@@ -514,6 +527,9 @@ export class ResultStore {
     return new CacheStoreError(`Cannot ${action} the cache at ${this.location}: ${message.replace(/\.$/, '')}.${adviceFor(message)}`, { cause: error });
   }
 }
+
+/** Why a value whose bytes do not match its hash is not served. */
+const DAMAGED = 'its bytes are not the ones stored: the file was changed or damaged';
 
 /** A result's name apart from its entry: a mapped task's items are `<task>/<item hash>`, a '/' no file name can have. */
 function fileName(task: string): string {

@@ -51,6 +51,8 @@ export interface LargeValues {
   writeFile?(name: string, format: FileFormat, value: unknown): Promise<{ hash: string; value: StoredValue }>;
   /** The bytes a reference points to; an error that says what to do when they are gone. */
   read(task: string, value: StoredValue): Promise<Uint8Array>;
+  /** Whether a value's bytes are known to be as written without hashing them (see ResultFiles.unchanged). */
+  unchanged?(value: StoredValue): Promise<boolean>;
   /** The path of a value kept as a format's file (see writeFile), for its format to read; undefined for other values. */
   fileOf?(value: StoredValue): string | undefined;
   /** Removes values no entry refers to any more; failures leave them behind, taking space but harmless. */
