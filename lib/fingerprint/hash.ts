@@ -77,31 +77,6 @@ export function hashFile(file: string): Promise<{ hash: string; bytes: number }>
   });
 }
 
-/**
- * A file's bytes and their content hash (as hashResult), each piece hashed as soon as it is read,
- * while it is in the cache: hashing a large buffer in a second pass after reading it cost as much
- * again as the read here (its pages are touched anew), where this costs a few percent.
- */
-export function readHashedFile(file: string): Promise<{ bytes: Buffer; hash: string }> {
-  return throughFileHasher(async (hasher) => {
-    const handle = await fs.promises.open(file, 'r');
-    try {
-      const { size } = await handle.stat();
-      const bytes = Buffer.allocUnsafe(size);
-      let offset = 0;
-      while (offset < size) {
-        const { bytesRead } = await handle.read(bytes, offset, Math.min(PIECE, size - offset), offset);
-        if (bytesRead === 0) throw new Error(`${file} was cut short while it was read (${offset} of ${size} bytes)`);
-        hasher.update(bytes.subarray(offset, offset + bytesRead));
-        offset += bytesRead;
-      }
-      return { bytes, hash: hasher.digest('hex') };
-    } finally {
-      await handle.close();
-    }
-  });
-}
-
 /** Pieces of files read and hashed at a time. */
 const PIECE = 1024 * 1024;
 
