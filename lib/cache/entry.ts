@@ -2,6 +2,8 @@ import type { DefinitionFingerprint } from '../fingerprint/definition.js';
 import type { FileRecords } from '../fingerprint/files.js';
 import type { JsonValue } from '../fingerprint/params.js';
 import type { StatKey } from '../fingerprint/stat.js';
+import { SESSION_ID } from '../session.js';
+import type { ExpiryPolicy } from './expiry.js';
 
 /** Bumped when the layout of a cache entry changes; entries of another format are treated as absent. */
 export const ENTRY_FORMAT = 2;
@@ -99,4 +101,80 @@ export function entryDamage(entry: CacheEntry): string | undefined {
     if (typeof value.inline !== 'string' && typeof value.blob !== 'string' && typeof value.ref !== 'string') return 'its result is missing';
   }
   return undefined;
+}
+
+/** What a task's result was saved as (see ResultStore.save): its hash for dependents, where it is, and the formats that wrote it. */
+export interface SavedResult {
+  resultHash: string;
+  value: StoredValue;
+  formats?: Record<string, number> | undefined;
+}
+
+/** What every entry of a task records of how it ran. */
+interface RanWith {
+  definition: DefinitionFingerprint;
+  params: Record<string, JsonValue> | undefined;
+  upstream: CacheEntry['upstream'];
+  expire: ExpiryPolicy;
+  durationMs: number;
+}
+
+/**
+ * The entry of a task that ran to a result. One literal, not a spread of shared fields: this
+ * runs once per task. `runId` is the run's, for results valid for the run only.
+ */
+export function resultEntry(ran: RanWith & { saved: SavedResult; inputs?: FileRecords | undefined; outputs?: FileRecords | undefined; runId: string; items?: string[] | undefined }): CacheEntry {
+  const storedAt = Date.now();
+  const { expire, saved } = ran;
+  return {
+    format: ENTRY_FORMAT,
+    state: 'ok',
+    definition: ran.definition,
+    params: ran.params,
+    inputs: ran.inputs,
+    outputs: ran.outputs,
+    upstream: ran.upstream,
+    resultHash: saved.resultHash,
+    storedAt,
+    expiresAt: expire.expiresAt(new Date(storedAt))?.getTime(),
+    expiry: expire.description,
+    scope: expire.scope === 'session' ? { kind: 'session', id: SESSION_ID } : expire.scope === 'run' ? { kind: 'run', id: ran.runId } : undefined,
+    value: saved.value,
+    formats: saved.formats,
+    durationMs: ran.durationMs,
+    ...(ran.items ? { items: ran.items } : {}),
+  };
+}
+
+/** The entry of a task whose run failed: it replaces the result before, which must not be served any more. */
+export function failureEntry(ran: RanWith & { error: Error }): CacheEntry {
+  return {
+    format: ENTRY_FORMAT,
+    state: 'failed',
+    definition: ran.definition,
+    params: ran.params,
+    upstream: ran.upstream,
+    storedAt: Date.now(),
+    expiry: ran.expire.description,
+    durationMs: ran.durationMs,
+    error: { message: ran.error.message, stack: ran.error.stack },
+  };
+}
+
+/** The entry of one item of a mapped task (`<task>/<item hash>`): it has no upstream of its own. */
+export function itemEntry(ran: Omit<RanWith, 'params' | 'upstream'> & { saved: SavedResult }): CacheEntry {
+  const storedAt = Date.now();
+  return {
+    format: ENTRY_FORMAT,
+    state: 'ok',
+    definition: ran.definition,
+    upstream: [],
+    resultHash: ran.saved.resultHash,
+    storedAt,
+    expiresAt: ran.expire.expiresAt(new Date(storedAt))?.getTime(),
+    expiry: ran.expire.description,
+    value: ran.saved.value,
+    formats: ran.saved.formats,
+    durationMs: ran.durationMs,
+  };
 }

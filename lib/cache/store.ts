@@ -5,7 +5,8 @@ import type { RunRecord } from '../run/outcome.js';
 import { type Backend, type StoreChoice, UNREADABLE_ROW } from './backends/backend.js';
 import { openBackend } from './backends/open-backend.js';
 import { Codec, EncodedValue } from './codec.js';
-import { type CacheEntry, type StoredValue, entryDamage, isCacheEntry } from './entry.js';
+import { type CacheEntry, type SavedResult, type StoredValue, entryDamage, isCacheEntry } from './entry.js';
+import { cutoffHash } from './early-cutoff.js';
 import { Leases } from './leases.js';
 
 /** Values up to this size live inside the entry; larger ones go apart (see LargeValues), where the backend keeps them so. */
@@ -187,6 +188,37 @@ export class ResultStore {
     for (const entry of entries.values()) {
       entry.definition.symbols ??= this.#symbolTables.get(entry.definition.code);
     }
+  }
+
+  /**
+   * Saves a task's result for its entry, in one call: a polars DataFrame as polars' own file, any
+   * other value encoded (inline, or apart when large); then the hash its dependents compare
+   * (early cutoff): the result before's when the value is the same, whose bytes the entry then
+   * keeps. `computedElsewhere` is a result a worker stored already; `root` names the result in
+   * messages (`result[item 3]`). Synchronous for plain data: a run of thousands of small tasks
+   * should not pay a promise for each.
+   */
+  save(task: string, result: unknown, previous: CacheEntry | undefined, options?: { computedElsewhere?: StoredResult; root?: string }): SavedResult | Promise<SavedResult> {
+    if (options?.computedElsewhere) return this.#cutoff(task, previous, options.computedElsewhere, undefined, result);
+    const asFile = this.storeAsFile(task, result);
+    if (asFile) return asFile.then((stored) => this.#cutoff(task, previous, stored, undefined, result));
+    const encoding = this.codec.encode(result, task, options?.root);
+    const store = (encoded: EncodedValue) => {
+      const storing = this.storeValue(task, encoded);
+      return storing instanceof Promise ? storing.then((stored) => this.#cutoff(task, previous, stored, encoded, result)) : this.#cutoff(task, previous, storing, encoded, result);
+    };
+    return encoding instanceof Promise ? encoding.then(store) : store(encoding);
+  }
+
+  #cutoff(task: string, previous: CacheEntry | undefined, stored: StoredResult, encoded: EncodedValue | undefined, result: unknown): SavedResult | Promise<SavedResult> {
+    const saved = (resultHash: string): SavedResult => {
+      // The same value as before, in other bytes: the entry keeps the earlier bytes, which its hash is of.
+      const value = resultHash !== stored.hash && previous?.value ? previous.value : stored.value;
+      if (value !== stored.value) this.discard(stored.value);
+      return { resultHash, value, formats: encoded ? encoded.formats : stored.formats };
+    };
+    const cutoff = cutoffHash(this, task, previous, stored, encoded, result);
+    return cutoff instanceof Promise ? cutoff.then(saved) : saved(cutoff);
   }
 
   /**

@@ -5,7 +5,7 @@ import { PACKAGE_SYMBOL } from '../fingerprint/code.js';
 import { currentCodeAnalysis, definitionFingerprint } from '../fingerprint/definition.js';
 import type { Codec } from '../cache/codec.js';
 import type { AnyTask } from '../task.js';
-import { SESSION_ID } from '../run/session.js';
+import { SESSION_ID } from '../session.js';
 
 /** A task's input and output files as they are now. */
 export interface CurrentFiles {

@@ -1,6 +1,6 @@
 import { type EncodedValue, encodeCanonical } from '../cache/codec.js';
 import { tableKind, tableRows } from '../cache/formats/tables.js';
-import { type CacheEntry, ENTRY_FORMAT } from '../cache/entry.js';
+import { type CacheEntry, itemEntry } from '../cache/entry.js';
 import type { ResultStore } from '../cache/store.js';
 import { InvalidOptionError } from '../errors.js';
 import type { DefinitionFingerprint } from '../fingerprint/definition.js';
@@ -78,21 +78,8 @@ export async function runMapped(
       const encoded: EncodedValue = encoding instanceof Promise ? await encoding : encoding;
       const storing = store.storeValue(nameOf(hash), encoded);
       const stored = storing instanceof Promise ? await storing : storing;
-      const storedAt = Date.now();
-      const entry: CacheEntry = {
-        format: ENTRY_FORMAT,
-        state: 'ok',
-        definition,
-        upstream: [],
-        resultHash: stored.hash,
-        storedAt,
-        expiresAt: task.expire.expiresAt(new Date(storedAt))?.getTime(),
-        expiry: task.expire.description,
-        value: stored.value,
-        formats: encoded.formats,
-        durationMs: performance.now() - started,
-      };
-      store.put(nameOf(hash), entry, existing.get(nameOf(hash)));
+      const saved = { resultHash: stored.hash, value: stored.value, formats: encoded.formats };
+      store.put(nameOf(hash), itemEntry({ definition, expire: task.expire, saved, durationMs: performance.now() - started }), existing.get(nameOf(hash)));
     }
   };
   await Promise.all(Array.from({ length: Math.min(task.map!.concurrency, Math.max(1, toRun.length)) }, worker));

@@ -1,8 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EncodedValue } from '../cache/codec.js';
-import type { CacheEntry } from '../cache/entry.js';
-import { ENTRY_FORMAT } from '../cache/entry.js';
-import { cutoffHash } from '../cache/early-cutoff.js';
+import { type CacheEntry, failureEntry, resultEntry } from '../cache/entry.js';
 import type { Leases } from '../cache/leases.js';
 import type { ResultStore } from '../cache/store.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,7 +21,6 @@ import { type MappedRun, itemsOf, runMapped } from './map.js';
 import type { RunResources } from './resources.js';
 import { type CurrentFiles, type Decision, type StaleReason, currentFiles, decide, describeReason, unusableCachedResult } from '../plan/freshness.js';
 import { type Plan, type TaskPlan, makePlan, missingUpstream } from '../plan/plan.js';
-import { SESSION_ID } from './session.js';
 
 /**
  * The plan's decision for a task, when it is final: it ran, was served or was skipped on what the
@@ -365,42 +361,25 @@ export class Run {
       if (this.#cancelled) throw this.#controller.signal.reason;
       // A result computed elsewhere is in the store already: the entry refers to it.
       if (result instanceof RemoteResult) remote = result;
-      // A polars DataFrame is written by polars into its own file; other values are encoded.
-      const asFile = remote ? undefined : store.storeAsFile(task.name, result);
-      // Plain data is encoded synchronously; a result holding tables or other formats' values may take a promise.
-      const encoding = remote || asFile ? undefined : store.codec.encode(result, task.name);
-      const encoded: EncodedValue | undefined = encoding instanceof Promise ? await encoding : encoding;
       const outputs = task.outputs.length > 0 ? await recordOutputs(task.name, task.outputs, state.entry?.outputs, this.#parts.resources) : undefined;
-      const storing = remote ? remote.stored : asFile ?? store.storeValue(task.name, encoded!);
-      const stored = storing instanceof Promise ? await storing : storing;
-      const cutoff = cutoffHash(store, task.name, state.entry, stored, encoded, result);
-      const resultHash = cutoff instanceof Promise ? await cutoff : cutoff;
+      const saving = store.save(task.name, result, state.entry, remote && { computedElsewhere: remote.stored });
+      const saved = saving instanceof Promise ? await saving : saving;
       if (this.#cancelled) throw this.#controller.signal.reason;
-      // The same value as before, in other bytes: the entry keeps the earlier bytes, which its hash is of.
-      const kept = resultHash !== stored.hash && state.entry?.value ? state.entry.value : stored.value;
-      if (kept !== stored.value) store.discard(stored.value);
-      const storedAt = Date.now();
-      // One literal, not a spread of shared fields: this runs once per task.
-      state.written = {
-        format: ENTRY_FORMAT,
-        state: 'ok',
+      const written = resultEntry({
         definition,
         params: paramsToKeep(task),
         inputs: state.files?.inputs,
         outputs,
         upstream: this.#upstreamHashes(task),
-        resultHash,
-        storedAt,
-        expiresAt: task.expire.expiresAt(new Date(storedAt))?.getTime(),
-        expiry: task.expire.description,
-        scope: task.expire.scope === 'session' ? { kind: 'session', id: SESSION_ID } : task.expire.scope === 'run' ? { kind: 'run', id: this.id } : undefined,
-        value: kept,
-        formats: encoded ? encoded.formats : stored.formats,
+        expire: task.expire,
+        runId: this.id,
+        saved,
         durationMs: performance.now() - this.#start - startMs,
-        ...(state.mapped ? { items: state.mapped.items } : {}),
-      };
-      store.put(task.name, state.written, state.entry);
-      state.hash = resultHash;
+        items: state.mapped?.items,
+      });
+      state.written = written;
+      store.put(task.name, written, state.entry);
+      state.hash = saved.resultHash;
       if (state.holders > 0 && !remote) state.value = { value: result };
       status = 'ran';
     } catch (thrown) {
@@ -413,18 +392,10 @@ export class Run {
         // Its older result must not be served any more: the failure replaces it. (Without a
         // definition, its code could not be read; then nothing is served until it can be.)
         const definition = fingerprintOrNothing(task);
-        const failure: CacheEntry | undefined = definition && {
-          format: ENTRY_FORMAT,
-          state: 'failed',
-          definition,
-          params: paramsToKeep(task),
-          upstream: this.#upstreamHashes(task),
-          storedAt: Date.now(),
-          expiry: task.expire.description,
-          durationMs: performance.now() - this.#start - startMs,
-          error: { message: error.message, stack: error.stack },
-        };
-        if (failure) store.put(task.name, failure, state.entry);
+        if (definition) {
+          const durationMs = performance.now() - this.#start - startMs;
+          store.put(task.name, failureEntry({ definition, params: paramsToKeep(task), upstream: this.#upstreamHashes(task), expire: task.expire, durationMs, error }), state.entry);
+        }
       }
     }
     this.#running--;
