@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type AnyTask, PipelineRunError, type RunReport } from '../lib/index.js';
-import { barrierA, barrierB, fails, make, returnsFunction, stays, use } from './fixtures/thread-tasks.js';
+import * as arrow from 'apache-arrow';
+import { barrierA, barrierB, fails, make, makeTable, readTable, returnsFunction, stays, use } from './fixtures/thread-tasks.js';
 import { statuses, temporaryFolder, testPipeline } from './helpers.js';
 
 test('two tasks run at once in two worker threads, and the main thread stays free meanwhile', async () => {
@@ -94,4 +95,17 @@ export const edited = new Task('Edited').process('run', () => ({ threadId, value
   const third = await run();
   assert.equal(third.value, 'second', 'the new pool imported the module as it is now');
   assert.notEqual(third.threadId, first.threadId);
+});
+
+test('a table made in a worker thread reaches a dependent in another thread, and getResult here, as an apache-arrow Table', async () => {
+  const pipeline = testPipeline('ThreadTables').add(makeTable, readTable);
+  await pipeline.execute({ executor: 'threads', threads: 2, progress: false });
+  const read = (await pipeline.getResult('ReadTable')) as { threadId: number; isTable: boolean; rows: number; regions: string[] };
+  assert.notEqual(read.threadId, 0, 'ReadTable ran in a thread');
+  assert.deepEqual({ isTable: read.isTable, rows: read.rows, regions: [...read.regions] }, { isTable: true, rows: 3, regions: ['north', 'south', 'east'] });
+  const made = (await pipeline.getResult('MakeTable')) as { threadId: number; table: arrow.Table };
+  assert.notEqual(made.threadId, 0, 'MakeTable ran in a thread');
+  assert.ok(made.table instanceof arrow.Table, 'the table comes back as an apache-arrow Table');
+  assert.deepEqual(made.table.toArray().map((row) => row.toJSON()), [{ id: 1, region: 'north' }, { id: 2, region: 'south' }, { id: 3, region: 'east' }]);
+  await pipeline.close();
 });
