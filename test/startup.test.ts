@@ -104,7 +104,7 @@ test('importing littlepipes loads none of the packages a run may not need, nor t
   const loaded = await recorded(root, ['import.mjs']);
   assert.equal(loaded.stdout.trim(), 'function');
   assertLoaded(loaded, ['keyv'], 'importing littlepipes'); // The recorder sees what is loaded.
-  assertNotLoaded(loaded, [...OPTIONAL, ...FIRST_PLAN, 'pino', 'commander', 'tsx'], 'importing littlepipes');
+  assertNotLoaded(loaded, [...OPTIONAL, ...FIRST_PLAN, 'pino', 'commander', 'oxc-transform', 'tsx'], 'importing littlepipes');
 });
 
 test('planning and running a plain pipeline without progress loads none of the optional packages', async () => {
@@ -158,17 +158,17 @@ await pipeline.close();
   assertNotLoaded(loaded, ['ora', 'yaml', 'pino-pretty', 'chokidar', 'piscina'], 'a SQL task and glob inputs');
 });
 
-test('the command line loads pino-pretty only for logs, and nothing of a pipeline for --version', async () => {
+test('the command line compiles a TypeScript pipeline with oxc-transform, loads pino-pretty only for logs, and nothing of a pipeline for --version', async () => {
   const root = project();
   const version = await recorded(root, [CLI, '--version']);
   assert.equal(version.stdout.trim(), JSON.parse(fs.readFileSync(path.join(path.dirname(CLI), '..', '..', 'package.json'), 'utf8')).version);
   assertLoaded(version, ['commander'], 'littlepipes --version');
-  assertNotLoaded(version, [...OPTIONAL, ...FIRST_PLAN, 'tsx', 'keyv', 'pino'], 'littlepipes --version');
+  assertNotLoaded(version, [...OPTIONAL, ...FIRST_PLAN, 'oxc-transform', 'tsx', 'keyv', 'pino'], 'littlepipes --version');
 
   const run = await recorded(root, [CLI, 'run']);
   assert.match(run.output, /Report\s+│ ran/);
-  assertLoaded(run, ['tsx', 'cli-table3'], 'littlepipes run');
-  assertNotLoaded(run, ['ora', 'pino-pretty', 'chokidar', 'piscina', 'yaml', 'dbgate-query-splitter'], 'littlepipes run (not on a terminal)');
+  assertLoaded(run, ['oxc-transform', 'cli-table3'], 'littlepipes run');
+  assertNotLoaded(run, ['ora', 'pino-pretty', 'chokidar', 'piscina', 'yaml', 'dbgate-query-splitter', 'tsx'], 'littlepipes run (not on a terminal)');
 
   const logs = await recorded(root, [CLI, 'logs', 'Load']);
   assert.match(logs.stdout, /loaded 4 rows/);

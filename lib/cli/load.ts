@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { register } from 'tsx/esm/api';
 import { PipelineLoadError } from '../errors.js';
 import { describeValue } from '../names.js';
 import type { Pipeline } from '../pipeline.js';
@@ -49,27 +48,16 @@ export function findPipelineFile(explicit: string | undefined, cwd = process.cwd
   );
 }
 
-let typescriptLoader: ReturnType<typeof register> | undefined;
+let prepared: Promise<void> | undefined;
 
 /**
  * Imports a TypeScript or JavaScript module and returns the pipeline it exports (as `pipeline`,
- * or as its default export). TypeScript loads through tsx, with no build step.
+ * or as its default export). TypeScript loads with no build step (see typescript/hooks.ts).
  */
 export async function loadPipeline(explicit?: string, cwd = process.cwd()): Promise<LoadedPipeline> {
   const { file, projectRoot } = findPipelineFile(explicit, cwd);
-  if (!typescriptLoader) {
-    // Once tsx's hooks are registered, every module loaded goes through them, a round trip to
-    // their thread each: what the pipeline module and the commands will need (the package's
-    // public API, which the module imports by name, the parser, the result hasher) is loaded
-    // before, which saves most of a plan's startup.
-    await Promise.all([
-      import('../index.js'),
-      import('../fingerprint/source-module.js').then(({ prepareParsing }) => prepareParsing()),
-      import('../fingerprint/hash.js').then(({ prepareHashing }) => prepareHashing()),
-    ]);
-    // Imported here, not at the top: --version, --help and usage errors load no pipeline.
-    typescriptLoader = (await import('tsx/esm/api')).register();
-  }
+  prepared ??= prepareLoading();
+  await prepared;
   let namespace: Record<string, unknown>;
   try {
     namespace = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
@@ -93,6 +81,22 @@ export async function loadPipeline(explicit?: string, cwd = process.cwd()): Prom
     throw new PipelineLoadError(file, `${found} Add \`export const pipeline = new Pipeline('Name').add(...)\`.`);
   }
   return { pipeline, file, projectRoot };
+}
+
+/**
+ * Once the TypeScript hooks are registered, every module loaded goes through them, a round trip
+ * to their thread each: what the pipeline module and the commands will need (the package's
+ * public API, which the module imports by name, the parser, the result hasher) is loaded before.
+ */
+async function prepareLoading(): Promise<void> {
+  const [, { registerTypeScript }] = await Promise.all([
+    import('../index.js'),
+    // Imported here, not at the top: --version, --help and usage errors load no pipeline.
+    import('../typescript/register.js'),
+    import('../fingerprint/source-module.js').then(({ prepareParsing }) => prepareParsing()),
+    import('../fingerprint/hash.js').then(({ prepareHashing }) => prepareHashing()),
+  ]);
+  registerTypeScript();
 }
 
 /**

@@ -18,18 +18,16 @@ const JAVASCRIPT = /\.[mc]?jsx?$/;
 
 /**
  * Where a module that failed to load has the syntax error that stopped it, or undefined when the
- * failure was not one. Node's message for such an error carries neither the file nor the line
- * when it comes through the loader's hooks (and the TypeScript loader's lexer says only
- * "Parse error <file>:1:1"), so the file is found and handed to `node --check`, whose answer is
- * the one `node file` would print: the file, the line, the column and the reason.
+ * failure was not one. Node's message for such an error in an ES module carries neither the file
+ * nor the line, so the file is found and handed to `node --check`, whose answer is the one
+ * `node file` would print: the file, the line, the column and the reason. A TypeScript file's
+ * error comes from typescript/hooks.ts already in that form.
  */
 export async function syntaxProblem(error: unknown, entry: string): Promise<SyntaxProblem | undefined> {
   if (!(error instanceof Error)) return undefined;
-  // CommonJS: the stack opens with "<file>:<line>", the line and a caret under the place.
+  // CommonJS and TypeScript: the stack opens with "<file>:<line>", the line and a caret under the place.
   const located = nodeSyntaxReport(error.stack ?? '', error.message);
   if (located) return located;
-  const lexer = /^Parse error (.+):\d+:\d+$/.exec(error.message);
-  if (lexer) return checkSyntax(lexer[1]!);
   if (error.name !== 'SyntaxError' || /^\s+at .*file:\/\//m.test(error.stack ?? '')) return undefined; // Thrown by code that ran, as JSON.parse does.
   for (const file of await filesWithParseErrors(entry)) {
     const problem = await checkSyntax(file);

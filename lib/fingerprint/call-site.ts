@@ -12,7 +12,7 @@ export interface CallSite {
  * Records where the function `below` was called from. V8 records the frame now; it is read only
  * when the site is needed, as V8's structured call site (formatting a whole stack trace through
  * Node's source-map support costs far more), and mapped to the source as written when the file
- * has a source map (TypeScript run through tsx).
+ * has a source map (TypeScript, compiled as it loads).
  * @returns a function that reads the site, or undefined when it cannot be known (a REPL line, eval).
  */
 export function recordCallSite(below: Function): () => CallSite | undefined {

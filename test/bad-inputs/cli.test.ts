@@ -150,9 +150,15 @@ describe('a pipeline that cannot be found or loaded: exit 2, one line naming the
     oneErrorLine(await cli(projectWith("throw 'no database';\n"), 'run'), 2, 'Cannot load the pipeline pipeline.ts: it threw "no database" (string)');
   });
 
-  test('a pipeline file with a syntax error gives the file, the line and the parser message on one line', async () => {
+  test('a pipeline file with a syntax error gives the file, the line, the column and the parser message on one line', async () => {
     const project = projectWith("import { Pipeline } from 'littlepipes';\nexport const pipeline = new Pipeline('X'\nconst rows = ;\n");
-    oneErrorLine(await cli(project, 'run'), 2, 'Cannot load the pipeline pipeline.ts:', /pipeline\.ts:3:\d+/, 'Expected ")"');
+    oneErrorLine(await cli(project, 'run'), 2, 'Cannot load the pipeline pipeline.ts: a syntax error at pipeline.ts:3:1: Expected `,` or `)` but found `const`. Fix the module and try again.');
+  });
+
+  test('a syntax error in a .ts helper that a pipeline module imports names the helper, its line and column', async () => {
+    const pipeline = "import { Pipeline } from 'littlepipes';\nimport { rows } from './lib/rows.js';\nexport const pipeline = new Pipeline('S');\nvoid rows;\n";
+    const project = makeProject(pipeline, { 'lib/rows.ts': 'export const first: number = 1;\n\nexport const rows = [1, 2;\n' });
+    oneErrorLine(await cli(project, 'run'), 2, `Cannot load the pipeline pipeline.ts: a syntax error at ${path.join('lib', 'rows.ts')}:3:26: Expected \`,\` or \`]\` but found \`;\`. Fix the module and try again.`);
   });
 
   const esmSyntaxError = "import { Pipeline } from 'littlepipes';\nexport const pipeline = new Pipeline('S';\n";

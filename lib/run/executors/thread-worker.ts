@@ -103,10 +103,10 @@ function importOnce(file: string): Promise<unknown> {
   let loading = modules.get(file);
   if (!loading) {
     loading = (async () => {
-      // A TypeScript module needs the tsx loader in this thread: on Node 20 a thread does not get
-      // the main thread's, even when node was started with --import tsx.
+      // A TypeScript module needs the TypeScript hooks in this thread: on Node 20 a thread does
+      // not get the main thread's, even when node was started with --import tsx.
       if (/\.[cm]?tsx?$/.test(file)) {
-        typescript ??= import('tsx/esm/api').then(({ register }) => register());
+        typescript ??= import('../../typescript/register.js').then(({ registerTypeScript }) => registerTypeScript());
         await typescript;
       }
       return import(pathToFileURL(file).href);
