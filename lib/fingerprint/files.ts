@@ -117,7 +117,7 @@ export function fileChanges(before: FileRecords = {}, after: FileRecords = {}): 
 
 /** A file's contents hashed as they stream in, so a large file is never held in memory. */
 async function hashFile(file: string): Promise<string> {
-  const hasher = await (await hashWasmModule()).createXXHash128();
+  const hasher = await hashWasmModule().createXXHash128();
   hasher.init();
   for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) hasher.update(chunk as Buffer);
   return hasher.digest('hex');

@@ -32,9 +32,10 @@ let compiling: Promise<void> | undefined;
  * and notebooks (tslab) load packages with `require()`.
  */
 export function prepareHashing(): Promise<void> {
-  compiling ??= hashWasmModule().then(async ({ createXXHash128 }) => {
+  compiling ??= (async () => {
+    const { createXXHash128 } = hashWasmModule();
     [xxh128, fileHasher] = await Promise.all([createXXHash128(), createXXHash128()]);
-  });
+  })();
   return compiling;
 }
 
