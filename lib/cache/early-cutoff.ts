@@ -1,7 +1,13 @@
 import { isDeepStrictEqual } from 'node:util';
 import { type EncodedValue, canonicalBytes, encodeValue, isFramed } from './codec.js';
 import type { CacheEntry, StoredValue } from './entry.js';
-import type { ResultStore } from './store.js';
+import type { Codec } from './codec.js';
+
+/** What early cutoff reads earlier results with: the store's bytes, and its codec to decode plain data. */
+export interface StoredBytes {
+  loadBytes(task: string, value: StoredValue): Promise<Uint8Array>;
+  readonly codec: Codec;
+}
 
 /**
  * Results up to this size that hash differently from the task's previous result are compared
@@ -23,7 +29,7 @@ const COMPARE_LIMIT = 4 * 1024 * 1024;
  * there is nothing to compare.
  */
 export function cutoffHash(
-  store: ResultStore,
+  store: StoredBytes,
   task: string,
   previous: CacheEntry | undefined,
   stored: { hash: string; value: StoredValue },

@@ -5,7 +5,7 @@ import type { PipelineGraph } from '../graph/graph.js';
 import { codeWarnings } from '../fingerprint/definition.js';
 import type { AnyTask } from '../task.js';
 import { type CurrentFiles, type Decision, type StaleReason, currentFiles, decide } from './freshness.js';
-import type { RunSettings } from '../run/runner.js';
+import type { RunSettings } from './settings.js';
 
 /** Why a task will run, or why its cached result cannot be used: the runner's own reasons. */
 export type PlanReason = StaleReason;

@@ -21,6 +21,7 @@ import { type MappedRun, itemsOf, runMapped } from './map.js';
 import type { RunResources } from './resources.js';
 import { type CurrentFiles, type Decision, type StaleReason, currentFiles, decide, describeReason, unusableCachedResult } from '../plan/freshness.js';
 import { type Plan, type TaskPlan, makePlan, missingUpstream } from '../plan/plan.js';
+import type { RunSettings } from '../plan/settings.js';
 
 /**
  * The plan's decision for a task, when it is final: it ran, was served or was skipped on what the
@@ -45,19 +46,7 @@ const LEASE_POLL_MS = 100;
 /** The longest the run loop keeps the thread while tasks complete synchronously (see Run#advance). */
 const SLICE_MS = 5;
 
-/** What a run is asked to do, already validated. */
-export interface RunSettings {
-  /** `true` re-runs every task; a set re-runs those. */
-  force: true | ReadonlySet<string>;
-  /** When set, only these tasks and what they need are part of the run. */
-  only: ReadonlySet<string> | undefined;
-  /** Tasks left out of the run (a profile's stages, optional groups, stopAfter, anyOf gates), with why. */
-  excluded?: ReadonlyMap<string, string>;
-  /** Tasks not to execute; their fresh cached results still serve their dependents. */
-  skip: ReadonlySet<string>;
-  concurrency: number;
-  signal: AbortSignal | undefined;
-}
+export type { RunSettings } from '../plan/settings.js';
 
 /** What a run works with. */
 export interface RunParts {

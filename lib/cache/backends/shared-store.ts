@@ -49,13 +49,6 @@ export function parseStoreUrl(url: string, where: string): { scheme: keyof typeo
   return { scheme: parsed.protocol as keyof typeof STORE_SCHEMES, shown: redactUrl(parsed) };
 }
 
-/** Connects to the store a URL names (see parseStoreUrl), importing its adapter only now. */
-export async function openSharedStore(url: string): Promise<SharedStore> {
-  const { scheme } = parseStoreUrl(url, 'store');
-  if (STORE_SCHEMES[scheme] === '@keyv/redis') return (await import('./redis-store.js')).openRedis(url);
-  return (await import('./postgres-store.js')).openPostgres(url);
-}
-
 /**
  * Imports an optional package: they are peer dependencies, so that a project without a team
  * cache installs neither; a missing one is a CacheStoreError that says what to install.

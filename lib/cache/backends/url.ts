@@ -6,7 +6,7 @@ import type { StoredValue } from '../entry.js';
 import type { LeaseBackend } from '../leases.js';
 import type { Backend, LargeValues } from './backend.js';
 import { KeyvRows } from './keyv-rows.js';
-import { type SharedStore, openSharedStore } from './shared-store.js';
+import { STORE_SCHEMES, type SharedStore, parseStoreUrl } from './shared-store.js';
 
 /**
  * A team cache on a server, given by URL (redis://, postgresql://): entries through Keyv's
@@ -82,4 +82,11 @@ export class UrlBackend implements Backend {
     await this.ready.catch(() => {});
     await this.#rows?.close();
   }
+}
+
+/** Connects to the store a URL names (see parseStoreUrl), importing its adapter only now. */
+export async function openSharedStore(url: string): Promise<SharedStore> {
+  const { scheme } = parseStoreUrl(url, 'store');
+  if (STORE_SCHEMES[scheme] === '@keyv/redis') return (await import('./redis-store.js')).openRedis(url);
+  return (await import('./postgres-store.js')).openPostgres(url);
 }
