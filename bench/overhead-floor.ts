@@ -12,8 +12,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
 import { DepGraph } from 'dependency-graph';
-import { BatchingSqliteStore } from '../dist/cache/backends/sqlite-store.js';
-import { hashResult, prepareHashing } from '../dist/fingerprint/hash.js';
+import { BatchingSqliteStore } from '../lib/cache/backends/sqlite-store.js';
+import { hashResult, prepareHashing } from '../lib/fingerprint/hash.js';
 import { timeMs } from './util.js';
 
 const ROWS_PER_WRITE = 1000;

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import { CacheStoreError, DamagedResultError, PeerPackageError, ResultTooLargeError, UncacheableResultError } from '../errors.js';
 import { hashFile, hashResult, prepareHashing } from '../fingerprint/hash.js';
 import type { RunRecord } from '../run/outcome.js';
@@ -8,6 +7,7 @@ import { Codec, EncodedValue } from './codec.js';
 import { type CacheEntry, type SavedResult, type StoredValue, entryDamage, isCacheEntry } from './entry.js';
 import { cutoffHash } from './early-cutoff.js';
 import { Leases } from './leases.js';
+import { OWN_VERSION } from '../own-package.js';
 
 /** Values up to this size live inside the entry; larger ones go apart (see LargeValues), where the backend keeps them so. */
 const INLINE_LIMIT = 64 * 1024;
@@ -15,7 +15,6 @@ const INLINE_LIMIT = 64 * 1024;
 export const CACHE_FORMAT = 1;
 /** Where a cache records the format it was written in. */
 const FORMAT_KEY = 'littlepipes:format';
-const OWN_VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** How many past runs the history keeps. */
 export const HISTORY_LENGTH = 20;

@@ -1,8 +1,8 @@
-import fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { suggest } from '../names.js';
 import { inCommandLineWords } from './command-line-words.js';
 import { littlepipesCode } from '../errors.js';
+import { OWN_VERSION } from '../own-package.js';
 import type { LoadedPipeline } from './load.js';
 import { loadPipeline } from './load.js';
 import { EXIT, type CommandContext, type GlobalOptions, type Output } from './context.js';
@@ -40,7 +40,7 @@ export async function runCli(argv: readonly string[], output: Output = processOu
   };
   program
     .description('Cacheable data pipelines: run what is not fresh, say why, show results, runs and logs.')
-    .version(packageVersion(), '-V, --version', 'print the version of littlepipes')
+    .version(OWN_VERSION, '-V, --version', 'print the version of littlepipes')
     .option('-p, --pipeline <file>', 'the pipeline module (default: "littlepipes.pipeline" in package.json, else ./pipeline.ts)')
     .option('-v, --verbose', 'show stacks with errors')
     .option('--no-color', 'no colours')
@@ -94,11 +94,6 @@ Examples:
     }
   }
   return exitCode;
-}
-
-/** The version in littlepipes' package.json (two folders up from lib/cli and from dist/cli). */
-function packageVersion(): string {
-  return (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 /**

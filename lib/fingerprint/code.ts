@@ -6,7 +6,8 @@ import { CodeAnalysisError } from '../errors.js';
 import type { AnyTask } from '../task.js';
 import { hashBytes, joinParts } from './hash.js';
 import { loadTarget, loadableFiles } from './module-loads.js';
-import { OWN_PACKAGE, isOwnFile, isOwnRoot, projectRoot, readVersion, relativeTo } from './project-paths.js';
+import { OWN_PACKAGE, isOwnFile, isOwnRoot, projectRoot, relativeTo } from './project-paths.js';
+import { readVersion } from '../own-package.js';
 import type { Reference, SyntaxNode } from './references.js';
 import { type Declaration, type SourceModule, loadModule } from './source-module.js';
 

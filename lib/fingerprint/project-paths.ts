@@ -1,16 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { OWN_ROOT, OWN_VERSION } from '../own-package.js';
 
 /**
  * Where code is, for its fingerprint: the project a file belongs to (symbols are named relative
  * to it), and littlepipes' own files, which count as the littlepipes package.
  */
 
-/** littlepipes' own files count as the littlepipes package, not as the user's code. */
-const OWN_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** littlepipes as a package the code uses, `littlepipes@<version>`. */
-export const OWN_PACKAGE = `littlepipes@${readVersion(path.join(OWN_ROOT, 'package.json'))}`;
+/** littlepipes as a package the code uses, `littlepipes@<version>`; its own files count as that, not as the user's code. */
+export const OWN_PACKAGE = `littlepipes@${OWN_VERSION}`;
 
 /** Whether a folder is littlepipes' own (a project that links it counts it by its version). */
 export function isOwnRoot(folder: string): boolean {
@@ -60,13 +58,4 @@ export function relativeTo(root: string): (file: string) => string {
     }
     return relative;
   };
-}
-
-/** The version a package.json gives, or `unknown`. */
-export function readVersion(manifest: string): string {
-  try {
-    return (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { version?: string }).version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
 }

@@ -1,10 +1,8 @@
 import { register } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { ownModule } from '../own-package.js';
 
-const here = fileURLToPath(import.meta.url);
-/** The hooks beside this file: .ts when littlepipes runs from source (tests), .js when built. */
-const HOOKS = pathToFileURL(path.join(path.dirname(here), `hooks${path.extname(here)}`));
+const HOOKS = pathToFileURL(ownModule('typescript/hooks'));
 
 let registered = false;
 

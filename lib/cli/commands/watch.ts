@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { findPipelineFile } from '../load.js';
 import { EXIT, type CommandContext } from '../context.js';
+import { ownModule } from '../../own-package.js';
 
 /** Folders whose changes never re-run anything: dependencies, builds, version control, caches. */
 const IGNORED_FOLDERS = new Set(['node_modules', '.git', 'dist', '.littlepipes', '.tools', 'coverage']);
@@ -131,5 +131,5 @@ export function reportCacheFolder(cacheDir: string): void {
 
 /** This command line's own entry file, to run `littlepipes run` in a child process. */
 function cliEntry(): string {
-  return fileURLToPath(new URL('../main.js', import.meta.url));
+  return ownModule('cli/main');
 }

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Codec, needsFrame } from '../../cache/codec.js';
 import { definedFormats } from '../../cache/formats/format.js';
 import { definitionFingerprint } from '../../fingerprint/definition.js';
@@ -9,6 +8,7 @@ import type { TaskLogs } from '../../logs/task-logs.js';
 import type { AnyTask } from '../../task.js';
 import { type ExecutorCall, type TaskExecutor, mustStayLocal } from './executor.js';
 import { arrivedError } from './job.js';
+import { OWN_ROOT, ownModule } from '../../own-package.js';
 import type { ThreadCall, ThreadOutcome } from './thread-worker.js';
 
 export interface ThreadsExecutorOptions {
@@ -32,12 +32,10 @@ export interface ThreadsExecutor extends TaskExecutor {
   current(tasks: Iterable<AnyTask>): boolean;
 }
 
-const here = fileURLToPath(import.meta.url);
-/** The thread's code beside this file: .ts when littlepipes runs from source (tests), .js when built. */
-const THREAD_FILE = path.join(path.dirname(here), `thread-worker${path.extname(here)}`);
+/** The thread's code. */
+const THREAD_FILE = ownModule('run/executors/thread-worker');
 /** littlepipes' own code: a task registered there (commandTask, rTask, sqlTask) starts programs or queries, and stays in the main thread. */
-const PACKAGE_ROOT = path.resolve(path.dirname(here), '..', '..', '..');
-const OWN_CODE = [path.join(PACKAGE_ROOT, 'lib') + path.sep, path.join(PACKAGE_ROOT, 'dist') + path.sep];
+const OWN_CODE = [path.join(OWN_ROOT, 'lib') + path.sep, path.join(OWN_ROOT, 'dist') + path.sep];
 
 /**
  * Runs tasks in a pool of worker threads (piscina), so that synchronous, CPU-heavy tasks run in

@@ -1,0 +1,42 @@
+// The build's second step (npm run build): esbuild bundles littlepipes' own modules from lib/ into
+// dist/, an entry file for each way in and shared chunks in dist/chunks/, with the dependencies
+// left as imports (they load from node_modules as ever). tsc, the first step, writes only the
+// type declarations. A process then loads a few files instead of a hundred modules: loading them
+// one by one was most of `import 'littlepipes'` and of a cached `littlepipes run`, Node 20 having
+// no compile cache (issue 15; see bench/startup.ts).
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = path.join(root, 'dist');
+
+/** The ways in: the package's exports, the command line, and what is started by its file (lib/own-package.ts). */
+const ENTRIES = ['index', 'report/pictures/index', 'cli/main', 'run/executors/thread-worker', 'typescript/hooks'];
+
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: Object.fromEntries(ENTRIES.map((name) => [name, `lib/${name}.ts`])),
+  outdir: dist,
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  // Class and function names stay as written: error classes and messages show them.
+  keepNames: true,
+  sourcemap: 'linked',
+  sourcesContent: false,
+  metafile: true,
+  logLevel: 'warning',
+});
+
+// What an earlier build wrote that this one did not (tsc's per-module files, old chunks).
+const written = new Set(Object.keys(result.metafile.outputs).map((file) => path.resolve(root, file)));
+for (const entry of fs.readdirSync(dist, { recursive: true, withFileTypes: true })) {
+  const file = path.join(entry.parentPath, entry.name);
+  if (entry.isFile() && /\.js(\.map)?$/.test(entry.name) && !written.has(file)) fs.rmSync(file);
+}
