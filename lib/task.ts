@@ -6,25 +6,31 @@ import { type CallSite, recordCallSite } from './fingerprint/call-site.js';
 import { type JsonValue, plainParams } from './fingerprint/params.js';
 import { type TableOutput, isTableOutput, tableOutputKey } from './fingerprint/files.js';
 import { describeValue, nameProblem, rejectUnknownOptions, stringList } from './names.js';
-import { type AnyOf, type Gate, splitDependencyList } from './graph/composition.js';
+import { type Gate, TASK_MARK, splitDependencyList } from './graph/composition.js';
+import type { AnyParams, CacheableResult, DependencyItem, NamesTypedAs, ResultOf, TaskParams, UpstreamResults } from './task-types.js';
 
-/** Options of a task. */
-export interface TaskOptions {
+/**
+ * Options of a task. `Dependencies` and `Params` are what the `dependencies` and `params` options
+ * were given, from which the compiler types `t.result` and `t.params`.
+ */
+export interface TaskOptions<Dependencies extends readonly DependencyItem[] = readonly DependencyItem[], Params extends Record<string, unknown> = Record<string, unknown>> {
   /**
-   * Names of the tasks whose results this task reads with `t.result(name)`. They run first,
-   * and a change in one of their results re-runs this task.
+   * The tasks whose results this task reads with `t.result(...)`: the Task objects, or their
+   * names. They run first, and a change in one of their results re-runs this task. A Task given
+   * here stands for its name, and types its result: `t.result(one)` and `t.result('TaskOne')`
+   * are then TaskOne's result type, and a name not in the list is a compile error.
    * @default []
-   * @example new Task('Sum', { dependencies: ['TaskOne', 'TaskTwo'] })
+   * @example new Task('Sum', { dependencies: [one, two, 'TaskThree'] })
    */
-  dependencies?: readonly (string | AnyOf)[];
+  dependencies?: Dependencies;
   /**
    * Tasks that must run before this one, whose results it does not read: prerequisites with
    * side effects (an index built, a table loaded). A run that selects this task pulls them in,
    * once however many tasks require them; their results are not part of this task's fingerprint.
-   * `anyOf(...)` gates work here too.
+   * Tasks or their names; `anyOf(...)` gates work here too.
    * @example new Task('Query', { requires: ['BuildIndex'] })
    */
-  requires?: readonly (string | AnyOf)[];
+  requires?: readonly DependencyItem[];
   /**
    * The stage this task is one branch of: a profile chooses which branches of a stage run
    * (all of them when no profile chooses). Pair with `anyOf` in the tasks downstream.
@@ -73,10 +79,12 @@ export interface TaskOptions {
   outputs?: string | TableOutput | readonly (string | TableOutput)[];
   /**
    * Plain JSON values the task reads as `t.params`. They are part of its fingerprint: a changed
-   * param re-runs the task, and plans name the key with its old and new value.
+   * param re-runs the task, and plans name the key with its old and new value. Each is typed as
+   * declared (`t.params.minimum` is a number here), and a profile that gives a param another JSON
+   * type (a string for a number) is a ConfigError.
    * @example new Task('Filter', { params: { minimum: 10, regions: ['north', 'south'] } })
    */
-  params?: Record<string, unknown>;
+  params?: Params;
   /**
    * Run the task again when it throws: how many more attempts, or the whole policy. Each attempt
    * is logged and the report says how many it took. Errors of littlepipes' own that another
@@ -179,17 +187,19 @@ export interface PipelineView {
 
 /**
  * The members of the context `t` that every process receives as its first argument. A process
- * cannot take one of these names, since `t.<process>` would hide it.
+ * cannot take one of these names, since `t.<process>` would hide it. `Upstream` is the result type
+ * of each dependency by name, `Params` the type of `t.params`; by default any name is allowed,
+ * typed `unknown`.
  */
-export interface TaskContextBase {
+export interface TaskContextBase<Upstream extends object = Record<string, unknown>, Params extends object = AnyParams> {
   /** The task's name. */
   readonly name: string;
   /** The task's own pino logger; its lines go to `.littlepipes/logs/<pipeline>/<task>.log`. */
   readonly log: Logger;
   /** Aborted when the run is cancelled; pass it to fetch, child processes and long loops. */
   readonly signal: AbortSignal;
-  /** The task's params: plain JSON values, part of its fingerprint. */
-  readonly params: Readonly<Record<string, JsonValue>>;
+  /** The task's params: plain JSON values, part of its fingerprint, typed as declared. */
+  readonly params: Params;
   /** The files the task's `inputs` name, as found for this run (relative to the working directory). */
   readonly inputs: readonly string[];
   /** The outputs the task declares, as given; tables as `db:<table>` (see TableOutput). */
@@ -202,17 +212,27 @@ export interface TaskContextBase {
    * Whether a dependency's result is there to read in this run, or a required task is in the run:
    * false for a member of an `anyOf` gate that is not in the run, or a task switched off by a profile.
    */
-  has(name: string): boolean;
+  has(task: string | { readonly name: string }): boolean;
   /**
    * A resource the pipeline provides and the task declares in `uses`.
    * @example const db = t.use<DuckDBConnection>('db');
    */
   use<T = unknown>(name: string): T;
   /**
-   * The result of a declared dependency.
+   * The result of a declared dependency, by name or as the Task: typed as that task's result when
+   * the dependency was given as a Task, `unknown` when it was given by name. A name the task does
+   * not declare is a compile error (and an UndeclaredDependencyError at run time).
+   * @example const total = t.result(sum); // Sum's result type
+   * @example const rows = t.result('Extract'); // Extract's result type, when Extract is among the dependencies
+   */
+  result<N extends keyof Upstream & string>(name: N): Upstream[N];
+  result<D extends Task<keyof Upstream & string, any, any, any, any>>(task: D): ResultOf<D>;
+  /**
+   * The result of a dependency given by name, whose type the compiler cannot know, as a `T`: the
+   * escape hatch. For a dependency given as a Task, `T` must be its result type (or wider).
    * @example const rows = t.result<Row[]>('Extract');
    */
-  result<T = unknown>(name: string): T;
+  result<T>(name: NamesTypedAs<Upstream, T>): T;
 }
 
 /** Names a process cannot have: the context's own members, and names that would confuse JavaScript. */
@@ -228,8 +248,12 @@ type AnyFunction = (...args: any[]) => any;
 /** The processes of a task, by name, as the context exposes them (without the leading `t`). */
 export type ProcessMap = Record<string, AnyFunction>;
 
-/** The context `t` of a task whose processes are `P`: call a sub-process as `t.extract()`. */
-export type TaskContext<P extends ProcessMap = {}> = TaskContextBase & P;
+/**
+ * The context `t` of a task whose processes are `P`, whose dependencies' results by name are
+ * `Upstream` and whose params are `Params`: call a sub-process as `t.extract()`.
+ * @example function total(t: TaskContext<{}, { Sales: Sale[] }>) { return t.result('Sales').length; }
+ */
+export type TaskContext<P extends ProcessMap = {}, Upstream extends object = Record<string, unknown>, Params extends object = AnyParams> = TaskContextBase<Upstream, Params> & P;
 
 /** A process as stored: the user's function, taking the context first. */
 export type ProcessFunction = (t: any, ...args: any[]) => unknown;
@@ -239,14 +263,21 @@ export type LooseTaskContext = TaskContextBase & { [process: string]: any };
 
 /**
  * A named unit of work with named sub-processes. `run` is required and its return value is the
- * task's result, cached between runs.
+ * task's result, cached between runs. The type carries the name, the processes, the result, the
+ * dependency list and the params as given, so that dependents and pipelines are typed from it.
  *
  * @example
- * const clean = new Task('Clean', { dependencies: ['Load'] })
+ * const clean = new Task('Clean', { dependencies: [load] })
  *   .process('dropEmpty', (t, rows: Row[]) => rows.filter((row) => row.id))
- *   .process('run', (t) => t.dropEmpty(t.result<Row[]>('Load')));
+ *   .process('run', (t) => t.dropEmpty(t.result(load)));
  */
-export class Task<Name extends string = string, Processes extends ProcessMap = {}, Result = unknown> {
+export class Task<
+  Name extends string = string,
+  Processes extends ProcessMap = {},
+  Result = unknown,
+  const Dependencies extends readonly DependencyItem[] = readonly [],
+  Params extends Record<string, unknown> = Record<string, JsonValue>,
+> {
   /** The task's name: its address in the pipeline and in the cache. */
   readonly name: Name;
   /** Names of the tasks this one reads results from. */
@@ -288,7 +319,7 @@ export class Task<Name extends string = string, Processes extends ProcessMap = {
   /** Where each process was registered, so change detection can find its source. */
   readonly #sites = new Map<string, () => CallSite | undefined>();
 
-  constructor(name: Name, options: TaskOptions = {}) {
+  constructor(name: Name, options: TaskOptions<Dependencies, Params> = {}) {
     const problem = nameProblem(name);
     if (problem) throw new TaskDefinitionError(String(name), `Task name: ${problem}. Use a short name such as "LoadSales".`);
     if (typeof options !== 'object' || options === null || Array.isArray(options)) {
@@ -357,14 +388,14 @@ export class Task<Name extends string = string, Processes extends ProcessMap = {
    */
   process<N extends string, Args extends unknown[], Returned>(
     name: N,
-    fn: (t: TaskContext<Processes>, ...args: Args) => Returned,
-  ): Task<Name, Processes & { [K in N]: (...args: Args) => Returned }, N extends 'run' ? Awaited<Returned> : Result>;
+    fn: (t: TaskContext<Processes, UpstreamResults<Dependencies>, TaskParams<Params>>, ...args: Args) => Returned & (N extends 'run' ? CacheableResult<Returned> : unknown),
+  ): Task<Name, Processes & { [K in N]: (...args: Args) => Returned }, N extends 'run' ? Awaited<Returned> : Result, Dependencies, Params>;
   /**
    * Registers a named function as a sub-process under its own name, like a decorator:
    * `task.process(function extract(t) { ... })`.
    */
-  process(fn: (t: LooseTaskContext, ...args: any[]) => unknown): Task<Name, Processes & ProcessMap, any>;
-  process(nameOrFn: string | ProcessFunction, maybeFn?: ProcessFunction): Task<any, any, any> {
+  process(fn: (t: LooseTaskContext, ...args: any[]) => unknown): Task<Name, Processes & ProcessMap, any, Dependencies, Params>;
+  process(nameOrFn: string | ProcessFunction, maybeFn?: ProcessFunction): AnyTask {
     const [name, fn] = typeof nameOrFn === 'function' ? [nameOrFn.name, nameOrFn] : [nameOrFn, maybeFn];
     if (typeof fn !== 'function') {
       throw new TaskDefinitionError(this.name, `Task "${this.name}": process "${String(name)}" must be a function, got ${describeValue(fn)}.`);
@@ -409,6 +440,11 @@ export class Task<Name extends string = string, Processes extends ProcessMap = {
       copy.#sites.set(name, this.#sites.get(name)!);
     }
     return copy;
+  }
+
+  /** Marks a Task for dependency lists, which take tasks and names alike. */
+  get [TASK_MARK](): true {
+    return true;
   }
 
   /** Where the process `name` was registered (the `.process(...)` call), when that can be known. */
@@ -496,11 +532,10 @@ function pathList(task: string, option: 'inputs' | 'sources', value: unknown): s
   return [...new Set(list as string[])];
 }
 
-/** Any task, whatever its name, processes and result. */
-export type AnyTask = Task<string, any, any>;
+/** Any task, whatever its name, processes, result, dependencies and params. */
+export type AnyTask = Task<string, any, any, any, any>;
 
-/** The result type of a task. */
-export type ResultOf<T> = T extends Task<string, any, infer R> ? R : never;
+export type { ResultOf } from './task-types.js';
 
 /**
  * The Task instances exported by a module namespace, for `pipeline.add(...tasksIn(module))`.

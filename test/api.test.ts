@@ -39,6 +39,7 @@ test('the context gives a process its task name, pipeline, logger and signal', a
 test('t.result of a task that is not a declared dependency fails the task', async () => {
   const pipeline = testPipeline().add(
     new Task('A').process('run', () => 1),
+    // @ts-expect-error an undeclared dependency is a compile error too; this is the run-time check
     new Task('Sneaky').process('run', (t) => t.result('A')),
   );
   const error = await pipeline.execute(quiet).then(() => undefined, (thrown: { report: { task(name: string): { error?: Error } } }) => thrown);

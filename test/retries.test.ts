@@ -87,6 +87,7 @@ test('retries.when decides which errors are retried; a mistake in the definition
     }),
     new Task('Undeclared', { retries: 3 }).process('run', (t) => {
       undeclared++;
+      // @ts-expect-error an undeclared dependency is a compile error too; this is the run-time check
       return t.result('Transient');
     }),
   );

@@ -45,7 +45,8 @@ export function createContext(task: AnyTask, inputs: ContextInputs): TaskContext
       }
       return inputs.resources.get(name) as T;
     },
-    has(name: string): boolean {
+    has(given: string | { readonly name: string }): boolean {
+      const name = nameOf(given);
       if (task.dependencies.includes(name)) return inputs.upstream.has(name);
       // A required task passes no result, but which member of a requires gate ran (which index was
       // built) is what the task needs to know. Every task in the running task's requires is in the
@@ -54,15 +55,21 @@ export function createContext(task: AnyTask, inputs: ContextInputs): TaskContext
       const declared = inputs.pipeline.getTask(task.name);
       return declared.requires.includes(name) || declared.gates.some((gate) => !gate.passesResults && gate.anyOf.includes(name));
     },
-    result<T>(name: string): T {
+    result(given: string | { readonly name: string }): unknown {
+      const name = nameOf(given);
       if (!task.dependencies.includes(name)) throw new UndeclaredDependencyError(task.name, name);
-      return inputs.upstream.get(name) as T;
+      return inputs.upstream.get(name);
     },
   };
   for (const [name, fn] of task.processes) {
     context[name] = (...args: unknown[]) => timed(inputs.timings, name, () => fn(context, ...args));
   }
   return context;
+}
+
+/** A dependency as `t.result` and `t.has` are given it: its name, or the Task, which stands for its name. */
+function nameOf(given: string | { readonly name: string }): string {
+  return typeof given === 'object' && given !== null ? given.name : given;
 }
 
 /** Calls `call`, adding its duration to `name`'s timing; a promise is timed until it settles. */

@@ -3,7 +3,6 @@ import { sqlSplitterModule } from '../deferred-packages.js';
 import type { DuckDBResultReader, DuckDBValueConverter } from '@duckdb/node-api';
 import { InvalidOptionError, ResourceError, SqlStatementError } from '../errors.js';
 import { type TableOutput, exclusively, isTableOutput } from '../fingerprint/files.js';
-import type { JsonValue } from '../fingerprint/params.js';
 import { describeValue, rejectUnknownOptions } from '../names.js';
 import { Task, type TaskContextBase, type TaskOptions } from '../task.js';
 
@@ -274,7 +273,7 @@ function connectionOf(t: TaskContextBase, db: string): SqlConnection {
 }
 
 /** The task's params as values DuckDB binds, without the keys sqlTask keeps its options in. */
-function bindableParams(params: Readonly<Record<string, JsonValue>>): Record<string, null | boolean | number | string> {
+function bindableParams(params: TaskContextBase['params']): Record<string, null | boolean | number | string> {
   const bindable: Record<string, null | boolean | number | string> = {};
   for (const [key, value] of Object.entries(params)) {
     if (RESERVED_PARAMS.includes(key)) continue;

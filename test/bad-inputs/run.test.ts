@@ -67,6 +67,7 @@ test('a task without a run process is a PipelineValidationError that says how to
 test('t.result() of a task that is not a declared dependency fails the task with UndeclaredDependencyError', async () => {
   const pipeline = (await cachedPipeline('Undeclared')).add(
     run('Prices', 2),
+    // @ts-expect-error an undeclared dependency is a compile error too; this is the run-time check
     new Task('Summary', { dependencies: ['Load'] }).process('run', (t) => t.result<number[]>('Load').length + t.result<number>('Prices')),
   );
   const report = await failedRun(pipeline.execute({ progress: false }));
@@ -134,6 +135,7 @@ test('the nested-function message is exactly prefixed "<Task>: result.model.pred
 
 test('a task that returned a value before, and now returns a function, keeps nothing half-stored: it fails, the others are served', async () => {
   const pipeline = await cachedPipeline('WasFine');
+  // @ts-expect-error a run that returns a function is a compile error too; this is the run-time check
   pipeline.replace(new Task('Report', { dependencies: ['Load'] }).process('run', () => () => 'ok'));
   const report = await failedRun(pipeline.execute({ progress: false }));
   checkError(report.task('Report')?.error, UncacheableResultError, 'ERR_UNCACHEABLE_RESULT', ['Report: result is a function']);
