@@ -4,7 +4,7 @@ import type { Document } from 'yaml';
 import { parseStoreUrl } from '../cache/backends/shared-store.js';
 import { yamlModule } from '../deferred-packages.js';
 import { ConfigError } from '../errors.js';
-import { plainParams, type JsonValue } from '../fingerprint/params.js';
+import { paramTypeProblem, plainParams, type JsonValue } from '../fingerprint/params.js';
 import { suggest } from '../names.js';
 import { EXECUTORS, type ExecutorName } from '../run/executors/executor.js';
 import { isRedisUrl } from '../run/executors/redis-connection.js';
@@ -230,6 +230,7 @@ export function resolveProfile(config: ProjectConfig, name: string, tasks: Reado
     }
     for (const [task, params] of Object.entries(written.params ?? {})) {
       taskName([...at, 'params', task], task, tasks.keys(), 'task');
+      checkParamTypes(tasks.get(task)!, params, [...at, 'params', task], fail);
       resolved.params[task] = { ...resolved.params[task], ...params };
     }
     for (const key of ['startFrom', 'stopAfter'] as const) {
@@ -239,6 +240,24 @@ export function resolveProfile(config: ProjectConfig, name: string, tasks: Reado
     }
   }
   return resolved;
+}
+
+/**
+ * A profile's params for a task, against the task's own: each param it declares keeps its JSON
+ * type (the type its processes are compiled against); a param it does not declare may be added.
+ */
+function checkParamTypes(task: AnyTask, params: Record<string, JsonValue>, at: (string | number)[], fail: (keys: (string | number)[], message: string) => never): void {
+  for (const [key, value] of Object.entries(params)) {
+    if (!Object.hasOwn(task.params, key)) continue;
+    const declared = task.params[key]!;
+    const problem = paramTypeProblem(declared, value);
+    if (!problem) continue;
+    const shown = JSON.stringify(declared);
+    const declaration = `task ${task.name} declares ${shown.length <= 60 ? `${key}: ${shown}` : key}`;
+    fail([...at, key, ...problem.path], problem.given === undefined
+      ? `is missing: it must be ${problem.expected}, as ${declaration}.`
+      : `must be ${problem.expected}, as ${declaration}, got ${JSON.stringify(problem.given)}.`);
+  }
 }
 
 function checkKeys(record: Record<string, unknown>, known: readonly string[], at: (string | number)[], fail: (keys: (string | number)[], message: string) => never): void {

@@ -61,3 +61,51 @@ export function stableJson(value: unknown): string {
       : item,
   ) ?? 'undefined';
 }
+
+/** Where a value given for a param differs in JSON type from the declared one. */
+export interface ParamTypeProblem {
+  /** The keys and indexes from the param to the value that differs; empty for the param itself. */
+  path: (string | number)[];
+  /** The declared type there, in words: 'a number', 'an array'. */
+  expected: string;
+  /** The value given there; undefined for a declared key the given object lacks. */
+  given: JsonValue | undefined;
+}
+
+/**
+ * Whether `given` has the JSON types of `declared`, as the compiler types a param from its
+ * declared value: the same kind (string, number, boolean, array, object); an object with at
+ * least the declared keys, each of its declared type; an array whose items each have the type of
+ * one of the declared items. A declared null, or the items of a declared empty array, may be anything.
+ */
+export function paramTypeProblem(declared: JsonValue, given: JsonValue | undefined, path: (string | number)[] = []): ParamTypeProblem | undefined {
+  if (declared === null) return undefined;
+  if (given === undefined || jsonKind(given) !== jsonKind(declared)) return { path, expected: JSON_KIND_WORDS[jsonKind(declared)], given };
+  if (Array.isArray(declared)) {
+    if (declared.length === 0) return undefined;
+    for (const [index, item] of (given as JsonValue[]).entries()) {
+      const problems = declared.map((option) => paramTypeProblem(option, item, [...path, index]));
+      if (problems.every((problem) => problem !== undefined)) return problems[0];
+    }
+    return undefined;
+  }
+  if (typeof declared === 'object') {
+    for (const [key, value] of Object.entries(declared)) {
+      const problem = paramTypeProblem(value, (given as Record<string, JsonValue>)[key], [...path, key]);
+      if (problem) return problem;
+    }
+  }
+  return undefined;
+}
+
+type JsonKind = 'null' | 'array' | 'object' | 'string' | 'number' | 'boolean';
+
+const JSON_KIND_WORDS: Record<JsonKind, string> = {
+  null: 'null', array: 'an array', object: 'an object', string: 'a string', number: 'a number', boolean: 'true or false',
+};
+
+function jsonKind(value: JsonValue): JsonKind {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value as 'object' | 'string' | 'number' | 'boolean';
+}

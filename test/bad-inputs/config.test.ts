@@ -18,6 +18,7 @@ async function withConfig(yaml: string): Promise<{ make: () => Pipeline<any>; co
     new Task('Load', { stage: 'source' }).process('run', () => [1, 2, 3]),
     new Task('Sample', { stage: 'source' }).process('run', () => [1]),
     new Task('Check', { dependencies: ['Load'], optional: 'qa' }).process('run', () => true),
+    new Task('Filter', { params: { minimum: 10, regions: ['north'], range: { from: 1, to: 5 } } }).process('run', (t) => t.params.minimum + t.params.range.to),
   );
   const first = make();
   await first.execute(quiet);
@@ -45,6 +46,9 @@ const cases: [string, string, string, RegExp[]][] = [
   ['a misspelt executor setting', 'settings:\n  executor: bulmq\nprofiles:\n  fine: {}\n', 'fine', [/littlepipes\.yaml:2: settings\.executor: must be one of local, threads, bullmq, got "bulmq"\. Did you mean "bullmq"\?/]],
   ['a connection setting that is not a Redis URL', 'settings:\n  connection: queue.internal:6379\nprofiles:\n  fine: {}\n', 'fine', [/littlepipes\.yaml:2: settings\.connection: must be the Redis URL of the bullmq executor's queue, such as redis:\/\/queue\.internal:6379, got "queue\.internal:6379"/]],
   ['an unknown profile', 'profiles:\n  fine: {}\n', 'fne', [/there is no profile "fne"\. Did you mean "fine"\?/]],
+  ['a string for a param declared as a number', 'profiles:\n  fine:\n    params:\n      Filter: { minimum: ten }\n', 'fine', [/littlepipes\.yaml:4: profiles\.fine\.params\.Filter\.minimum: must be a number, as task Filter declares minimum: 10, got "ten"\./]],
+  ['a number among the strings of a list param', 'profiles:\n  fine:\n    params:\n      Filter:\n        regions:\n          - south\n          - 3\n', 'fine', [/littlepipes\.yaml:7: profiles\.fine\.params\.Filter\.regions\.1: must be a string, as task Filter declares regions: \["north"\], got 3\./]],
+  ['an object param without a declared key', 'profiles:\n  fine:\n    params:\n      Filter:\n        range: { from: 2 }\n', 'fine', [/littlepipes\.yaml:5: profiles\.fine\.params\.Filter\.range\.to: is missing: it must be a number, as task Filter declares range: \{"from":1,"to":5\}\./]],
   ['stopAfter an unknown task', 'profiles:\n  fine: { stopAfter: Chek }\n', 'fine', [/profiles\.fine\.stopAfter: task "Chek" is not in the pipeline\. Did you mean "Check"\?/]],
 ];
 
