@@ -2,6 +2,7 @@ export { Task, tasksIn, RESERVED_PROCESS_NAMES } from './task.js';
 export { anyOf, AnyOf } from './graph/composition.js';
 export type { Profile } from './plan/selection.js';
 export type { TaskOptions, RetryOptions, RetryPolicy, TaskContext, TaskContextBase, LooseTaskContext, ProcessMap, AnyTask, ResultOf, PipelineView } from './task.js';
+export type { DependencyItem, UpstreamResults, TaskParams, FrozenJson } from './task-types.js';
 export { Pipeline } from './pipeline.js';
 export { DEFAULT_CONCURRENCY } from './pipeline-options.js';
 export type { PipelineOptions, ExecuteOptions, CacheListing } from './pipeline-options.js';
@@ -18,10 +19,10 @@ export type { ExportOptions } from './report/export.js';
 export type { ProgressListener } from './run/events.js';
 export { Shell, ShellUsageError, type ShellCommand, type ShellOptions } from './shell/shell.js';
 export type { Plan, TaskPlan, PlanReason, PlanAction } from './plan/plan.js';
-export { commandTask, type CommandTaskOptions, type CommandResult, type CommandTaskResult } from './tasks/command-task.js';
-export { rTask, type RTaskOptions } from './tasks/r-task.js';
+export { commandTask, type CommandTaskOptions, type CommandResult, type CommandTaskResult, type CommandTaskOfJson } from './tasks/command-task.js';
+export { rTask, type RTaskOptions, type RTaskOfJson } from './tasks/r-task.js';
 export { CommandFailedError, CommandStartError, CommandOutputError } from './errors.js';
-export { sqlTask, SqlStatementError, type SqlTaskOptions, type SqlResult, type SqlTaskResult, type SqlRow, type SqlValue, type TableOutput } from './tasks/sql-task.js';
+export { sqlTask, SqlStatementError, type SqlTaskOptions, type SqlResult, type SqlTaskResult, type SqlTaskOfRows, type SqlRow, type SqlValue, type TableOutput } from './tasks/sql-task.js';
 export {
   LittlepipesError,
   TaskDefinitionError,

@@ -6,13 +6,25 @@ import readline from 'node:readline';
 import type { Readable } from 'node:stream';
 import { CommandFailedError, CommandOutputError, CommandStartError, InvalidOptionError, commandLine } from '../errors.js';
 import { describeValue, rejectUnknownOptions } from '../names.js';
-import { Task, type TaskContextBase, type TaskOptions } from '../task.js';
+import { type AnyTask, Task, type TaskContextBase, type TaskOptions } from '../task.js';
 
 /** What a command task returns: its stdout as text, its stdout parsed as JSON, or only that it succeeded. */
 export type CommandResult = 'stdout' | 'json' | 'none';
 
-/** The result type of a command task whose `result` option is `R`. */
-export type CommandTaskResult<R extends CommandResult> = R extends 'json' ? unknown : R extends 'none' ? { exitCode: 0 } : string;
+/** The result type of a command task whose `result` option is `R`; `Json` is what its JSON output is typed as. */
+export type CommandTaskResult<R extends CommandResult, Json = unknown> = R extends 'json' ? Json : R extends 'none' ? { exitCode: 0 } : string;
+
+/**
+ * `commandTask` for a program whose JSON output the compiler is told, as `commandTask<Result>()`
+ * returns it: `result: 'json'` is required, and the task's result is `Result`, and so is
+ * `t.result(task)` in the tasks that depend on it. The program decides what it prints; the type is
+ * your word for it, checked nowhere else.
+ */
+export type CommandTaskOfJson<Result> = <Name extends string>(
+  name: Name,
+  command: readonly string[],
+  options: CommandTaskOptions & { result: 'json' },
+) => Task<Name, {}, Result>;
 
 /** Options of `commandTask`: every Task option, and how to run the program. */
 export interface CommandTaskOptions extends TaskOptions {
@@ -127,12 +139,19 @@ interface CommandSpec {
  *   result: 'json', // tile.py prints {"tiles": 140}
  * });
  * pipeline.add(tile);
+ * @example
+ * // The JSON typed, for the tasks that read it: called with no arguments, commandTask<Result>() is the same function with a Result.
+ * const tile = commandTask<{ tiles: number }>()('Tile', ['python3', 'tile.py'], { result: 'json' });
+ * new Task('Count', { dependencies: [tile] }).process('run', (t) => t.result(tile).tiles);
  */
-export function commandTask<Name extends string, R extends CommandResult = 'stdout'>(
-  name: Name,
-  command: readonly string[],
-  options: CommandTaskOptions & { result?: R } = {},
-): Task<Name, {}, CommandTaskResult<R>> {
+export function commandTask<Result>(): CommandTaskOfJson<Result>;
+export function commandTask<Name extends string, R extends CommandResult = 'stdout'>(name: Name, command: readonly string[], options?: CommandTaskOptions & { result?: R }): Task<Name, {}, CommandTaskResult<R>>;
+export function commandTask(...args: [] | [name: string, command: readonly string[], options?: CommandTaskOptions]): CommandTaskOfJson<unknown> | AnyTask {
+  if (args.length === 0) return (name, command, options) => commandTask(name, command, options) as never;
+  return programTask(...args);
+}
+
+function programTask(name: string, command: readonly string[], options: CommandTaskOptions = {}): AnyTask {
   const where = `Task "${String(name)}"`;
   if (!Array.isArray(command) || command.length === 0 || command.some((word) => typeof word !== 'string' || word.includes('\0')) || command[0] === '') {
     throw new InvalidOptionError('command', `${where}: the command must be an array of strings, the program first, such as ['python3', 'tile.py'], got ${describeValue(command)}.`);
@@ -169,7 +188,7 @@ export function commandTask<Name extends string, R extends CommandResult = 'stdo
   const spec: CommandSpec = { argv: [...command], cwd, env: { ...env }, result, killGraceMs, dependencies: task.dependencies };
   // The process reads params, inputs and upstream results from `t`, never from this closure: a
   // profile's params, or a run that routes around an optional task, reach the program.
-  return task.process('run', (t, ...item: unknown[]) => runCommand(t, spec, item)) as unknown as Task<Name, {}, CommandTaskResult<R>>;
+  return task.process('run', (t, ...item: unknown[]) => runCommand(t, spec, item));
 }
 
 /** The sources option with the script first; a value that is not a path list goes to Task as given, for its own message. */

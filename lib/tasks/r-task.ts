@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { InvalidOptionError } from '../errors.js';
 import { describeValue, rejectUnknownOptions } from '../names.js';
-import type { Task } from '../task.js';
+import type { AnyTask, Task } from '../task.js';
 import { type CommandResult, type CommandTaskOptions, type CommandTaskResult, KNOWN_COMMAND_TASK_OPTIONS, commandTask } from './command-task.js';
 
 /** Options of `rTask`: those of `commandTask` (the script is its second argument), and R's own. */
@@ -35,12 +35,21 @@ export interface RTaskOptions extends Omit<CommandTaskOptions, 'script'> {
  * //   model <- lm(y ~ x, data = data[data$year >= params$since, ])
  * //   cat(jsonlite::toJSON(as.list(coef(model)), auto_unbox = TRUE))
  * const fit = rTask('Fit', 'r/fit.R', { inputs: 'data/sales.csv', params: { since: 2020 }, result: 'json' });
+ * @example
+ * // The JSON typed, for the tasks that read it, as commandTask<Result>() does:
+ * const fit = rTask<{ x: number }>()('Fit', 'r/fit.R', { inputs: 'data/sales.csv', result: 'json' });
  */
-export function rTask<Name extends string, R extends CommandResult = 'stdout'>(
-  name: Name,
-  script: string,
-  options: RTaskOptions & { result?: R } = {},
-): Task<Name, {}, CommandTaskResult<R>> {
+export function rTask<Result>(): RTaskOfJson<Result>;
+export function rTask<Name extends string, R extends CommandResult = 'stdout'>(name: Name, script: string, options?: RTaskOptions & { result?: R }): Task<Name, {}, CommandTaskResult<R>>;
+export function rTask(...args: [] | [name: string, script: string, options?: RTaskOptions]): RTaskOfJson<unknown> | AnyTask {
+  if (args.length === 0) return (name, script, options) => rTask(name, script, options) as never;
+  return rScriptTask(...args);
+}
+
+/** `rTask` for a script whose JSON output the compiler is told, as `rTask<Result>()` returns it (see CommandTaskOfJson). */
+export type RTaskOfJson<Result> = <Name extends string>(name: Name, script: string, options: RTaskOptions & { result: 'json' }) => Task<Name, {}, Result>;
+
+function rScriptTask(name: string, script: string, options: RTaskOptions = {}): AnyTask {
   const where = `Task "${String(name)}"`;
   if (typeof script !== 'string' || script.trim() === '') {
     throw new InvalidOptionError('script', `${where}: rTask needs the path of an R script, such as 'r/fit.R', got ${describeValue(script)}.`);

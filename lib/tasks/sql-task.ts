@@ -4,7 +4,7 @@ import type { DuckDBResultReader, DuckDBValueConverter } from '@duckdb/node-api'
 import { InvalidOptionError, ResourceError, SqlStatementError } from '../errors.js';
 import { type TableOutput, exclusively, isTableOutput } from '../fingerprint/files.js';
 import { describeValue, rejectUnknownOptions } from '../names.js';
-import { Task, type TaskContextBase, type TaskOptions } from '../task.js';
+import { type AnyTask, Task, type TaskContextBase, type TaskOptions } from '../task.js';
 
 export { SqlStatementError } from '../errors.js';
 export type { TableOutput } from '../fingerprint/files.js';
@@ -18,8 +18,19 @@ export type SqlValue = null | boolean | number | bigint | string | Date | Uint8A
 /** A row a SQL task returns: its columns by name. */
 export type SqlRow = Record<string, SqlValue>;
 
-/** The result type of a SQL task whose `result` option is `R`. */
-export type SqlTaskResult<R extends SqlResult> = R extends 'none' ? undefined : SqlRow[];
+/** The result type of a SQL task whose `result` option is `R` and whose rows are `Row`s. */
+export type SqlTaskResult<R extends SqlResult, Row = SqlRow> = R extends 'none' ? undefined : Row[];
+
+/**
+ * `sqlTask` for rows of a type the compiler is told, as `sqlTask<Row>()` returns it: the task's
+ * result is `Row[]`, and so is `t.result(task)` in the tasks that depend on it. The SQL file
+ * decides what the rows really hold; the type is your word for it, checked nowhere else.
+ */
+export type SqlTaskOfRows<Row> = <Name extends string, R extends SqlResult = 'rows'>(
+  name: Name,
+  file: string,
+  options?: SqlTaskOptions & { result?: R },
+) => Task<Name, {}, SqlTaskResult<R, Row>>;
 
 /** Options of `sqlTask`: every Task option but `map`, and where and how the file runs. */
 export interface SqlTaskOptions extends Omit<TaskOptions, 'map'> {
@@ -100,12 +111,19 @@ interface SqlSpec {
  *   sqlTask('Ingest', 'sql/ingest.sql', { inputs: 'data/sales.csv', outputs: [{ table: 'sales' }], result: 'none' }),
  *   sqlTask('Totals', 'sql/totals.sql', { dependencies: ['Ingest'], params: { year: 2024 } }),
  * );
+ * @example
+ * // The rows typed, for the tasks that read them: called with no arguments, sqlTask<Row>() is the same function with Row[] results.
+ * const totals = sqlTask<{ region: string; total: number }>()('Totals', 'sql/totals.sql');
+ * new Task('Report', { dependencies: [totals] }).process('run', (t) => t.result(totals).map((row) => row.region));
  */
-export function sqlTask<Name extends string, R extends SqlResult = 'rows'>(
-  name: Name,
-  file: string,
-  options: SqlTaskOptions & { result?: R } = {},
-): Task<Name, {}, SqlTaskResult<R>> {
+export function sqlTask<Row extends object>(): SqlTaskOfRows<Row>;
+export function sqlTask<Name extends string, R extends SqlResult = 'rows'>(name: Name, file: string, options?: SqlTaskOptions & { result?: R }): Task<Name, {}, SqlTaskResult<R>>;
+export function sqlTask(...args: [] | [name: string, file: string, options?: SqlTaskOptions]): SqlTaskOfRows<object> | AnyTask {
+  if (args.length === 0) return (name, file, options) => sqlTask(name, file, options) as never;
+  return sqlFileTask(...args);
+}
+
+function sqlFileTask(name: string, file: string, options: SqlTaskOptions = {}): AnyTask {
   const where = `Task "${String(name)}"`;
   if (typeof file !== 'string' || file.trim() === '') {
     throw new InvalidOptionError('file', `${where}: the SQL file must be a path, such as 'sql/ingest.sql', got ${describeValue(file)}.`);
@@ -135,7 +153,7 @@ export function sqlTask<Name extends string, R extends SqlResult = 'rows'>(
     outputs: onDatabase(db, taskOptions.outputs),
   });
   const spec: SqlSpec = { file, db, rows: result === 'rows' };
-  return task.process('run', (t) => runSqlFile(t, spec)) as unknown as Task<Name, {}, SqlTaskResult<R>>;
+  return task.process('run', (t) => runSqlFile(t, spec));
 }
 
 /** The outputs with the task's `db` for the tables that name none; anything else as it is, for Task to check. */
