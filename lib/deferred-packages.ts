@@ -29,7 +29,7 @@ export const yamlModule = requiredOnFirstUse<typeof import('yaml')>('yaml');
 export const sqlSplitterModule = requiredOnFirstUse<typeof import('dbgate-query-splitter')>('dbgate-query-splitter');
 /** tinyglobby (its CommonJS build): tasks with file inputs (whether a pattern is a glob is its call; folders are listed with it). */
 export const globModule = requiredOnFirstUse<typeof import('tinyglobby')>('tinyglobby');
-/** pino: task logs, once a run writes them. */
+/** pino: a task's logger, once a task logs (the runner's own lines are written without it). */
 export const pinoModule = requiredOnFirstUse<typeof import('pino')>('pino');
 /** ora (an ES module): the spinner, on a terminal only. */
 export const oraModule = importedOnFirstUse<typeof import('ora')>(() => import('ora'));

@@ -107,12 +107,13 @@ test('importing littlepipes loads none of the packages a run may not need, nor t
   assertNotLoaded(loaded, [...OPTIONAL, ...FIRST_PLAN, 'pino', 'commander', 'oxc-transform', 'tsx'], 'importing littlepipes');
 });
 
-test('planning and running a plain pipeline without progress loads none of the optional packages', async () => {
-  const root = project({ 'plain.mjs': PLAIN_RUN });
+test('planning and running a plain pipeline without progress loads none of the optional packages, nor pino while no task logs', async () => {
+  const root = project({ 'plain.mjs': PLAIN_RUN, 'logs.mjs': PLAIN_RUN.replace("process('run', () => [1, 2, 3])", "process('run', (t) => { t.log.info('numbers'); return [1, 2, 3]; })") });
   const loaded = await recorded(root, ['plain.mjs']);
   assert.deepEqual(JSON.parse(loaded.stdout), { planned: ['run', 'run'], ran: ['ran', 'ran'], sum: 6 });
-  assertLoaded(loaded, [...FIRST_PLAN, 'pino'], 'a plan and a run');
-  assertNotLoaded(loaded, OPTIONAL, 'a plan and a run of a plain pipeline');
+  assertLoaded(loaded, FIRST_PLAN, 'a plan and a run');
+  assertNotLoaded(loaded, [...OPTIONAL, 'pino'], 'a plan and a run of a plain pipeline whose tasks log nothing');
+  assertLoaded(await recorded(root, ['logs.mjs']), ['pino'], 'a run whose task logs a line');
 });
 
 test('progress on a terminal loads ora for its spinner and cli-table3 for the report table', async () => {

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { HISTORY_LENGTH } from '../cache/store.js';
@@ -42,9 +43,9 @@ interface Write {
  * together again (see task-log-lines.ts). The newest RUN_LOGS_KEPT run logs are kept.
  *
  * Creating a pino instance costs about 30 µs and a child logger about 3, so there is one pino
- * root for tasks' lines, with a child per task bound to `{task}`, and one for the runner's, whose
- * lines carry the task as a field. The tasks' root writes to a router that files each line under
- * the task named by its first `"task"` binding (task names contain no quotes). Lines are buffered
+ * root for tasks' lines, made when the first task logs, with a child per task bound to `{task}`.
+ * It writes to a router that files each line under the task named by its first `"task"` binding
+ * (task names contain no quotes). The runner's lines are made directly (see note). Lines are buffered
  * and appended to their files asynchronously, like pino's own destination: a run never waits on
  * log files. `flush()` resolves once everything logged so far is written; lines still buffered
  * when the process is about to exit are written then.
@@ -74,12 +75,11 @@ export class TaskLogs {
   }
 
   readonly folder: string;
-  /** Tasks' own lines, filed by task. */
-  #root: Logger;
-  /** The runner's lines, to the log of the current run. */
-  #runner: Logger;
-  /** What pino writes of the runner's base bindings (`,"pid":…,"hostname":…`). */
-  #runnerBindings: string;
+  #level = 'info';
+  /** Tasks' own lines, filed by task; made (and pino loaded) for the first task that logs. */
+  #root: Logger | undefined;
+  /** The runner's lines with fields to redact, to the log of the current run (see note). */
+  #runner: Logger | undefined;
   #redact: readonly string[] = [];
   readonly #loggers = new Map<string, Logger>();
   #pending = new Map<string, string[]>();
@@ -95,14 +95,11 @@ export class TaskLogs {
 
   private constructor(folder: string) {
     this.folder = folder;
-    this.#root = this.#makeRoot('info', (line) => this.#route(line));
-    this.#runner = this.#makeRoot('info', (line) => this.#bufferRun(line));
-    this.#runnerBindings = bindingsOf(this.#runner);
   }
 
-  #makeRoot(level: string, write: (line: string) => void): Logger {
+  #makeRoot(write: (line: string) => void): Logger {
     const redact = this.#redact.length > 0 ? { redact: { paths: [...this.#redact], censor: '[redacted]' } } : {};
-    return pinoModule().default({ level, ...redact }, { write });
+    return pinoModule().default({ level: this.#level, ...redact }, { write });
   }
 
   /**
@@ -112,9 +109,8 @@ export class TaskLogs {
   set redact(paths: readonly string[]) {
     if (paths.length === this.#redact.length && paths.every((entry, index) => entry === this.#redact[index])) return;
     this.#redact = [...paths];
-    this.#root = this.#makeRoot(this.#root.level, (line) => this.#route(line));
-    this.#runner = this.#makeRoot(this.#runner.level, (line) => this.#bufferRun(line));
-    this.#runnerBindings = bindingsOf(this.#runner);
+    this.#root = undefined;
+    this.#runner = undefined;
     this.#loggers.clear();
   }
 
@@ -122,6 +118,7 @@ export class TaskLogs {
   logger(task: string): Logger {
     let logger = this.#loggers.get(task);
     if (!logger) {
+      this.#root ??= this.#makeRoot((line) => this.#route(line));
       logger = this.#root.child({ task });
       this.#loggers.set(task, logger);
     }
@@ -134,18 +131,19 @@ export class TaskLogs {
    * A run's log begins with its first such line and ends at `flush()`, which the runner calls
    * when the run ends.
    *
-   * The line is the one the runner's pino logger would write, made directly: a run of thousands of
-   * cached tasks writes little else, and pino's general path costs twice as much per line. Fields
-   * to redact go through pino, which knows the paths.
+   * The line is the one a pino logger would write, made directly: a run of thousands of cached
+   * tasks writes little else, pino's general path costs twice as much per line, and a run whose
+   * tasks log nothing then does not load pino at all. Fields to redact go through pino, which
+   * knows the paths.
    */
   note(task: string, message: string, fields?: Readonly<Record<string, string | number>>): void {
+    if (!WRITES_INFO.has(this.#level)) return;
     if (fields && this.#redact.length > 0) {
-      this.#runner.info({ task, ...fields }, message);
+      (this.#runner ??= this.#makeRoot((line) => this.#bufferRun(line))).info({ task, ...fields }, message);
       return;
     }
-    if (!this.#runner.isLevelEnabled('info')) return;
     // Task names need no escaping (see names.ts); the field names are the runner's own.
-    let line = `{"level":30,"time":${Date.now()}${this.#runnerBindings},"task":"${task}"`;
+    let line = `{"level":30,"time":${Date.now()}${baseBindings()},"task":"${task}"`;
     if (fields) for (const key in fields) line += `,"${key}":${JSON.stringify(fields[key])}`;
     this.#bufferRun(`${line},"msg":${JSON.stringify(message)}}\n`);
   }
@@ -162,9 +160,10 @@ export class TaskLogs {
 
   /** Sets the least severe level written (`trace`, `debug`, `info`, `warn`, `error`, `fatal`, `silent`). */
   set level(level: string) {
-    if (this.#root.level === level) return; // Every pipeline sets it; only a change touches each logger.
-    this.#root.level = level;
-    this.#runner.level = level;
+    if (this.#level === level) return; // Every pipeline sets it; only a change touches each logger.
+    this.#level = level;
+    if (this.#root) this.#root.level = level;
+    if (this.#runner) this.#runner.level = level;
     for (const logger of this.#loggers.values()) logger.level = level;
   }
 
@@ -294,8 +293,13 @@ export class TaskLogs {
   }
 }
 
-function bindingsOf(logger: Logger): string {
-  return (logger as unknown as Record<symbol, string>)[pinoModule().symbols.chindingsSym]!;
+/** The levels at which info lines are written: pino's, up to info. */
+const WRITES_INFO = new Set(['trace', 'debug', 'info']);
+
+let bindings: string | undefined;
+/** What pino writes of its default base bindings, `{ pid, hostname }`, in every line. */
+function baseBindings(): string {
+  return (bindings ??= `,"pid":${process.pid},"hostname":${JSON.stringify(os.hostname())}`);
 }
 
 // Lines still buffered when the event loop empties are written then; process.exit() gets them synchronously.
