@@ -8,7 +8,10 @@ import type { AnyTask, Task } from './task.js';
 export type DependencyItem = string | AnyTask | AnyOf;
 
 /** The result type of a task (never for what is not a task). */
-export type ResultOf<T> = T extends Task<string, any, infer R, any, any> ? R : never;
+export type ResultOf<T> = T extends Task<string, any, infer R, any, any, any> ? R : never;
+
+/** The result of a task whose run returns `Returned`: that, awaited, or the array of it for a task that maps. */
+export type RunResult<Returned, Mapping> = Mapping extends undefined ? Awaited<Returned> : Awaited<Returned>[];
 
 /** The results a task reads by name, from its dependency list: a Task's result type, `unknown` for a name. A list whose items the compiler cannot know (a `string[]`) gives every name `unknown`. */
 export type UpstreamResults<List extends readonly unknown[]> = { [Item in ListMember<List[number]> as NameOf<Item>]: Item extends AnyTask ? ResultOf<Item> : unknown };

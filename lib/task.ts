@@ -7,13 +7,18 @@ import { type JsonValue, plainParams } from './fingerprint/params.js';
 import { type TableOutput, isTableOutput, tableOutputKey } from './fingerprint/files.js';
 import { describeValue, nameProblem, rejectUnknownOptions, stringList } from './names.js';
 import { type Gate, TASK_MARK, splitDependencyList } from './graph/composition.js';
-import type { AnyParams, CacheableResult, DependencyItem, NamesTypedAs, ResultOf, TaskParams, UpstreamResults } from './task-types.js';
+import type { AnyParams, CacheableResult, DependencyItem, NamesTypedAs, ResultOf, RunResult, TaskParams, UpstreamResults } from './task-types.js';
 
 /**
- * Options of a task. `Dependencies` and `Params` are what the `dependencies` and `params` options
- * were given, from which the compiler types `t.result` and `t.params`.
+ * Options of a task. `Dependencies`, `Params` and `Mapping` are what the `dependencies`, `params`
+ * and `map` options were given, from which the compiler types `t.result`, `t.params` and the
+ * task's result.
  */
-export interface TaskOptions<Dependencies extends readonly DependencyItem[] = readonly DependencyItem[], Params extends Record<string, unknown> = Record<string, unknown>> {
+export interface TaskOptions<
+  Dependencies extends readonly DependencyItem[] = readonly DependencyItem[],
+  Params extends Record<string, unknown> = Record<string, unknown>,
+  Mapping extends MapOption | undefined = MapOption | undefined,
+> {
   /**
    * The tasks whose results this task reads with `t.result(...)`: the Task objects, or their
    * names. They run first, and a change in one of their results re-runs this task. A Task given
@@ -51,7 +56,7 @@ export interface TaskOptions<Dependencies extends readonly DependencyItem[] = re
    * removed one is dropped. The task's result is the array of item results, in order.
    * @example new Task('Parse', { map: { over: 'ListFiles' } }).process('run', (t, file: string) => parse(file))
    */
-  map?: { over: string; concurrency?: number };
+  map?: Mapping;
   /**
    * When the cached result expires. See `expire` for the policies.
    * @default expire.never()
@@ -125,6 +130,12 @@ export interface TaskOptions<Dependencies extends readonly DependencyItem[] = re
    * @example new Task('Clean', { description: 'Drops rows without a customer id' })
    */
   description?: string;
+}
+
+/** The `map` option: the upstream task (or a path into its result) whose items the task runs once each. */
+export interface MapOption {
+  over: string;
+  concurrency?: number;
 }
 
 /** The retry policy of a task, in full. */
@@ -226,7 +237,7 @@ export interface TaskContextBase<Upstream extends object = Record<string, unknow
    * @example const rows = t.result('Extract'); // Extract's result type, when Extract is among the dependencies
    */
   result<N extends keyof Upstream & string>(name: N): Upstream[N];
-  result<D extends Task<keyof Upstream & string, any, any, any, any>>(task: D): ResultOf<D>;
+  result<D extends Task<keyof Upstream & string, any, any, any, any, any>>(task: D): ResultOf<D>;
   /**
    * The result of a dependency given by name, whose type the compiler cannot know, as a `T`: the
    * escape hatch. For a dependency given as a Task, `T` must be its result type (or wider).
@@ -277,6 +288,7 @@ export class Task<
   Result = unknown,
   const Dependencies extends readonly DependencyItem[] = readonly [],
   Params extends Record<string, unknown> = Record<string, JsonValue>,
+  Mapping extends MapOption | undefined = undefined,
 > {
   /** The task's name: its address in the pipeline and in the cache. */
   readonly name: Name;
@@ -319,7 +331,7 @@ export class Task<
   /** Where each process was registered, so change detection can find its source. */
   readonly #sites = new Map<string, () => CallSite | undefined>();
 
-  constructor(name: Name, options: TaskOptions<Dependencies, Params> = {}) {
+  constructor(name: Name, options: TaskOptions<Dependencies, Params, Mapping> = {}) {
     const problem = nameProblem(name);
     if (problem) throw new TaskDefinitionError(String(name), `Task name: ${problem}. Use a short name such as "LoadSales".`);
     if (typeof options !== 'object' || options === null || Array.isArray(options)) {
@@ -389,12 +401,12 @@ export class Task<
   process<N extends string, Args extends unknown[], Returned>(
     name: N,
     fn: (t: TaskContext<Processes, UpstreamResults<Dependencies>, TaskParams<Params>>, ...args: Args) => Returned & (N extends 'run' ? CacheableResult<Returned> : unknown),
-  ): Task<Name, Processes & { [K in N]: (...args: Args) => Returned }, N extends 'run' ? Awaited<Returned> : Result, Dependencies, Params>;
+  ): Task<Name, Processes & { [K in N]: (...args: Args) => Returned }, N extends 'run' ? RunResult<Returned, Mapping> : Result, Dependencies, Params, Mapping>;
   /**
    * Registers a named function as a sub-process under its own name, like a decorator:
    * `task.process(function extract(t) { ... })`.
    */
-  process(fn: (t: LooseTaskContext, ...args: any[]) => unknown): Task<Name, Processes & ProcessMap, any, Dependencies, Params>;
+  process(fn: (t: LooseTaskContext, ...args: any[]) => unknown): Task<Name, Processes & ProcessMap, any, Dependencies, Params, Mapping>;
   process(nameOrFn: string | ProcessFunction, maybeFn?: ProcessFunction): AnyTask {
     const [name, fn] = typeof nameOrFn === 'function' ? [nameOrFn.name, nameOrFn] : [nameOrFn, maybeFn];
     if (typeof fn !== 'function') {
@@ -533,7 +545,7 @@ function pathList(task: string, option: 'inputs' | 'sources', value: unknown): s
 }
 
 /** Any task, whatever its name, processes, result, dependencies and params. */
-export type AnyTask = Task<string, any, any, any, any>;
+export type AnyTask = Task<string, any, any, any, any, any>;
 
 export type { ResultOf } from './task-types.js';
 

@@ -11,10 +11,10 @@ const task2 = new Task('TaskTwo')
 const task3 = new Task('TaskThree', { expire: expire.onComplete() })
   .process('run', async () => { await sleep(300); return 3; });
 
-const sum = new Task('Sum', { dependencies: ['TaskOne', 'TaskTwo', 'TaskThree'] })
-  .process('run', (t) => t.result<number>('TaskOne') + t.result<number>('TaskTwo') + t.result<number>('TaskThree'));
+// Given as tasks, the dependencies type t.result: each is a number here, without an annotation.
+const sum = new Task('Sum', { dependencies: [task1, task2, task3] })
+  .process('run', (t) => t.result(task1) + t.result(task2) + t.result(task3));
 
-const pipeline = new Pipeline('Example1');
-pipeline.add(task1, task2, task3, sum); // order does not matter
+const pipeline = new Pipeline('Example1').add(task1, task2, task3, sum); // order does not matter
 await pipeline.execute();
-console.log('Final Result:', await pipeline.getResult('Sum'));
+console.log('Final Result:', await pipeline.getResult('Sum')); // a number

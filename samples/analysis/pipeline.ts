@@ -22,7 +22,7 @@ interface RegionRevenue {
 const files = new Task('Files', { inputs: 'data/sales-*.csv', description: 'The monthly sales files.' })
   .process('run', (t) => [...t.inputs].sort());
 
-const monthSummary = new Task('MonthSummary', { dependencies: ['Files'], map: { over: 'Files' }, description: 'Orders and revenue of each month, one file at a time.' })
+const monthSummary = new Task('MonthSummary', { dependencies: [files], map: { over: 'Files' }, description: 'Orders and revenue of each month, one file at a time.' })
   .process('run', (t, file: string): MonthSummary => {
     const [, ...lines] = fs.readFileSync(file, 'utf8').trim().split('\n');
     const revenue = lines.reduce((sum, line) => {
@@ -33,15 +33,15 @@ const monthSummary = new Task('MonthSummary', { dependencies: ['Files'], map: { 
   });
 
 // A table as a result: cached as Arrow IPC, and handed to Report as an arquero table again.
-const months = new Task('Months', { dependencies: ['MonthSummary'], description: 'The months as an arquero table, with the revenue per order.' })
-  .process('run', (t) => aq.from(t.result<MonthSummary[]>('MonthSummary').map((month) => ({ ...month, perOrder: Math.round((month.revenue / month.orders) * 100) / 100 }))).orderby('file'));
+const months = new Task('Months', { dependencies: [monthSummary], description: 'The months as an arquero table, with the revenue per order.' })
+  .process('run', (t) => aq.from(t.result(monthSummary).map((month) => ({ ...month, perOrder: Math.round((month.revenue / month.orders) * 100) / 100 }))).orderby('file'));
 
 const loadAll = sqlTask('LoadAll', 'sql/load-all.sql', { stage: 'datasets', inputs: 'data/sales-*.csv', description: 'Every month into DuckDB.' });
 const loadLatest = sqlTask('LoadLatest', 'sql/load-latest.sql', { stage: 'datasets', inputs: 'data/sales-2026-03.csv', description: 'The latest month into DuckDB.' });
 
-const table = (t: { has(name: string): boolean }) => (t.has('LoadAll') ? 'sales_all' : 'sales_latest');
+const table = (t: { has(task: typeof loadAll): boolean }) => (t.has(loadAll) ? 'sales_all' : 'sales_latest');
 
-const checkUnits = new Task('CheckUnits', { dependencies: [anyOf('LoadAll', 'LoadLatest')], optional: 'qa', uses: ['db'], description: 'No sale has a negative number of units.' })
+const checkUnits = new Task('CheckUnits', { dependencies: [anyOf(loadAll, loadLatest)], optional: 'qa', uses: ['db'], description: 'No sale has a negative number of units.' })
   .process('run', async (t) => {
     const reader = await t.use<DuckDBConnection>('db').runAndReadAll(`SELECT count(*)::INTEGER AS bad FROM ${table(t)} WHERE units < 0`);
     const bad = Number(reader.getRowObjects()[0]!.bad);
@@ -49,7 +49,7 @@ const checkUnits = new Task('CheckUnits', { dependencies: [anyOf('LoadAll', 'Loa
     return 'no negative units';
   });
 
-const byRegion = new Task('ByRegion', { dependencies: [anyOf('LoadAll', 'LoadLatest')], requires: ['CheckUnits'], uses: ['db'], description: 'Revenue per region.' })
+const byRegion = new Task('ByRegion', { dependencies: [anyOf(loadAll, loadLatest)], requires: [checkUnits], uses: ['db'], description: 'Revenue per region.' })
   .process('run', async (t): Promise<RegionRevenue[]> => {
     const reader = await t.use<DuckDBConnection>('db').runAndReadAll(
       `SELECT region, round(sum(units * unit_price), 2)::DOUBLE AS revenue FROM ${table(t)} GROUP BY region ORDER BY region`,
@@ -58,19 +58,20 @@ const byRegion = new Task('ByRegion', { dependencies: [anyOf('LoadAll', 'LoadLat
   });
 
 const chart = commandTask('Chart', ['python3', 'scripts/chart.py'], {
-  dependencies: ['ByRegion'],
+  dependencies: [byRegion],
   outputs: 'out/chart.txt',
   params: { width: 40 },
   description: 'A text bar chart of revenue by region (Python).',
 });
 
-const report = new Task('Report', { dependencies: ['ByRegion', 'Months', 'Chart'], outputs: 'out/report.md', params: { title: 'Sales by region' }, description: 'The write-up.' })
+const report = new Task('Report', { dependencies: [byRegion, months, chart], outputs: 'out/report.md', params: { title: 'Sales by region' }, description: 'The write-up.' })
   .process('run', (t) => {
-    const rows = t.result<aq.ColumnTable>('Months').objects() as (MonthSummary & { perOrder: number })[];
-    const months = rows.map((month) => `- ${month.file}: ${month.orders} orders, ${month.revenue.toFixed(2)} (${month.perOrder.toFixed(2)} per order)`);
-    const text = `# ${String(t.params.title)}\n\n${months.join('\n')}\n\n\`\`\`\n${fs.readFileSync('out/chart.txt', 'utf8')}\`\`\`\n`;
+    // arquero's objects() are untyped rows: the one cast, of arquero's making.
+    const rows = t.result(months).objects() as (MonthSummary & { perOrder: number })[];
+    const lines = rows.map((month) => `- ${month.file}: ${month.orders} orders, ${month.revenue.toFixed(2)} (${month.perOrder.toFixed(2)} per order)`);
+    const text = `# ${t.params.title}\n\n${lines.join('\n')}\n\n\`\`\`\n${fs.readFileSync('out/chart.txt', 'utf8')}\`\`\`\n`;
     fs.writeFileSync('out/report.md', text);
-    return t.result<RegionRevenue[]>('ByRegion');
+    return t.result(byRegion);
   });
 
 export const pipeline = new Pipeline('Analysis', { config: fileURLToPath(new URL('littlepipes.yaml', import.meta.url)) })

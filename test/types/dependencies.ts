@@ -74,3 +74,11 @@ new Task('Steps', { dependencies: [two] })
     expectType<string | undefined>()(t.first());
     return t.first() ?? '';
   });
+
+// A task that maps returns the array of its items' results.
+const files = new Task('Files').process('run', () => ['a.csv', 'b.csv']);
+const sizes = new Task('Sizes', { dependencies: [files], map: { over: 'Files' } }).process('run', (t, file: string) => file.length);
+new Task('Total', { dependencies: [sizes] }).process('run', (t) => {
+  expectType<number[]>()(t.result(sizes));
+  return t.result(sizes).reduce((sum, size) => sum + size, 0);
+});
