@@ -5,7 +5,8 @@ export type { TaskOptions, RetryOptions, RetryPolicy, TaskContext, TaskContextBa
 export type { DependencyItem, UpstreamResults, TaskParams, FrozenJson } from './task-types.js';
 export { Pipeline } from './pipeline.js';
 export { DEFAULT_CONCURRENCY } from './pipeline-options.js';
-export type { PipelineOptions, ExecuteOptions, CacheListing } from './pipeline-options.js';
+export type { PipelineOptions, ExecuteOptions } from './pipeline-options.js';
+export type { CacheListing } from './cache/listing.js';
 export type { ExecutorName } from './run/executors/executor.js';
 export { expire, toExpiryPolicy } from './cache/expiry.js';
 export type { ExpiryPolicy, ExpiryOption } from './cache/expiry.js';

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from './errors.js';
+import { InvalidOptionError, UnknownTaskError } from './errors.js';
 
 /**
  * Names of tasks and pipelines become file names (logs, cached blobs), so they must not be able
@@ -94,4 +94,11 @@ export function stringList(where: string, option: string, value: unknown, items 
     throw new InvalidOptionError(option, `${where}: \`${option}\` must be an array of ${items}, but item ${index} is ${describeValue(value[index])}.`);
   }
   return [...new Set(value as string[])];
+}
+
+/** The task of this name, or an UnknownTaskError that names `where` and the closest name there is. */
+export function knownTask<T>(tasks: ReadonlyMap<string, T>, name: string, where: string): T {
+  const task = tasks.get(name);
+  if (!task) throw new UnknownTaskError(String(name), where, typeof name === 'string' ? suggest(name, tasks.keys()) : undefined);
+  return task;
 }

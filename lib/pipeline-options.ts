@@ -1,13 +1,24 @@
-import type { ResultFormat } from './cache/formats/format.js';
 /**
- * The options of a pipeline and of its runs, each with its default, apart from the Pipeline class
- * that takes them (as p-queue keeps its options.ts).
+ * The options of a pipeline and of its runs, each with its default, and their checks, apart from
+ * the Pipeline class that takes them (as p-queue keeps its options.ts).
  */
+import os from 'node:os';
+import path from 'node:path';
 import type Keyv from 'keyv';
 import type { KeyvStoreAdapter } from 'keyv';
-import type { ProgressListener } from './run/events.js';
-import type { ExecutorName } from './run/executors/executor.js';
+import { chooseStore } from './cache/backends/backend.js';
+import { Codec } from './cache/codec.js';
+import { type ResultFormat, checkFormats } from './cache/formats/format.js';
+import type { ResultStoreOptions } from './cache/store.js';
+import { CONFIG_FILE, type ProjectConfig, parseProjectConfig, projectName, projectRoot, readProjectConfig, resolveProfile } from './config/project-config.js';
+import { InvalidOptionError } from './errors.js';
+import { describeValue, knownTask, nameProblem, rejectUnknownOptions, stringList } from './names.js';
 import type { Profile } from './plan/selection.js';
+import type { RunSettings } from './plan/settings.js';
+import type { ProgressListener } from './run/events.js';
+import { type ExecutorChoice, executorChoice, executorDefaults } from './run/executors/choice.js';
+import type { ExecutorName } from './run/executors/executor.js';
+import type { AnyTask } from './task.js';
 
 /** Options of a pipeline. */
 export interface PipelineOptions {
@@ -126,26 +137,6 @@ export interface ExecuteOptions {
   threads?: number;
 }
 
-/** One cached entry, as `listCache()` lists it. */
-export interface CacheListing {
-  task: string;
-  /** Whether the pipeline still defines the task (false for entries left by a renamed or removed task). */
-  defined: boolean;
-  /** `ok` holds a result; `failed` remembers the last run's failure; `expired` kept only the result's hash. */
-  state: 'ok' | 'failed' | 'expired';
-  storedAt: Date;
-  /** When the result expires by time, if it does. */
-  expiresAt?: Date;
-  /** The expiry policy, as text. */
-  expiry: string;
-  /** Size of the stored result (serialized), in bytes. */
-  bytes: number;
-  /** How long the run that stored it took. */
-  durationMs: number;
-  /** The error message of a failed run. */
-  error?: string;
-}
-
 /** The default number of tasks run at once. */
 export const DEFAULT_CONCURRENCY = 4;
 /** The option names each takes: anything else is refused, with a suggestion. */
@@ -154,3 +145,136 @@ export const EXECUTE_OPTIONS = ['force', 'only', 'skip', 'concurrency', 'signal'
 export const EVENT_NAMES = ['taskStarted', 'taskFinished', 'taskCachedOrSkipped', 'runFinished'] as const;
 /** pino's levels, least severe first, and `silent`. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+/** A pipeline's options, checked, and what they leave to the environment and littlepipes.yaml, decided once. */
+export interface PipelineSettings {
+  /** littlepipes.yaml, or the file the config option names. */
+  config: ProjectConfig | undefined;
+  /** The option, else LITTLEPIPES_DIR, else settings.cacheDir, else .littlepipes. */
+  cacheDir: string;
+  /** The store (the option, else LITTLEPIPES_STORE, else settings.store, else the SQLite file), its keys' prefix and its codec. */
+  store: Required<ResultStoreOptions>;
+}
+
+/** Checks a pipeline's name and options (naming the option that is wrong), reads its configuration, and decides where its cache is. */
+export function pipelineSettings(name: string, options: PipelineOptions): PipelineSettings {
+  checkPipelineOptions(name, options);
+  const codec = new Codec(checkFormats(options.formats, `Pipeline "${name}"`));
+  const config = readProjectConfig(options.config);
+  const cacheDir = path.resolve(options.cacheDir ?? process.env.LITTLEPIPES_DIR ?? config?.settings.cacheDir ?? '.littlepipes');
+  const url = process.env.LITTLEPIPES_STORE || undefined;
+  const where = options.store !== undefined ? `Pipeline "${name}"` : url !== undefined ? `Pipeline "${name}": LITTLEPIPES_STORE` : `Pipeline "${name}": settings.store`;
+  const choice = chooseStore(options.store ?? url ?? config?.settings.store, cacheDir, where);
+  // A shared store may hold many projects' pipelines, so its keys carry the project too.
+  const namespace = choice.kind !== 'sqlite' ? `${options.project ?? projectName()}/${name}` : name;
+  return { config, cacheDir, store: { pipeline: name, namespace, choice, codec } };
+}
+
+function checkPipelineOptions(name: string, options: PipelineOptions): void {
+  const problem = nameProblem(name);
+  if (problem) throw new InvalidOptionError('name', `Pipeline name: ${problem}. Use a short name such as "Sales".`);
+  const where = `Pipeline "${name}"`;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidOptionError('options', `${where}: options must be an object, got ${describeValue(options)}.`);
+  rejectUnknownOptions(where, options, PIPELINE_OPTIONS);
+  if (options.cacheDir !== undefined && (typeof options.cacheDir !== 'string' || options.cacheDir === '')) {
+    throw new InvalidOptionError('cacheDir', `${where}: cacheDir must be a folder path, got ${describeValue(options.cacheDir)}.`);
+  }
+  if (options.logLevel !== undefined) checkLogLevel(name, options.logLevel);
+  if (options.redact !== undefined) stringList(where, 'redact', options.redact, 'field paths', true);
+  if (options.project !== undefined && (typeof options.project !== 'string' || options.project.trim() === '')) {
+    throw new InvalidOptionError('project', `${where}: project must be a non-empty name, got ${describeValue(options.project)}.`);
+  }
+  if (options.config !== undefined && (typeof options.config !== 'string' || options.config === '')) {
+    throw new InvalidOptionError('config', `${where}: config must be the path of a littlepipes.yaml, got ${describeValue(options.config)}.`);
+  }
+}
+
+/** Checks what `pipeline.provide()` is given: a resource's name and the function that makes it. */
+export function checkResource(name: string, factory: unknown): void {
+  const problem = nameProblem(name);
+  if (problem) throw new InvalidOptionError('name', `pipeline.provide(): resource name: ${problem}.`);
+  if (typeof factory !== 'function') throw new InvalidOptionError('factory', `pipeline.provide('${name}'): the second argument must be a function that makes the resource, got ${describeValue(factory)}.`);
+}
+
+/** Checks the options of `getResult()` (and `exportResult()`). */
+export function checkResultOptions(options: unknown): void {
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', `getResult(): options must be an object, got ${describeValue(options)}.`);
+  rejectUnknownOptions('getResult()', options, ['profile']);
+}
+
+/** Refuses a log level pino does not have, for the option and for `pipeline.logLevel`. */
+export function checkLogLevel(pipeline: string, level: string): void {
+  if (!LOG_LEVELS.includes(level)) throw new InvalidOptionError('logLevel', `Pipeline "${pipeline}": logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${describeValue(level)}.`);
+}
+
+/** The calls that take the options of `execute()`. */
+export type RunMethod = 'execute' | 'plan' | 'explain' | 'verify';
+
+/** The options of `execute()`, checked: what the run is asked to do, its profile and its executor. */
+export type CheckedRunSettings = RunSettings & { profile?: Profile; executor: ExecutorChoice };
+
+/**
+ * Checks the options of `execute()` (also taken by `method`) against the pipeline's tasks and its
+ * littlepipes.yaml, naming the option and the task that is wrong, and fills in the defaults.
+ */
+export function runSettings(options: ExecuteOptions, method: RunMethod, tasks: ReadonlyMap<string, AnyTask>, config: ProjectConfig | undefined): CheckedRunSettings {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidOptionError('options', `${method}(): options must be an object, got ${describeValue(options)}.`);
+  rejectUnknownOptions(`${method}()`, options, EXECUTE_OPTIONS);
+  const names = (option: 'force' | 'only' | 'skip', value: unknown) => {
+    const list = stringList(`${method}()`, option, value);
+    for (const name of list) knownTask(tasks, name, `${method}({ ${option} })`);
+    return new Set(list);
+  };
+  const { force = false, only, skip = [], concurrency = config?.settings.concurrency ?? DEFAULT_CONCURRENCY, signal, progress, events } = options;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new InvalidOptionError('concurrency', `${method}(): concurrency must be a whole number from 1 up, got ${describeValue(concurrency)}. Try ${Math.max(2, os.availableParallelism())}.`);
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError('signal', `${method}(): signal must be an AbortSignal, got ${describeValue(signal)}.`);
+  if (events !== undefined) checkEvents(events, method);
+  if (progress !== undefined && typeof progress !== 'boolean') throw new InvalidOptionError('progress', `${method}(): progress must be true or false, got ${describeValue(progress)}.`);
+  if (typeof force !== 'boolean' && !Array.isArray(force)) throw new InvalidOptionError('force', `${method}(): force must be true, false or an array of task names, got ${describeValue(force)}.`);
+  return {
+    force: force === true ? true : names('force', force === false ? [] : force),
+    only: only === undefined ? undefined : names('only', only),
+    skip: names('skip', skip),
+    concurrency,
+    signal,
+    profile: profileOption(options.profile, method, tasks, config),
+    // The project's defaults choose where an execute() runs; a plan runs nothing, so they do not concern it.
+    executor: executorChoice(options, method, method === 'execute' ? executorDefaults(config) : {}),
+  };
+}
+
+function checkEvents(events: unknown, method: string): void {
+  if (typeof events !== 'object' || events === null || Array.isArray(events)) {
+    throw new InvalidOptionError('events', `${method}(): events must be an object of functions (${EVENT_NAMES.join(', ')}), got ${describeValue(events)}.`);
+  }
+  rejectUnknownOptions(`${method}(): events`, events, EVENT_NAMES);
+  for (const [event, handler] of Object.entries(events)) {
+    if (handler !== undefined && typeof handler !== 'function') throw new InvalidOptionError('events', `${method}(): events.${event} must be a function, got ${describeValue(handler)}.`);
+  }
+}
+
+/** The profile a run uses: by name from littlepipes.yaml, or as given, checked as if it were written there. */
+export function profileOption(profile: unknown, method: string, tasks: ReadonlyMap<string, AnyTask>, config: ProjectConfig | undefined): Profile | undefined {
+  if (profile === undefined) return undefined;
+  if (typeof profile === 'string') {
+    if (!config) throw new InvalidOptionError('profile', `${method}(): profile "${profile}" needs a ${CONFIG_FILE} at the project root (${projectRoot(process.cwd())}), and there is none. Create it with a profiles: section.`);
+    return resolveProfile(config, profile, tasks);
+  }
+  if (typeof profile !== 'object' || profile === null || Array.isArray(profile)) {
+    throw new InvalidOptionError('profile', `${method}(): profile must be a profile name or a profile object, got ${describeValue(profile)}.`);
+  }
+  const written = profile as Profile;
+  const name = typeof written.name === 'string' ? written.name : 'given';
+  const { name: _ignored, ...body } = written as Profile & Record<string, unknown>;
+  return resolveProfile(parseProjectConfig(`${method}({ profile })`, JSON.stringify({ profiles: { [name]: body } })), name, tasks);
+}
+
+/** The `limit` of `history()`, checked. */
+export function historyLimit(options: { limit?: number }, all: number): number {
+  rejectUnknownOptions('history()', options, ['limit']);
+  const { limit = all } = options;
+  if (!Number.isInteger(limit) || limit < 1) throw new InvalidOptionError('limit', `history(): limit must be a whole number from 1 up, got ${describeValue(limit)}.`);
+  return limit;
+}

@@ -57,6 +57,31 @@ export function loadProjectConfig(from = process.cwd()): ProjectConfig | undefin
   return parseProjectConfig(file, text);
 }
 
+/** The configuration a pipeline uses: the file its `config` option names (which must be there), else littlepipes.yaml at the project root, if any. */
+export function readProjectConfig(file: string | undefined): ProjectConfig | undefined {
+  if (file === undefined) return loadProjectConfig();
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(file, `Cannot read the configuration ${file} (the config option): ${(error as Error).message}.`);
+  }
+  return parseProjectConfig(path.resolve(file), text);
+}
+
+/** The name in the nearest package.json above the working directory, else the directory's own name. */
+export function projectName(): string {
+  for (let folder = process.cwd(); ; folder = path.dirname(folder)) {
+    try {
+      const name = (JSON.parse(fs.readFileSync(path.join(folder, 'package.json'), 'utf8')) as { name?: unknown }).name;
+      if (typeof name === 'string' && name !== '') return name;
+    } catch {
+      // No package.json here, or not one with a name: look further up.
+    }
+    if (path.dirname(folder) === folder) return path.basename(process.cwd());
+  }
+}
+
 /** Parses and checks the text of a littlepipes.yaml; every error names the file, the line and the key. */
 export function parseProjectConfig(file: string, text: string): ProjectConfig {
   const { LineCounter, parseDocument } = yamlModule();

@@ -1,5 +1,7 @@
 import type { JsonValue } from '../fingerprint/params.js';
-import type { PipelineGraph } from '../graph/graph.js';
+import { type PipelineGraph, buildGraph } from '../graph/graph.js';
+import type { PipelineTasks } from '../graph/pipeline-tasks.js';
+import type { RunSettings } from './settings.js';
 import type { AnyTask } from '../task.js';
 
 /**
@@ -130,4 +132,37 @@ export function selectRun(tasks: ReadonlyMap<string, AnyTask>, graph: PipelineGr
     for (const after of graph.downstream([profile.startFrom])) if (!excluded.has(after)) forced.add(after);
   }
   return { tasks: effective, excluded, forced };
+}
+
+/** What a run is asked to run and to force, as a selection reads and adjusts it. */
+type SelectedSettings = Pick<RunSettings, 'force' | 'only' | 'excluded'>;
+
+/**
+ * The tasks, graph and settings a run works with: the pipeline's own, or, when it uses anyOf
+ * gates, stages or optional groups, or a profile is given, those the selection derives, with
+ * `only` applied, what it leaves out, and what it forces (see selectRun).
+ */
+export function selectForRun<S extends SelectedSettings>(pipeline: PipelineTasks, profile: Profile | undefined, settings: S): { tasks: ReadonlyMap<string, AnyTask>; graph: PipelineGraph; settings: S } {
+  const { byName: tasks } = pipeline;
+  if (!needsSelection(tasks, profile)) return { tasks, graph: pipeline.graph(), settings };
+  const selection = selectRun(tasks, pipeline.graph(), profile, settings.only);
+  return {
+    tasks: selection.tasks,
+    graph: buildGraph(pipeline.pipeline, selection.tasks),
+    settings: {
+      ...settings,
+      only: undefined,
+      excluded: selection.excluded,
+      force: settings.force === true ? true : new Set([...settings.force, ...selection.forced]),
+    },
+  };
+}
+
+/**
+ * A task as a run with `profile` sees it: its params and gates as the selection shapes them. Only
+ * then is the graph needed: a task's cached result can be read from a pipeline that is not valid.
+ */
+export function selectedTask(pipeline: PipelineTasks, name: string, profile: Profile | undefined): AnyTask {
+  if (!needsSelection(pipeline.byName, profile)) return pipeline.byName.get(name)!;
+  return selectForRun(pipeline, profile, { force: new Set(), only: undefined }).tasks.get(name)!;
 }

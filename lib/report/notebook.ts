@@ -1,4 +1,4 @@
-import { type ProgressListener } from '../run/events.js';
+import { type ProgressListener, alsoTell, silentProgress } from '../run/events.js';
 import { notebookDisplay } from '../host.js';
 import { terminalProgress } from './progress.js';
 import { valueToHTML } from './value-html.js';
@@ -21,6 +21,12 @@ export async function notebookProgress(total: number): Promise<ProgressListener 
     taskCachedOrSkipped: (task) => lines.taskCachedOrSkipped?.(task),
     runFinished: (report) => display.html(report.toHTML()),
   };
+}
+
+/** What a run shows as it goes: nothing when `show` is false, else the notebook's progress or the terminal's; and `events` are told too. */
+export async function runProgress(show: boolean, events: Partial<ProgressListener> | undefined, total: number): Promise<ProgressListener> {
+  const display = show ? ((await notebookProgress(total)) ?? (await terminalProgress(total))) : silentProgress;
+  return events ? alsoTell(display, events) : display;
 }
 
 /** `stream` as one that is not a terminal, so progress writes plain lines without colour. */

@@ -1,10 +1,14 @@
 import os from 'node:os';
+import type { StoreChoice } from '../../cache/backends/backend.js';
+import type { ResultStore } from '../../cache/store.js';
 import { CONFIG_FILE } from '../../config/project-config.js';
-import { InvalidOptionError } from '../../errors.js';
+import { ExecutorError, InvalidOptionError } from '../../errors.js';
+import type { TaskLogs } from '../../logs/task-logs.js';
 import { describeValue, suggest } from '../../names.js';
-import type { ExecuteOptions } from '../../pipeline-options.js';
-import { EXECUTORS, type ExecutorName } from './executor.js';
+import type { AnyTask } from '../../task.js';
+import { EXECUTORS, type ExecutorName, type TaskExecutor, sharedStoreAdvice } from './executor.js';
 import { isRedisUrl } from './redis-connection.js';
+import type { ThreadsExecutor } from './threads-executor.js';
 
 /** The executor of a run, with its own settings, validated. */
 export type ExecutorChoice = { name: 'local' } | { name: 'threads'; threads: number } | { name: 'bullmq'; connection: string };
@@ -21,6 +25,22 @@ export interface DefaultConnection {
   from: string;
 }
 
+/** The options of `execute()` that choose where tasks run (see ExecuteOptions). */
+export interface ExecutorOptions {
+  executor?: ExecutorName;
+  connection?: string;
+  threads?: number;
+}
+
+/** The executor and queue a run takes when execute() names none: settings in littlepipes.yaml (`config`), and LITTLEPIPES_CONNECTION over settings.connection. */
+export function executorDefaults(config: { file: string; settings: { executor?: ExecutorName; connection?: string } } | undefined): ExecutorDefaults {
+  // Read at each run, not when the pipeline is made: the queue is the run's business, not the store's.
+  const fromEnvironment = process.env.LITTLEPIPES_CONNECTION || undefined;
+  if (fromEnvironment !== undefined) return { executor: config?.settings.executor, connection: { url: fromEnvironment, from: 'LITTLEPIPES_CONNECTION' } };
+  const written = config?.settings.connection;
+  return { executor: config?.settings.executor, ...(written === undefined ? {} : { connection: { url: written, from: `settings.connection in ${config!.file}` } }) };
+}
+
 /** A default queue URL, refused (naming where it came from) when it is not a Redis URL; `who` starts the message. */
 export function defaultConnectionUrl({ url, from }: DefaultConnection, who: string): string {
   if (!isRedisUrl(url)) throw new InvalidOptionError('connection', `${who}: ${from} must be a Redis URL such as redis://localhost:6379, got ${describeValue(url)}.`);
@@ -32,7 +52,7 @@ export function defaultConnectionUrl({ url, from }: DefaultConnection, who: stri
  * executor takes. A default connection is only a default: it is used by the bullmq executor and
  * never refused with another one.
  */
-export function executorChoice(options: ExecuteOptions, method: string, defaults: ExecutorDefaults): ExecutorChoice {
+export function executorChoice(options: ExecutorOptions, method: string, defaults: ExecutorDefaults): ExecutorChoice {
   const { executor = defaults.executor ?? 'local', connection, threads } = options;
   if (!EXECUTORS.includes(executor as ExecutorName)) {
     const guess = typeof executor === 'string' ? suggest(executor, EXECUTORS) : undefined;
@@ -60,4 +80,62 @@ export function executorChoice(options: ExecuteOptions, method: string, defaults
     return { name: 'threads', threads: pool };
   }
   return { name: 'local' };
+}
+
+/** Where results live when other processes cannot reach them (the local SQLite file, an in-memory Map), else undefined. */
+export function unsharedStore(choice: StoreChoice): string | undefined {
+  return choice.shared ? undefined : choice.description;
+}
+
+/** What a pipeline's executors work with: its store's setting and keys; its store, logs and log settings, asked for when an executor opens. */
+export interface ExecutorParts {
+  pipeline: string;
+  choice: StoreChoice;
+  namespace: string;
+  store(): ResultStore;
+  logs(): TaskLogs;
+  logSettings(): { level: string; redact: readonly string[] };
+}
+
+/**
+ * The executors of one pipeline's runs: opens the one a run asked for, and keeps the threads
+ * executor's pool between runs, since starting a thread loads littlepipes and the module again.
+ */
+export class PipelineExecutors {
+  readonly #parts: ExecutorParts;
+  #threadPool: ThreadsExecutor | undefined;
+
+  constructor(parts: ExecutorParts) {
+    this.#parts = parts;
+  }
+
+  /** The executor a run asked for, ready to take tasks; undefined for the local one. */
+  async open(choice: ExecutorChoice, tasks: Iterable<AnyTask>): Promise<TaskExecutor | undefined> {
+    const parts = this.#parts;
+    if (choice.name === 'threads') {
+      if (this.#threadPool && (this.#threadPool.threads !== choice.threads || !this.#threadPool.current(tasks))) await this.close();
+      const { openThreadsExecutor } = await import('./threads-executor.js');
+      this.#threadPool ??= await openThreadsExecutor({ threads: choice.threads, logs: parts.logs(), logSettings: parts.logSettings });
+      return this.#threadPool;
+    }
+    if (choice.name !== 'bullmq') return undefined;
+    const unshared = unsharedStore(parts.choice);
+    if (unshared) {
+      throw new ExecutorError('bullmq', `Pipeline "${parts.pipeline}": the bullmq executor needs a store the workers share, and this pipeline's results live in ${unshared}. ${sharedStoreAdvice(parts.pipeline)}`);
+    }
+    const { openBullmqExecutor } = await import('./bullmq-executor.js');
+    return openBullmqExecutor({ connection: choice.connection, namespace: parts.namespace, pipeline: parts.pipeline, store: parts.store() });
+  }
+
+  /** Closes the executor of a run that has ended, unless it is the pool kept for the next runs. */
+  async release(executor: TaskExecutor | undefined): Promise<void> {
+    if (executor !== this.#threadPool) await executor?.close();
+  }
+
+  /** Closes the kept pool; the next run that asks for threads starts one anew. */
+  async close(): Promise<void> {
+    const pool = this.#threadPool;
+    this.#threadPool = undefined;
+    await pool?.close();
+  }
 }
