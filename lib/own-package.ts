@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(import.meta.url);
 /** Running from source (lib/*.ts, as the tests do) or built (dist/*.js). */
-const FROM_SOURCE = path.extname(here) === '.ts';
+export const FROM_SOURCE = path.extname(here) === '.ts';
 
 /** The folder of littlepipes' package.json. */
 export const OWN_ROOT = packageFolder(path.dirname(here));

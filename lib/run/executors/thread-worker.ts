@@ -11,6 +11,7 @@ import type { JsonValue } from '../../fingerprint/params.js';
 import type { ProcessTiming } from '../outcome.js';
 import { type AnyTask, TASK_CREATED } from '../../task.js';
 import { createContext } from '../context.js';
+import { FROM_SOURCE } from '../../own-package.js';
 import { RunResources } from '../resources.js';
 import { LOADED_BY_WORKER, shapedAs } from './executor.js';
 import { type TravellingError, travellingError } from './job.js';
@@ -106,7 +107,11 @@ function importOnce(file: string): Promise<unknown> {
       // A TypeScript module needs the TypeScript hooks in this thread: on Node 20 a thread does
       // not get the main thread's, even when node was started with --import tsx.
       if (/\.[cm]?tsx?$/.test(file)) {
-        typescript ??= import('../../typescript/register.js').then(({ registerTypeScript }) => registerTypeScript());
+        // Built, littlepipes' own hooks (lib/typescript/). From source, as the tests run lib/ under
+        // tsx, the hooks are tsx's: littlepipes' own are TypeScript there, which the hooks thread cannot load.
+        typescript ??= FROM_SOURCE
+          ? import('tsx/esm/api').then(({ register }) => register())
+          : import('../../typescript/register.js').then(({ registerTypeScript }) => registerTypeScript());
         await typescript;
       }
       return import(pathToFileURL(file).href);
