@@ -37,8 +37,8 @@ test('graph --timeline after a fully cached run draws the last run that ran a ta
 
 test('graph --timeline when no run in the history ran a task says so and draws nothing', async () => {
   const project = makeProject();
-  // Load is skipped with nothing cached, so every other task is blocked: nothing runs.
-  assert.equal((await cli(project, 'run', '--skip', 'Load')).code, 0);
+  // Load is skipped with nothing cached, so every other task is blocked: nothing runs (and run exits 1, since they could not run).
+  assert.equal((await cli(project, 'run', '--skip', 'Load')).code, 1);
   const timeline = await cli(project, 'graph', '--timeline');
   assert.equal(timeline.code, 1);
   assert.equal(timeline.stdout, '');
