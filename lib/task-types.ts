@@ -14,10 +14,35 @@ export type ResultOf<T> = T extends Task<string, any, infer R, any, any, any> ? 
 export type RunResult<Returned, Mapping> = Mapping extends undefined ? Awaited<Returned> : Awaited<Returned>[];
 
 /** The results a task reads by name, from its dependency list: a Task's result type, `unknown` for a name. A list whose items the compiler cannot know (a `string[]`) gives every name `unknown`. */
-export type UpstreamResults<List extends readonly unknown[]> = { [Item in ListMember<List[number]> as NameOf<Item>]: Item extends AnyTask ? ResultOf<Item> : unknown };
+export type UpstreamResults<List extends readonly unknown[]> = { [Item in ListMember<List[number]> as NameOf<Item>]: ItemResult<Item> };
 
 /** An anyOf gate stands for its members. */
 type ListMember<Item> = Item extends AnyOf<infer Members> ? Members[number] : Item;
+
+/** What `t.result` gives for an item of a dependency list: a task's result type, `unknown` for a name. */
+type ItemResult<Item> = Item extends Task<string, any, infer R, any, any, any> ? R : unknown;
+
+declare const READS: unique symbol;
+
+/**
+ * What a task reads, as its type keeps it from its first process on: each dependency's result
+ * type by name, flat. A task's type then holds no other task's type, whose own would hold theirs,
+ * and so on up the graph, which the compiler would walk again at every comparison: a type for the
+ * compiler only, never a value.
+ */
+export interface Reads<Upstream> {
+  readonly [READS]: Upstream;
+}
+
+/** A dependency list as a Task's type keeps it once a process is added: Reads of its results by name (written out here, so that the type shows them). */
+export type ReadsOf<Dependencies> = Dependencies extends Reads<any>
+  ? Dependencies
+  : Dependencies extends readonly unknown[]
+    ? Reads<{ [Item in ListMember<Dependencies[number]> as NameOf<Item>]: ItemResult<Item> }>
+    : never;
+
+/** The results a task reads by name, from its dependency list as given or as Reads. */
+export type UpstreamOf<Dependencies> = Dependencies extends Reads<infer Upstream> ? Upstream : Dependencies extends readonly unknown[] ? UpstreamResults<Dependencies> : never;
 
 /** The name an item of a dependency list stands for. */
 export type NameOf<Item> = Item extends string ? Item : Item extends { readonly name: infer N extends string } ? N : never;

@@ -7,7 +7,7 @@ import { type JsonValue, plainParams } from './fingerprint/params.js';
 import { type TableOutput, isTableOutput, tableOutputKey } from './fingerprint/files.js';
 import { describeValue, nameProblem, rejectUnknownOptions, stringList } from './names.js';
 import { type Gate, TASK_MARK, splitDependencyList } from './graph/composition.js';
-import type { AnyParams, CacheableResult, DependencyItem, NamesTypedAs, ResultOf, RunResult, TaskParams, UpstreamResults } from './task-types.js';
+import type { AnyParams, CacheableResult, DependencyItem, NamesTypedAs, Reads, ReadsOf, ResultOf, RunResult, TaskParams, UpstreamOf } from './task-types.js';
 
 /**
  * Options of a task. `Dependencies`, `Params` and `Mapping` are what the `dependencies`, `params`
@@ -15,7 +15,9 @@ import type { AnyParams, CacheableResult, DependencyItem, NamesTypedAs, ResultOf
  * task's result.
  */
 export interface TaskOptions<
-  Dependencies extends readonly DependencyItem[] = readonly DependencyItem[],
+  // Not constrained here: Task's constraint checks the list, and a constraint here too made every
+  // `new Task` compare whole graphs of task types (the compile time grew with the square of the tasks).
+  Dependencies = readonly DependencyItem[],
   Params extends Record<string, unknown> = Record<string, unknown>,
   Mapping extends MapOption | undefined = MapOption | undefined,
 > {
@@ -286,7 +288,7 @@ export class Task<
   Name extends string = string,
   Processes extends ProcessMap = {},
   Result = unknown,
-  const Dependencies extends readonly DependencyItem[] = readonly [],
+  const Dependencies extends readonly DependencyItem[] | Reads<object> = readonly [],
   Params extends Record<string, unknown> = Record<string, JsonValue>,
   Mapping extends MapOption | undefined = undefined,
 > {
@@ -339,7 +341,8 @@ export class Task<
     }
     rejectUnknownOptions(`Task "${name}"`, options, KNOWN_OPTIONS);
     this.name = name;
-    this.#options = options;
+    // Dependencies is a list whenever a constructor is called; Reads is the form only a type takes.
+    this.#options = options as TaskOptions;
     const dependencies = splitDependencyList(name, 'dependencies', options.dependencies);
     const requires = splitDependencyList(name, 'requires', options.requires);
     this.dependencies = Object.freeze(dependencies.names);
@@ -400,13 +403,13 @@ export class Task<
    */
   process<N extends string, Args extends unknown[], Returned>(
     name: N,
-    fn: (t: TaskContext<Processes, UpstreamResults<Dependencies>, TaskParams<Params>>, ...args: Args) => Returned & (N extends 'run' ? CacheableResult<Returned> : unknown),
-  ): Task<Name, Processes & { [K in N]: (...args: Args) => Returned }, N extends 'run' ? RunResult<Returned, Mapping> : Result, Dependencies, Params, Mapping>;
+    fn: (t: TaskContext<Processes, UpstreamOf<Dependencies>, TaskParams<Params>>, ...args: Args) => Returned & (N extends 'run' ? CacheableResult<Returned> : unknown),
+  ): Task<Name, Processes & { [K in N]: (...args: Args) => Returned }, N extends 'run' ? RunResult<Returned, Mapping> : Result, ReadsOf<Dependencies>, Params, Mapping>;
   /**
    * Registers a named function as a sub-process under its own name, like a decorator:
    * `task.process(function extract(t) { ... })`.
    */
-  process(fn: (t: LooseTaskContext, ...args: any[]) => unknown): Task<Name, Processes & ProcessMap, any, Dependencies, Params, Mapping>;
+  process(fn: (t: LooseTaskContext, ...args: any[]) => unknown): Task<Name, Processes & ProcessMap, any, ReadsOf<Dependencies>, Params, Mapping>;
   process(nameOrFn: string | ProcessFunction, maybeFn?: ProcessFunction): AnyTask {
     const [name, fn] = typeof nameOrFn === 'function' ? [nameOrFn.name, nameOrFn] : [nameOrFn, maybeFn];
     if (typeof fn !== 'function') {
