@@ -20,8 +20,14 @@ import { type ExecutorChoice, executorChoice, executorDefaults } from './run/exe
 import type { ExecutorName } from './run/executors/executor.js';
 import type { AnyTask } from './task.js';
 
-/** Options of a pipeline. */
-export interface PipelineOptions {
+/** Options of a pipeline; `Tasks` is the union of the types of the tasks in `tasks`. */
+export interface PipelineOptions<Tasks extends AnyTask = never> {
+  /**
+   * The pipeline's tasks, in any order, as `add()` takes them. Given here, their types are the
+   * pipeline's: `getResult('Sum')` is typed, however the tasks were defined.
+   * @example new Pipeline('Sales', { tasks: [orders, clean, report] })
+   */
+  tasks?: readonly Tasks[];
   /**
    * Folder of the cache (`cache.sqlite`, large results) and of the task logs (`logs/<pipeline>/`).
    * Missing folders are created.
@@ -140,7 +146,7 @@ export interface ExecuteOptions {
 /** The default number of tasks run at once. */
 export const DEFAULT_CONCURRENCY = 4;
 /** The option names each takes: anything else is refused, with a suggestion. */
-export const PIPELINE_OPTIONS = ['cacheDir', 'store', 'logLevel', 'redact', 'project', 'config', 'formats'] as const;
+export const PIPELINE_OPTIONS = ['tasks', 'cacheDir', 'store', 'logLevel', 'redact', 'project', 'config', 'formats'] as const;
 export const EXECUTE_OPTIONS = ['force', 'only', 'skip', 'concurrency', 'signal', 'progress', 'events', 'profile', 'executor', 'connection', 'threads'] as const;
 export const EVENT_NAMES = ['taskStarted', 'taskFinished', 'taskCachedOrSkipped', 'runFinished'] as const;
 /** pino's levels, least severe first, and `silent`. */
@@ -157,7 +163,7 @@ export interface PipelineSettings {
 }
 
 /** Checks a pipeline's name and options (naming the option that is wrong), reads its configuration, and decides where its cache is. */
-export function pipelineSettings(name: string, options: PipelineOptions): PipelineSettings {
+export function pipelineSettings(name: string, options: PipelineOptions<AnyTask>): PipelineSettings {
   checkPipelineOptions(name, options);
   const codec = new Codec(checkFormats(options.formats, `Pipeline "${name}"`));
   const config = readProjectConfig(options.config);
@@ -170,12 +176,15 @@ export function pipelineSettings(name: string, options: PipelineOptions): Pipeli
   return { config, cacheDir, store: { pipeline: name, namespace, choice, codec } };
 }
 
-function checkPipelineOptions(name: string, options: PipelineOptions): void {
+function checkPipelineOptions(name: string, options: PipelineOptions<AnyTask>): void {
   const problem = nameProblem(name);
   if (problem) throw new InvalidOptionError('name', `Pipeline name: ${problem}. Use a short name such as "Sales".`);
   const where = `Pipeline "${name}"`;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidOptionError('options', `${where}: options must be an object, got ${describeValue(options)}.`);
   rejectUnknownOptions(where, options, PIPELINE_OPTIONS);
+  if (options.tasks !== undefined && !Array.isArray(options.tasks)) {
+    throw new InvalidOptionError('tasks', `${where}: tasks must be an array of tasks, got ${describeValue(options.tasks)}.`);
+  }
   if (options.cacheDir !== undefined && (typeof options.cacheDir !== 'string' || options.cacheDir === '')) {
     throw new InvalidOptionError('cacheDir', `${where}: cacheDir must be a folder path, got ${describeValue(options.cacheDir)}.`);
   }

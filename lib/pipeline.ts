@@ -22,25 +22,32 @@ import { RunReport, type RunRecord } from './run/outcome.js';
 import { type ResourceFactory, RunResources } from './run/resources.js';
 import type { AnyTask, PipelineView, ResultOf } from './task.js';
 
-/** The results a pipeline's tasks produce, by task name, accumulated by chained `add()` calls. */
-type ResultsOf<Tasks extends readonly AnyTask[]> = { [T in Tasks[number] as T['name']]: ResultOf<T> };
+/** The names `getResult` takes: those of the tasks the pipeline's type knows, or any when it knows none. */
+type KnownNames<Tasks extends AnyTask> = [Tasks] extends [never] ? string : Tasks['name'];
+
+/** The result of the task named `N` among a pipeline's tasks: `unknown` when the type knows none, `any` for a task whose type does not say its name. */
+type ResultNamed<Tasks extends AnyTask, N extends string> = [Tasks] extends [never] ? unknown : Tasks extends { readonly name: infer Name } ? (N extends Name ? ResultOf<Tasks> : never) : never;
 
 /**
  * Tasks addressed by name, ordered by their dependencies, run with caching. Results persist
  * between runs; a task runs again only when it is not fresh.
  *
+ * `Tasks` is the union of the tasks' types the compiler knows of, from the `tasks` option and each
+ * `add()` whose pipeline is used: `getResult('Sum')` is then Sum's result type, and a name that
+ * is none of theirs is a compile error.
+ *
  * @example
- * const pipeline = new Pipeline('Example1').add(task1, task2, sum);
+ * const pipeline = new Pipeline('Example1', { tasks: [task1, task2, sum] });
  * await pipeline.execute();
  * const total = await pipeline.getResult('Sum'); // typed from Sum's run process
  */
-export class Pipeline<Results extends Record<string, unknown> = {}> implements PipelineView {
+export class Pipeline<in Tasks extends AnyTask = never> implements PipelineView {
   /** The pipeline's name: its namespace in the cache and its folder of logs. */
   readonly name: string;
   /** Folder of the cache and the logs. */
   readonly cacheDir: string;
   readonly #tasks: PipelineTasks;
-  readonly #options: PipelineOptions;
+  readonly #options: PipelineOptions<AnyTask>;
   readonly #config: ProjectConfig | undefined;
   /** Where the cache is (the local SQLite file, a team cache by URL, or a Keyv store given), under which keys, with which formats. */
   readonly #storeOptions: Required<ResultStoreOptions>;
@@ -55,10 +62,11 @@ export class Pipeline<Results extends Record<string, unknown> = {}> implements P
   #lastProfile: Profile | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(name: string, options: PipelineOptions = {}) {
+  constructor(name: string, options: PipelineOptions<Tasks> = {}) {
     ({ config: this.#config, cacheDir: this.cacheDir, store: this.#storeOptions } = pipelineSettings(name, options));
     this.name = name;
     this.#tasks = new PipelineTasks(name);
+    if (options.tasks !== undefined) this.#tasks.add(options.tasks, `Pipeline "${name}": the tasks option`);
     this.#options = options;
     this.#logLevel = options.logLevel;
     const logSettings = () => ({ level: this.logLevel, redact: options.redact ?? [] });
@@ -89,8 +97,10 @@ export class Pipeline<Results extends Record<string, unknown> = {}> implements P
    * Adds tasks, in any order; the same task object twice is harmless. Another task under a name
    * already taken is a DuplicateTaskError, except in a notebook (the tslab kernel), where
    * re-running the cell that defines a task makes a new Task of that name, which replaces the old.
+   * Returns the pipeline, typed with the added tasks too: chain the calls, or keep what it returns
+   * (`const sales = pipeline.add(report)`), for `getResult` to know them.
    */
-  add<const Tasks extends readonly AnyTask[]>(...tasks: Tasks): Pipeline<Results & ResultsOf<Tasks>> {
+  add<const Added extends readonly AnyTask[]>(...tasks: Added): Pipeline<Tasks | Added[number]> {
     this.#tasks.add(tasks);
     return this as never;
   }
@@ -108,7 +118,7 @@ export class Pipeline<Results extends Record<string, unknown> = {}> implements P
   }
 
   /** Replaces the task of the same name with a new definition (in a notebook, after editing a cell). */
-  replace<T extends AnyTask>(task: T): Pipeline<Omit<Results, T['name']> & ResultsOf<[T]>> {
+  replace<T extends AnyTask>(task: T): Pipeline<Exclude<Tasks, { readonly name: T['name'] }> | T> {
     this.#tasks.replace(task);
     return this as never;
   }
@@ -173,16 +183,20 @@ export class Pipeline<Results extends Record<string, unknown> = {}> implements P
   /**
    * The cached result of a task. `undefined` and `null` are results like any other; a task with
    * no fresh result (never ran, failed last run, expired, out of date) is a NoFreshResultError
-   * that says which.
+   * that says which. Typed as the task's result when the pipeline's type knows the task; a name
+   * it does not know is a compile error, and a `string` (a name from the command line) is `unknown`.
+   * @example const total = await pipeline.getResult('Sum');
    */
-  async getResult<N extends string>(name: N, options: { profile?: string | Profile } = {}): Promise<N extends keyof Results ? Results[N] : unknown> {
+  getResult<N extends KnownNames<Tasks>>(name: N, options?: { profile?: string | Profile }): Promise<ResultNamed<Tasks, N>>;
+  getResult<N extends string>(name: string extends N ? N : KnownNames<Tasks>, options?: { profile?: string | Profile }): Promise<unknown>;
+  async getResult(name: string, options: { profile?: string | Profile } = {}): Promise<unknown> {
     this.#tasks.get(name, 'pipeline.getResult()');
     checkResultOptions(options);
     // The task as the run that computed it saw it: with the profile of this pipeline's last run, unless told.
     const profile = options.profile === undefined ? this.#lastProfile : profileOption(options.profile, 'getResult', this.#tasks.byName, this.#config);
     const task = selectedTask(this.#tasks, name, profile);
     await refreshCodeAnalysis();
-    return (await freshResult(task, this.#openStore(), this.#runId)) as never;
+    return freshResult(task, this.#openStore(), this.#runId);
   }
 
   /**

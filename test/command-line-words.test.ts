@@ -60,6 +60,7 @@ test('a failed run on the command line names the failed task once, ends its sent
 
 test('in the API, the messages keep the API\'s words: the call, the option, pipeline.tasks, error.report', async () => {
   const pipeline = testPipeline('ApiWords').add(new Task('Keep').process('run', () => 1));
+  // @ts-expect-error an unknown name is a compile error too; this is the run-time check
   await rejectsWith(pipeline.getResult('Nope'), UnknownTaskError, 'ERR_UNKNOWN_TASK', 'pipeline.getResult(): there is no task named "Nope". Check the spelling against pipeline.tasks.');
   await rejectsWith(pipeline.execute({ progress: false, skip: ['Nope'] }), UnknownTaskError, 'ERR_UNKNOWN_TASK', 'execute({ skip }): there is no task named "Nope".');
 });

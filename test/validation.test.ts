@@ -198,12 +198,12 @@ test('a failed validation loses nothing already cached, and the pipeline runs ag
   assert.deepEqual(kinds(error.problems), ['unknown-dependency', 'unknown-dependency']);
   assert.deepEqual(await pipeline.getResult('First'), { total: 42 });
 
-  pipeline.replace(task('Broken', ['First'], 'fixed'));
-  const report = await pipeline.execute({ progress: false });
+  const fixed = pipeline.replace(task('Broken', ['First'], 'fixed'));
+  const report = await fixed.execute({ progress: false });
   assert.equal(report.task('First')?.status, 'cached');
   assert.equal(report.task('Broken')?.status, 'ran');
   assert.equal(runs, 1);
-  assert.equal(await pipeline.getResult('Broken'), 'fixed');
+  assert.equal(await fixed.getResult('Broken'), 'fixed');
 });
 
 // ---------------------------------------------------------------- pipeline.tasks

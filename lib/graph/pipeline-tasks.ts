@@ -33,12 +33,13 @@ export class PipelineTasks {
    * Adds tasks, all or none. A different task under a name already taken is a DuplicateTaskError,
    * except in a notebook (the tslab kernel), where re-running the cell that defines a task makes a
    * new Task object of the same name, which replaces the one before. Two of one name in one call always are.
+   * `where` names the call or option the tasks came through, for the message about one that is not a Task.
    */
-  add(tasks: readonly unknown[]): void {
+  add(tasks: readonly unknown[], where = 'pipeline.add()'): void {
     const adding = new Map<string, AnyTask>();
     const redefines = inNotebook();
     for (const task of tasks) {
-      if (!(task instanceof Task)) throw new TaskDefinitionError(String(task), `pipeline.add() expects Task objects, got ${describeValue(task)}.`);
+      if (!(task instanceof Task)) throw new TaskDefinitionError(String(task), `${where} expects Task objects, got ${describeValue(task)}.`);
       const existing = adding.get(task.name) ?? (redefines ? undefined : this.#byName.get(task.name));
       if (existing && existing !== task) throw new DuplicateTaskError(task.name);
       adding.set(task.name, task);

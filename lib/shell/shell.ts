@@ -39,7 +39,7 @@ export interface ShellCommand {
 /** Options of a shell. */
 export interface ShellOptions {
   /** The pipeline the shell works on. The shell does not close it: whoever made it does. */
-  pipeline: Pipeline<any>;
+  pipeline: Pipeline;
   /**
    * The first line printed.
    * @default 'littlepipes shell · <pipeline name>'
@@ -111,7 +111,7 @@ const ANSI = { red: 31, green: 32, yellow: 33, cyan: 36, dim: 2, bold: 1 } as co
  */
 export class Shell {
   /** The pipeline the shell works on. */
-  readonly pipeline: Pipeline<any>;
+  readonly pipeline: Pipeline;
   /** The first line printed (see the options). */
   readonly title: string;
   /** Printed under the title. */
@@ -439,7 +439,7 @@ export class Shell {
   }
 }
 
-function defaultHeader(pipeline: Pipeline<any>): string {
+function defaultHeader(pipeline: Pipeline): string {
   let count: string;
   try {
     count = `${pipeline.tasks.length} tasks.`;

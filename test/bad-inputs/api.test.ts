@@ -283,7 +283,12 @@ const WRONG_PIPELINE_OPTIONS: { option: string; value: unknown; fragments: strin
   { option: 'redact', value: ['password', ''], fragments: ['Pipeline "Sales": `redact` must be an array of field paths, but item 1 is "" (string)'] },
   { option: 'project', value: '', fragments: ['Pipeline "Sales": project must be a non-empty name, got "" (string)'] },
   { option: 'project', value: 7, fragments: ['project must be a non-empty name, got 7 (number)'] },
+  { option: 'tasks', value: 'Orders', fragments: ['Pipeline "Sales": tasks must be an array of tasks, got "Orders" (string)'] },
 ];
+
+test('a tasks option holding something that is not a Task is a TaskDefinitionError naming the option', () => {
+  throwsError(() => new Pipeline('Sales', { tasks: ['Orders'] as never }), TaskDefinitionError, 'ERR_TASK_DEFINITION', 'Pipeline "Sales": the tasks option expects Task objects, got "Orders" (string).');
+});
 
 for (const { option, value, fragments } of WRONG_PIPELINE_OPTIONS) {
   test(`Pipeline option ${option}: ${JSON.stringify(value) ?? 'an object'} is an InvalidOptionError on \`${option}\``, () => {

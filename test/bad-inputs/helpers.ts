@@ -55,7 +55,7 @@ export function run(name: string, value: unknown, dependencies: string[] = []): 
 }
 
 /** A pipeline with Load -> Report already run, so that later bad calls can be checked not to lose it. */
-export async function cachedPipeline(name: string): Promise<Pipeline> {
+export async function cachedPipeline(name: string): Promise<Pipeline<AnyTask>> {
   const pipeline = testPipeline(name).add(run('Load', [1, 2, 3]), run('Report', 'ok', ['Load']));
   await pipeline.execute({ progress: false });
   return pipeline;
