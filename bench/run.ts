@@ -1,6 +1,6 @@
 /**
  * Runs the benchmarks and prints a summary of the figures and whether each target is met.
- * Usage: npm run bench [-- overhead|large|fingerprint|shared|distributed|startup|tables|html]
+ * Usage: npm run bench [-- overhead|large|fingerprint|shared|distributed|startup|tables|html|types]
  * Figures only: nothing here fails a build.
  */
 import os from 'node:os';
@@ -12,6 +12,7 @@ import { overheadBench } from './overhead.js';
 import { sharedStoreBench } from './shared-store.js';
 import { startupBench } from './startup.js';
 import { tablesBench } from './tables.js';
+import { typesBench } from './types.js';
 import { type Figure, fmt } from './util.js';
 
 const BENCHES: Record<string, (log: (line: string) => void) => Promise<Figure[]>> = {
@@ -23,6 +24,7 @@ const BENCHES: Record<string, (log: (line: string) => void) => Promise<Figure[]>
   startup: startupBench,
   tables: tablesBench,
   html: livePictureBench,
+  types: typesBench,
 };
 
 const filter = process.argv[2];
