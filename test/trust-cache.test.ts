@@ -55,6 +55,15 @@ async function sql(file: string, statement: string, ...values: unknown[]): Promi
 
 const cacheFile = (cacheDir: string) => path.join(cacheDir, 'cache.sqlite');
 
+/** Puts `bytes` in place of a task's inline result in its entry row, as a hand edit would. */
+async function replaceInline(cacheDir: string, task: string, bytes: Buffer): Promise<void> {
+  const key = `Shop:task:${task}`;
+  const [row] = (await sql(cacheFile(cacheDir), 'SELECT value FROM keyv WHERE key = ?', key)) as { value: string }[];
+  const envelope = JSON.parse(row!.value);
+  envelope.value.value.inline = bytes.toString('base64');
+  await sql(cacheFile(cacheDir), 'UPDATE keyv SET value = ? WHERE key = ?', JSON.stringify(envelope), key);
+}
+
 async function cached(cacheDir: string): Promise<void> {
   const pipeline = shop(cacheDir);
   await pipeline.execute(quiet);
@@ -108,13 +117,9 @@ test('a damaged upstream file read by a dependent mid-run is set aside; the next
 test('an inline result whose bytes were replaced is set aside when the cache is read, and the task runs again', async () => {
   const cacheDir = temporaryFolder();
   await cached(cacheDir);
-  const key = 'Shop:task:Small';
-  const [row] = (await sql(cacheFile(cacheDir), 'SELECT value FROM keyv WHERE key = ?', key)) as { value: string }[];
-  const envelope = JSON.parse(row!.value);
   // Valid V8 bytes of another value: it would decode without complaint.
   const { serialize } = await import('node:v8');
-  envelope.value.value.inline = serialize({ total: 42, names: ['a', 'b'] }).toString('base64');
-  await sql(cacheFile(cacheDir), 'UPDATE keyv SET value = ? WHERE key = ?', JSON.stringify(envelope), key);
+  await replaceInline(cacheDir, 'Small', serialize({ total: 42, names: ['a', 'b'] }));
 
   const pipeline = shop(cacheDir);
   const { result: report, warnings } = await warningsDuring(() => pipeline.execute(quiet));
@@ -127,11 +132,7 @@ test('an inline result whose bytes were replaced is set aside when the cache is 
 test('an inline result whose bytes do not decode gives a clear error from getResult, not a raw one', async () => {
   const cacheDir = temporaryFolder();
   await cached(cacheDir);
-  const key = 'Shop:task:Small';
-  const [row] = (await sql(cacheFile(cacheDir), 'SELECT value FROM keyv WHERE key = ?', key)) as { value: string }[];
-  const envelope = JSON.parse(row!.value);
-  envelope.value.value.inline = Buffer.from('not V8 bytes at all').toString('base64');
-  await sql(cacheFile(cacheDir), 'UPDATE keyv SET value = ? WHERE key = ?', JSON.stringify(envelope), key);
+  await replaceInline(cacheDir, 'Small', Buffer.from('not V8 bytes at all'));
   const pipeline = shop(cacheDir);
   const { result: error } = await warningsDuring(() => pipeline.getResult('Small').then(() => undefined, (thrown: unknown) => thrown));
   assert.ok(error instanceof Error);
