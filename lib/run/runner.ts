@@ -103,6 +103,8 @@ export class Run {
   readonly #states = new Map<string, TaskState>();
   /** What the plan decided for each task (see #decide). */
   #plan!: Plan;
+  /** Whether a finished task has a result for its dependents: one function for every task decided, not a closure each. */
+  readonly #hasResult = (name: string): boolean => this.#states.get(name)!.hash !== undefined;
   readonly #ready: string[] = [];
   #readyAt = 0;
   readonly #runnable: { name: string; reason: StaleReason }[] = [];
@@ -226,7 +228,7 @@ export class Run {
   #decide(name: string): void {
     const state = this.#states.get(name)!;
     const { task } = state;
-    const missing = missingUpstream(task, (upstream) => this.#states.get(upstream)!.hash !== undefined);
+    const missing = missingUpstream(task, this.#hasResult);
     if (missing !== undefined) {
       this.#settleUnrun(state, 'blocked', blockedReason(missing, this.#states.get(missing)!.report!));
       return;
