@@ -245,3 +245,9 @@ test('a chain of 10,000 tasks validates and orders without a stack overflow', ()
   assert.equal(ordered[count - 1]!.name, `T${count - 1}`);
   assert.equal(ordered[5000]!.name, 'T5000');
 });
+
+test('the order puts every dependency first, in the order each task lists them, and keeps the order tasks were added otherwise', () => {
+  // Report needs Clean and Load (listed in that order); Clean needs Load; Audit and Notes stand alone.
+  const pipeline = testPipeline('Ties').add(task('Audit', []), task('Report', ['Clean', 'Load']), task('Notes', []), task('Clean', ['Load']), task('Load', []));
+  assert.deepEqual(pipeline.tasks.map((each) => each.name), ['Audit', 'Load', 'Clean', 'Report', 'Notes']);
+});
