@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { ExpiryPolicyError, InvalidOptionError, TaskDefinitionError } from './errors.js';
 import { type ExpiryOption, type ExpiryPolicy, toExpiryPolicy } from './cache/expiry.js';
-import { type CallSite, recordCallSite } from './fingerprint/call-site.js';
+import { type CallSite, RecordedCallSite } from './fingerprint/call-site.js';
 import { type JsonValue, plainParams } from './fingerprint/params.js';
 import { type TableOutput, isTableOutput, tableOutputKey } from './fingerprint/files.js';
 import { describeValue, nameProblem, rejectUnknownOptions, stringList } from './names.js';
@@ -331,7 +331,7 @@ export class Task<
   readonly sources: readonly string[];
   readonly #processes = new Map<string, ProcessFunction>();
   /** Where each process was registered, so change detection can find its source. */
-  readonly #sites = new Map<string, () => CallSite | undefined>();
+  readonly #sites = new Map<string, RecordedCallSite>();
 
   constructor(name: Name, options: TaskOptions<Dependencies, Params, Mapping> = {}) {
     const problem = nameProblem(name);
@@ -434,7 +434,7 @@ export class Task<
       );
     }
     this.#processes.set(name, fn);
-    this.#sites.set(name, recordCallSite(Task.prototype.process));
+    this.#sites.set(name, new RecordedCallSite(processMethod));
     return this;
   }
 
@@ -444,7 +444,7 @@ export class Task<
    * and resolves anyOf gates and optional groups, without touching the task it was given.
    */
   derive(changes: { dependencies?: readonly string[]; requires?: readonly string[]; params?: Record<string, unknown> }): AnyTask {
-    const copy = new Task(this.name, {
+    const copy = newTask(this.name, {
       ...this.#options,
       dependencies: changes.dependencies ?? this.#options.dependencies,
       requires: changes.requires ?? this.#options.requires,
@@ -464,13 +464,23 @@ export class Task<
 
   /** Where the process `name` was registered (the `.process(...)` call), when that can be known. */
   siteOf(name: string): CallSite | undefined {
-    return this.#sites.get(name)?.();
+    return this.#sites.get(name)?.read();
   }
 
   /** The registered processes, in registration order. */
   get processes(): ReadonlyMap<string, ProcessFunction> {
     return this.#processes;
   }
+}
+
+// Outside the class, so that its body never names the class: the bundler would then give it
+// another name (_Task) for the inside, and Task.name would say so (scripts/bundle.mjs checks).
+/** The method whose caller is a process's registration site (see RecordedCallSite). */
+const processMethod = Task.prototype.process;
+
+/** A new task, for derive(). */
+function newTask(name: string, options: TaskOptions<any, any, any>): AnyTask {
+  return new Task(name, options);
 }
 
 /** What a mapped task maps over. */

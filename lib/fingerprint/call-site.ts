@@ -9,23 +9,38 @@ export interface CallSite {
 }
 
 /**
- * Records where the function `below` was called from. V8 records the frame now; it is read only
- * when the site is needed, as V8's structured call site (formatting a whole stack trace through
- * Node's source-map support costs far more), and mapped to the source as written when the file
- * has a source map (TypeScript, compiled as it loads).
- * @returns a function that reads the site, or undefined when it cannot be known (a REPL line, eval).
+ * Where a function was called from, as V8 recorded it: read when the site is first needed, as
+ * V8's structured call site (formatting a whole stack trace through Node's source-map support
+ * costs far more), and mapped to the source as written when the file has a source map
+ * (TypeScript, compiled as it loads). One object per record: V8 puts the frames on it.
  */
-export function recordCallSite(below: Function): () => CallSite | undefined {
-  const holder: { stack?: unknown } = {};
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 1;
-  Error.captureStackTrace(holder, below);
-  Error.stackTraceLimit = limit;
-  let site: CallSite | undefined | null = null;
-  return () => {
-    if (site === null) site = readSite(holder);
-    return site;
-  };
+export class RecordedCallSite {
+  declare stack?: unknown;
+  #site: CallSite | undefined | null = null;
+
+  /** Records where the function `below` was called from. */
+  constructor(below: Function) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 1;
+    Error.captureStackTrace(this, below);
+    Error.stackTraceLimit = limit;
+  }
+
+  /** The site; undefined when it cannot be known (a REPL line, eval). */
+  read(): CallSite | undefined {
+    if (this.#site === null) this.#site = readSite(this);
+    return this.#site;
+  }
+}
+
+/** A number for each site read, the same for every record of one place in the code (see siteId). */
+const ids = new Map<CallSite, number>();
+/** The sites read, by file and position as V8 gives them: thousands of tasks are often made at one place. */
+const byPosition = new Map<string, Map<number, CallSite | undefined>>();
+
+/** A site's number: the same for every task registered at that place in the code, to key what they share. */
+export function siteId(site: CallSite): number {
+  return ids.get(site)!;
 }
 
 function readSite(holder: { stack?: unknown }): CallSite | undefined {
@@ -42,6 +57,19 @@ function readSite(holder: { stack?: unknown }): CallSite | undefined {
   const line = frame?.getLineNumber();
   const column = frame?.getColumnNumber();
   if (!name || !line || !column) return undefined;
+  let sites = byPosition.get(name);
+  if (!sites) byPosition.set(name, (sites = new Map()));
+  // Columns stay below 2^20 in any file a person writes; lines below 2^32, so the key stays exact.
+  const position = line * 1_048_576 + column;
+  if (sites.has(position)) return sites.get(position);
+  const site = mappedSite(name, line, column);
+  if (site) ids.set(site, ids.size);
+  sites.set(position, site);
+  return site;
+}
+
+/** The site in the source as written, from V8's file name and position. */
+function mappedSite(name: string, line: number, column: number): CallSite | undefined {
   const file = pathOf(name);
   if (!file.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(file)) return undefined; // node:internal, <repl>...
   const entry = sourceMapOf(name)?.findEntry(line - 1, column - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number } | undefined;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CodeAnalysisError } from '../errors.js';
 import type { AnyTask } from '../task.js';
+import { siteId } from './call-site.js';
 import { hashBytes, joinParts } from './hash.js';
 import { loadTarget, loadableFiles } from './module-loads.js';
 import { OWN_PACKAGE, isOwnFile, isOwnRoot, projectRoot, relativeTo } from './project-paths.js';
@@ -85,7 +86,7 @@ function siteKey(task: AnyTask): string | undefined {
   for (const name of task.processes.keys()) {
     const site = task.siteOf(name);
     if (!site) return undefined;
-    key += `${name}\u0000${site.file}:${site.line}:${site.column}\u0000`;
+    key += `${name}\u0000${siteId(site)}\u0000`;
   }
   return key;
 }

@@ -56,22 +56,22 @@ export class TaskLogs {
   /** The logs of `folder`; the same instance, and so the same loggers, for every caller in the process. */
   static in(folder: string): TaskLogs {
     const resolved = path.resolve(folder);
-    let logs = TaskLogs.#byFolder.get(resolved);
+    let logs = this.#byFolder.get(resolved);
     if (!logs) {
-      logs = new TaskLogs(resolved);
-      TaskLogs.#byFolder.set(resolved, logs);
+      logs = new this(resolved);
+      this.#byFolder.set(resolved, logs);
     }
     return logs;
   }
 
   /** Starts writing what every folder has buffered (the event loop then stays alive until it is written). */
   static flushAll(): void {
-    for (const logs of TaskLogs.#byFolder.values()) void logs.flush();
+    for (const logs of this.#byFolder.values()) void logs.flush();
   }
 
   /** Writes what every folder has buffered synchronously: for `process.exit()`, which waits for nothing. */
   static flushAllSync(): void {
-    for (const logs of TaskLogs.#byFolder.values()) logs.#writeSync();
+    for (const logs of this.#byFolder.values()) logs.#writeSync();
   }
 
   readonly folder: string;
