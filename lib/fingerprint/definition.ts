@@ -23,10 +23,19 @@ export interface DefinitionFingerprint {
 }
 
 let analysis = new CodeAnalysis();
-/** Definition fingerprints in the current analysis: decided on and then written, each computed once. */
-let definitions = new WeakMap<AnyTask, DefinitionFingerprint>();
-/** What never changes for a task object (its dependencies and params are frozen): hashed once. */
-const fixedParts = new WeakMap<AnyTask, { options: string; params: string | undefined }>();
+/** Which look at the source files is current: a fingerprint taken in an earlier one is taken again. */
+let look = 0;
+
+/** What is kept of a task between looks, and of its definition fingerprint in the look it was taken in. */
+interface Memo {
+  /** What never changes for a task object (its dependencies and params are frozen): hashed once. */
+  options: string;
+  params: string | undefined;
+  look: number;
+  fingerprint: DefinitionFingerprint | undefined;
+}
+/** One entry per task: a run decides on a task's fingerprint and then writes it, each taken once. */
+const memos = new WeakMap<AnyTask, Memo>();
 
 /**
  * Starts a new look at the source files, so that edits made since the last one are seen: called
@@ -36,7 +45,7 @@ const fixedParts = new WeakMap<AnyTask, { options: string; params: string | unde
 export async function refreshCodeAnalysis(): Promise<CodeAnalysis> {
   await prepareParsing();
   analysis = new CodeAnalysis();
-  definitions = new WeakMap();
+  look++;
   return analysis;
 }
 
@@ -62,26 +71,43 @@ export function codeWarnings(task: AnyTask): string[] {
 
 /** The definition fingerprint of a task, in the current look at the source files. */
 export function definitionFingerprint(task: AnyTask): DefinitionFingerprint {
-  let fingerprint = definitions.get(task);
-  if (!fingerprint) {
-    let fixed = fixedParts.get(task);
-    if (!fixed) {
-      fixed = {
-        // Sorted, so that listing them in another order is no change; a copy only when there is something to sort.
-        options: hashBytes(joinParts(task.dependencies.length < 2 ? task.dependencies : [...task.dependencies].sort())),
-        params: Object.keys(task.params).length > 0 ? hashBytes(stableJson(task.params)) : undefined,
-      };
-      fixedParts.set(task, fixed);
-    }
-    const code = analysis.fingerprint(task);
-    fingerprint = task.sources.length > 0
-      ? withSources(task, code.hash, code.symbols)
-      : { code: code.hash, options: fixed.options, symbols: code.symbols };
-    fingerprint.options = fixed.options;
-    if (fixed.params !== undefined) fingerprint.params = fixed.params;
-    definitions.set(task, fingerprint);
+  let memo = memos.get(task);
+  if (!memo) {
+    memo = {
+      // Sorted, so that listing them in another order is no change.
+      options: hashBytes(joinParts(sorted(task.dependencies))),
+      params: Object.keys(task.params).length > 0 ? hashBytes(stableJson(task.params)) : undefined,
+      look,
+      fingerprint: undefined,
+    };
+    memos.set(task, memo);
   }
+  if (memo.fingerprint && memo.look === look) return memo.fingerprint;
+  const code = analysis.fingerprint(task);
+  const fingerprint = task.sources.length > 0
+    ? withSources(task, code.hash, code.symbols)
+    : { code: code.hash, options: memo.options, symbols: code.symbols };
+  fingerprint.options = memo.options;
+  if (memo.params !== undefined) fingerprint.params = memo.params;
+  memo.look = look;
+  memo.fingerprint = fingerprint;
   return fingerprint;
+}
+
+/** The names in order; the list itself when it is in order already (most are), as sorting a copy makes garbage. */
+function sorted(names: readonly string[]): readonly string[] {
+  let index = 1;
+  while (index < names.length && names[index - 1]! <= names[index]!) index++;
+  if (index >= names.length) return names;
+  // An insertion sort: lists of dependencies are short, and Array#sort's set-up costs more than it.
+  const copy = [...names];
+  for (; index < copy.length; index++) {
+    const name = copy[index]!;
+    let at = index;
+    for (; at > 0 && copy[at - 1]! > name; at--) copy[at] = copy[at - 1]!;
+    copy[at] = name;
+  }
+  return copy;
 }
 
 /**
