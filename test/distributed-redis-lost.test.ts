@@ -46,7 +46,15 @@ test('the queue\'s Redis lost mid-run: the task out on a worker fails after a ti
     () => assert.fail('the run succeeded without its queue'),
     (error: unknown) => error,
   );
-  while (!fs.existsSync(marker)) await sleep(20);
+  // Bounded, and watching the run: a run that ended first would otherwise leave this waiting for ever.
+  let settled = false;
+  void run.then(() => (settled = true));
+  const startedBy = Date.now() + 60_000;
+  while (!fs.existsSync(marker)) {
+    assert.ok(!settled, `the run ended before Long started on the worker: ${String(await run)}\n${output}`);
+    assert.ok(Date.now() < startedBy, `Long did not start on the worker within 60 s:\n${output}`);
+    await sleep(20);
+  }
   assert.equal(fs.readFileSync(marker, 'utf8'), String(worker.pid), 'Long runs on the worker');
   await queue.stop();
 
