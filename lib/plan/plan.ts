@@ -4,7 +4,7 @@ import type { ResultStore } from '../cache/store.js';
 import type { PipelineGraph } from '../graph/graph.js';
 import { codeWarnings } from '../fingerprint/definition.js';
 import type { AnyTask } from '../task.js';
-import { type CurrentFiles, type Decision, type StaleReason, currentFiles, decide } from './freshness.js';
+import { type CurrentFiles, type FreshnessContext, type StaleReason, currentFiles, decide } from './freshness.js';
 import type { RunSettings } from './settings.js';
 
 /** Why a task will run, or why its cached result cannot be used: the runner's own reasons. */
@@ -56,19 +56,19 @@ export interface TaskPlan {
  * anything or writing to the cache. Plain data: `JSON.stringify(plan)` keeps everything.
  */
 export class Plan {
-  readonly #byName: Map<string, TaskPlan>;
+  /** Made when first asked for: a run finds each task's line by its position instead. */
+  #byName: Map<string, TaskPlan> | undefined;
 
   constructor(
     /** The pipeline's name. */
     readonly pipeline: string,
     /** One line per task, every dependency before its dependents. */
     readonly tasks: readonly TaskPlan[],
-  ) {
-    this.#byName = new Map(tasks.map((task) => [task.name, task]));
-  }
+  ) {}
 
   /** The plan of one task. */
   task(name: string): TaskPlan | undefined {
+    this.#byName ??= new Map(this.tasks.map((task) => [task.name, task]));
     return this.#byName.get(name);
   }
 
@@ -101,23 +101,6 @@ const NONE = Symbol('no result');
 const PENDING = Symbol('decided at run time');
 /** What a dependent will see of a task's result when the runner decides it: its hash, none, or not known yet. */
 type Outlook = string | typeof NONE | typeof PENDING;
-
-/**
- * What a decision means for the plan, and what dependents will see of the task's result: a task
- * that runs, or that would be served but waits on an upstream that runs, is known only at run
- * time; a skipped task whose result cannot be used gives them none.
- */
-function planOf(decision: Decision, waitsOn: string[], served: Outlook): [Omit<TaskPlan, 'name'>, Outlook] {
-  switch (decision.action) {
-    case 'run':
-      return [{ action: 'run', reasons: [decision.reason] }, PENDING];
-    case 'skipped':
-      if (decision.reason) return [{ action: 'skipped', reasons: [decision.reason] }, NONE];
-      return waitsOn.length > 0 ? [{ action: 'skipped', reasons: [], waitsOn }, PENDING] : [{ action: 'skipped', reasons: [] }, served];
-    case 'cached':
-      return waitsOn.length > 0 ? [{ action: 'wait', reasons: [], waitsOn }, PENDING] : [{ action: 'cached', reasons: [] }, served];
-  }
-}
 
 /** A plan as the runner carries it out: the plan, the tasks in the run in order, and the entries it was decided on. */
 export interface RunPlan {
@@ -173,9 +156,26 @@ export async function makePlan(parts: PlanParts, settings: RunSettings, runId?: 
   const { excluded } = settings;
   const { names, inRun } = tasksInRun(graph, settings);
   const entries = await store.readEntries(names);
-  const now = Date.now();
   const outlooks = new Map<string, Outlook>();
   const plans: TaskPlan[] = [];
+  const hasResult = (upstream: string) => outlooks.get(upstream) !== NONE;
+  // One context for every decision, pointed at each task in turn: a run of thousands plans in a loop.
+  let task!: AnyTask;
+  let entry: CacheEntry | undefined;
+  const context = {
+    files: undefined as CurrentFiles | undefined,
+    runId,
+    codec: store.codec,
+    forced: false,
+    skipped: false,
+    now: Date.now(),
+    upstreamHash: (dependency: string) => {
+      const outlook = outlooks.get(dependency)!;
+      // Not known until it has run: assume it keeps the result this entry was computed from.
+      if (outlook === PENDING) return recordedUpstream(entry!, dependency, task.dependencies.indexOf(dependency));
+      return outlook === NONE ? undefined : outlook;
+    },
+  };
 
   for (const name of graph.order) {
     const why = excluded?.get(name);
@@ -187,49 +187,81 @@ export async function makePlan(parts: PlanParts, settings: RunSettings, runId?: 
       plans.push({ name, action: 'skipped', reasons: [] });
       continue;
     }
-    const task = tasks.get(name)!;
-    const entry = entries.get(name);
-    if (missingUpstream(task, (upstream) => outlooks.get(upstream) !== NONE) !== undefined) {
+    task = tasks.get(name)!;
+    entry = entries.get(name);
+    let planned: TaskPlan;
+    if (missingUpstream(task, hasResult) !== undefined) {
       outlooks.set(name, NONE);
-      plans.push({ name, action: 'blocked', reasons: [] });
-      continue;
+      planned = { name, action: 'blocked', reasons: [] };
+    } else {
+      // Awaited only for a task with files: an await costs a turn, for each of thousands of tasks.
+      const planning = planTask(name, task, entry, context, settings, outlooks);
+      planned = planning instanceof Promise ? await planning : planning;
+      const warnings = codeWarnings(task);
+      if (warnings.length > 0) planned.warnings = warnings;
     }
-    const waitsOn = task.dependencies.filter((dependency) => outlooks.get(dependency) === PENDING);
-
-    const warnings = codeWarnings(task);
-    const warned = warnings.length > 0 ? { warnings } : {};
-    let files: CurrentFiles | undefined;
-    try {
-      // Most tasks declare no files: no promise to wait for.
-      if (task.inputs.length > 0 || task.outputs.length > 0) files = await currentFiles(task, entry);
-    } catch (error) {
-      // execute() will try it and fail with this error.
-      outlooks.set(name, NONE);
-      plans.push({ name, action: 'run', reasons: [{ kind: 'input missing', message: (error as Error).message }], ...warned });
-      continue;
-    }
-    const decision = decide(task, entry, {
-      files,
-      runId,
-      codec: store.codec,
-      forced: settings.force === true || settings.force.has(name),
-      skipped: settings.skip.has(name),
-      now,
-      upstreamHash: (dependency) => {
-        const outlook = outlooks.get(dependency)!;
-        // Not known until it has run: assume it keeps the result this entry was computed from.
-        if (outlook === PENDING) return recordedUpstream(entry!, dependency, task.dependencies.indexOf(dependency));
-        return outlook === NONE ? undefined : outlook;
-      },
-    });
-    const [planned, outlook] = planOf(decision, waitsOn, entry?.resultHash ?? NONE);
-    outlooks.set(name, outlook);
-    plans.push({ name, ...planned, ...warned });
-  }
-  // What each task uses, so a plan shows which resources a run will make.
-  for (const plan of plans) {
-    const uses = parts.tasks.get(plan.name)!.uses;
-    if (uses.length > 0) plan.uses = [...uses];
+    // What each task uses, so a plan shows which resources a run will make.
+    if (task.uses.length > 0) planned.uses = [...task.uses];
+    plans.push(planned);
   }
   return { plan: new Plan(parts.pipeline, plans), names, inRun, entries };
+}
+
+/**
+ * Decides one task of a plan whose upstream will have results, and records what its dependents
+ * will see of its result in `outlooks`: a task that runs, or that would be served but waits on an
+ * upstream that runs, is known only at run time; a skipped task whose result cannot be used gives
+ * them none. Awaits only for a task that declares files.
+ */
+function planTask(
+  name: string,
+  task: AnyTask,
+  entry: CacheEntry | undefined,
+  context: FreshnessContext & { forced: boolean; skipped: boolean; upstreamHash: (dependency: string) => string | undefined },
+  settings: RunSettings,
+  outlooks: Map<string, Outlook>,
+): TaskPlan | Promise<TaskPlan> {
+  if (task.inputs.length > 0 || task.outputs.length > 0) {
+    return currentFiles(task, entry).then(
+      (files) => decideTask(name, task, entry, { ...context, files }, settings, outlooks),
+      (error: Error) => {
+        // execute() will try it and fail with this error.
+        outlooks.set(name, NONE);
+        return { name, action: 'run', reasons: [{ kind: 'input missing', message: error.message }] };
+      },
+    );
+  }
+  return decideTask(name, task, entry, context, settings, outlooks);
+}
+
+function decideTask(
+  name: string,
+  task: AnyTask,
+  entry: CacheEntry | undefined,
+  context: FreshnessContext & { forced: boolean; skipped: boolean; upstreamHash: (dependency: string) => string | undefined },
+  settings: RunSettings,
+  outlooks: Map<string, Outlook>,
+): TaskPlan {
+  context.forced = settings.force === true || settings.force.has(name);
+  context.skipped = settings.skip.has(name);
+  const decision = decide(task, entry, context);
+  if (decision.action === 'run') {
+    outlooks.set(name, PENDING);
+    return { name, action: 'run', reasons: [decision.reason] };
+  }
+  if (decision.action === 'skipped' && decision.reason) {
+    outlooks.set(name, NONE);
+    return { name, action: 'skipped', reasons: [decision.reason] };
+  }
+  const waitsOn = pendingUpstream(task, outlooks);
+  outlooks.set(name, waitsOn ? PENDING : entry?.resultHash ?? NONE);
+  const action = decision.action === 'cached' ? (waitsOn ? 'wait' : 'cached') : 'skipped';
+  return waitsOn ? { name, action, reasons: [], waitsOn } : { name, action, reasons: [] };
+}
+
+/** The dependencies whose results are known only at run time; undefined when there are none. */
+function pendingUpstream(task: AnyTask, outlooks: ReadonlyMap<string, Outlook>): string[] | undefined {
+  let pending: string[] | undefined;
+  for (const dependency of task.dependencies) if (outlooks.get(dependency) === PENDING) (pending ??= []).push(dependency);
+  return pending;
 }

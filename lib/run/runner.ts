@@ -20,7 +20,7 @@ import { RemoteResult, type TaskExecutor } from './executors/executor.js';
 import { type MappedRun, itemsOf, runMapped } from './map.js';
 import type { RunResources } from './resources.js';
 import { type CurrentFiles, type Decision, type StaleReason, currentFiles, decide, describeReason, unusableCachedResult } from '../plan/freshness.js';
-import { type Plan, type TaskPlan, makePlan, missingUpstream } from '../plan/plan.js';
+import { type TaskPlan, makePlan, missingUpstream } from '../plan/plan.js';
 import type { RunSettings } from '../plan/settings.js';
 
 /**
@@ -65,6 +65,8 @@ export interface RunParts {
 /** A task's state during the run. */
 interface TaskState {
   readonly task: AnyTask;
+  /** What the plan decided for it (see #decide). */
+  readonly planned: TaskPlan;
   /** Its cache entry when the run started (or as another process left it, see #takeOrWait). */
   entry: CacheEntry | undefined;
   /** Dependencies not finished yet. */
@@ -101,8 +103,6 @@ export class Run {
   readonly #parts: RunParts;
   readonly #settings: RunSettings;
   readonly #states = new Map<string, TaskState>();
-  /** What the plan decided for each task (see #decide). */
-  #plan!: Plan;
   /** Whether a finished task has a result for its dependents: one function for every task decided, not a closure each. */
   readonly #hasResult = (name: string): boolean => this.#states.get(name)!.hash !== undefined;
   readonly #ready: string[] = [];
@@ -148,15 +148,17 @@ export class Run {
     }
     // The plan decides; this run carries it out (see #decide).
     const { plan, names, inRun, entries } = await makePlan({ pipeline: this.#parts.pipeline.name, tasks, graph, store }, this.#settings, this.id);
-    this.#plan = plan;
-    for (const name of names) {
+    // The plan's lines are in the graph's order, as the run's tasks are, less those not in the run.
+    for (const planned of plan.tasks) {
+      const { name } = planned;
+      if (inRun && !inRun.has(name)) continue;
       const task = tasks.get(name)!;
       const dependents = graph.dependents.get(name)!;
       const holders = inRun || requiring
         ? dependents.filter((dependent) => (!inRun || inRun.has(dependent)) && tasks.get(dependent)!.dependencies.includes(name)).length
         : dependents.length;
       const waiting = task.dependencies.length + task.requires.length;
-      this.#states.set(name, { task, entry: entries.get(name), waiting, holders, hash: undefined, value: undefined, written: undefined, files: undefined, attempts: 1, report: undefined, told: false, held: undefined });
+      this.#states.set(name, { task, planned, entry: entries.get(name), waiting, holders, hash: undefined, value: undefined, written: undefined, files: undefined, attempts: 1, report: undefined, told: false, held: undefined });
       if (waiting === 0) this.#ready.push(name);
     }
     this.#remaining = names.length;
@@ -239,7 +241,7 @@ export class Run {
       void this.#decideWithFiles(state);
       return;
     }
-    const planned = this.#plan.task(name)!;
+    const { planned } = state;
     const known = planned.waitsOn === undefined ? plannedDecision(planned) : undefined;
     this.#apply(state, known ?? this.#decision(state, undefined));
   }
@@ -329,7 +331,11 @@ export class Run {
       const inputs = state.files ? Object.keys(state.files.inputs) : NO_INPUTS;
       const context = (number: number, signal: AbortSignal) =>
         createContext(task, { pipeline, logger, signal, upstream, timings, inputs, attempt: number, resources: this.#parts.resources });
-      const attempt = executor
+      // Most tasks are plain: called once, here, with no closures made for them.
+      const plain = !executor && !task.map && !task.retry && !task.timeout;
+      const attempt = plain
+        ? undefined
+        : executor
         ? (number: number, signal: AbortSignal) => executor.run({
           task, attempt: number, signal, definition, log: logger(), timings,
           upstreamValues: () => this.#upstreamValues(state),
@@ -347,7 +353,9 @@ export class Run {
           return mapped.results;
         }
         : (number: number, signal: AbortSignal) => (context(number, signal).run as () => unknown)();
-      const returned = task.retry || task.timeout ? this.#attempts(state, logger, attempt) : attempt(1, this.#controller.signal);
+      const returned = plain
+        ? (context(1, this.#controller.signal).run as () => unknown)()
+        : task.retry || task.timeout ? this.#attempts(state, logger, attempt!) : attempt!(1, this.#controller.signal);
       const result = returned instanceof Promise ? await returned : returned;
       if (this.#cancelled) throw this.#controller.signal.reason;
       // A result computed elsewhere is in the store already: the entry refers to it.
