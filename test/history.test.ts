@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Pipeline, Task } from '../lib/index.js';
+import { Pipeline, type RunReport, Task } from '../lib/index.js';
 import { statuses, temporaryFolder, testPipeline } from './helpers.js';
 
 function threeTasks(pipeline: Pipeline, fail = false) {
@@ -79,4 +79,36 @@ test('purge drops every entry of the pipeline, removed tasks and history include
   assert.equal((await other.history()).length, 1);
   await after.close();
   await other.close();
+});
+
+test('the history gives back each task as the report had it: status, reason, times to the microsecond, processes, attempts and the error message', async () => {
+  let calls = 0;
+  const pipeline = testPipeline('HistoryFields').add(
+    new Task('Load').process('clean', () => 1).process('run', (t) => t.clean() + t.clean()),
+    new Task('Flaky', { retries: { count: 1, delayMs: 1 } }).process('run', () => {
+      if (++calls === 1) throw new Error('first try');
+      return 2;
+    }),
+    new Task('Broken', { dependencies: ['Load'] }).process('run', () => {
+      throw new Error('bad rows');
+    }),
+    new Task('After', { dependencies: ['Broken'] }).process('run', () => 3),
+  );
+  const error = await pipeline.execute({ progress: false }).catch((thrown: unknown) => thrown as { report: RunReport });
+  const expected = error.report.toJSON();
+  const [run] = await pipeline.history();
+  const toMicroseconds = (ms: number | undefined) => (ms === undefined ? undefined : Math.round(ms * 1000) / 1000);
+  assert.deepEqual(run, {
+    ...expected,
+    tasks: expected.tasks.map(({ error: failure, ...task }) => ({
+      ...task,
+      ms: toMicroseconds(task.ms),
+      ...(task.startMs === undefined ? {} : { startMs: toMicroseconds(task.startMs), endMs: toMicroseconds(task.endMs) }),
+      processes: task.processes.map((process) => ({ ...process, ms: toMicroseconds(process.ms) })),
+      ...(failure ? { error: { message: failure.message } } : {}),
+    })),
+  });
+  assert.deepEqual(run!.tasks.find((task) => task.name === 'Load')!.processes.map(({ name, calls: count }) => [name, count]), [['run', 1], ['clean', 2]]);
+  assert.equal(run!.tasks.find((task) => task.name === 'Flaky')!.attempts, 2);
+  assert.equal(run!.tasks.find((task) => task.name === 'After')!.status, 'blocked');
 });

@@ -1,6 +1,7 @@
 import { CacheStoreError, DamagedResultError, PeerPackageError, ResultTooLargeError, UncacheableResultError } from '../errors.js';
 import { hashFile, hashResult, prepareHashing } from '../fingerprint/hash.js';
 import type { RunRecord } from '../run/outcome.js';
+import { type RunToRecord, packRun, unpackRun } from './run-history.js';
 import { type Backend, type StoreChoice, UNREADABLE_ROW } from './backends/backend.js';
 import { openBackend } from './backends/open-backend.js';
 import { Codec, EncodedValue } from './codec.js';
@@ -395,15 +396,14 @@ export class ResultStore {
    * Adds a run to the history (the newest first), dropping runs beyond HISTORY_LENGTH. Written
    * behind the run, like entries: `history()`, `flush()` and `close()` wait for it.
    */
-  recordRun(run: RunRecord): void {
-    // Stacks stay in the task logs; the history keeps what a person reads in a list.
-    const record: RunRecord = { ...run, tasks: run.tasks.map(({ error, ...task }) => (error ? { ...task, error: { message: error.message } } : task)) };
+  recordRun(run: RunToRecord): void {
+    const record = packRun(run);
     this.#recording = this.#recording.then(() => this.#record(record)).catch((error: unknown) => {
       this.#backgroundFailure = error;
     });
   }
 
-  async #record(record: RunRecord): Promise<void> {
+  async #record(record: ReturnType<typeof packRun>): Promise<void> {
     try {
       await this.#ready;
       const index = await this.#historyIndex();
@@ -424,7 +424,7 @@ export class ResultStore {
       const index = (await this.#historyIndex()).slice(0, limit);
       const records = await this.#backend.readMany(index.map((id) => `run:${id}`));
       // A record that cannot be read is left out of the list: the history is for reading, not for deciding.
-      return records.filter((record): record is RunRecord => typeof record === 'object' && record !== null && Array.isArray((record as RunRecord).tasks));
+      return records.flatMap((record) => unpackRun(record) ?? []);
     } catch (error) {
       throw this.#storeError('read the run history from', error);
     }

@@ -37,7 +37,8 @@ export async function executeRun(parts: ExecuteParts, settings: RunSettings): Pr
   running(run);
   try {
     const report = await run.execute();
-    runParts.store.recordRun(report.toJSON());
+    // The report's own lists, not a copy made by toJSON(): the history packs them as it stores them.
+    runParts.store.recordRun({ pipeline: report.pipeline, startedAt: report.startedAt.toISOString(), ms: report.ms, counts: report.counts, tasks: report.tasks });
     if (interrupt?.interrupted()) {
       // Once the run has stopped cleanly, its results are committed (the run's end waits for
       // that) and its report is shown, the process ends as that Ctrl-C would have ended it.
