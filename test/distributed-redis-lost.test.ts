@@ -42,23 +42,30 @@ test('the queue\'s Redis lost mid-run: the task out on a worker fails after a ti
   process.env.LITTLEPIPES_DIR = temporaryFolder('littlepipes-coordinator-');
   const { pipeline } = (await import(FIXTURE)) as { pipeline: Pipeline<any> };
   after(() => pipeline.close());
+  let settled = false;
   const run = pipeline.execute({ executor: 'bullmq', connection: queue.url, progress: false }).then(
-    () => assert.fail('the run succeeded without its queue'),
-    (error: unknown) => error,
+    (report) => {
+      settled = true;
+      return { report, error: undefined };
+    },
+    (error: unknown) => {
+      settled = true;
+      return { report: undefined, error };
+    },
   );
   // Bounded, and watching the run: a run that ended first would otherwise leave this waiting for ever.
-  let settled = false;
-  void run.then(() => (settled = true));
   const startedBy = Date.now() + 60_000;
   while (!fs.existsSync(marker)) {
-    assert.ok(!settled, `the run ended before Long started on the worker: ${String(await run)}\n${output}`);
-    assert.ok(Date.now() < startedBy, `Long did not start on the worker within 60 s:\n${output}`);
+    // The messages are made only on failure: made eagerly, the first would wait for the whole run.
+    if (settled) assert.fail(`the run ended before Long started on the worker (${String((await run).error ?? 'it succeeded')}); the worker printed:\n${output}`);
+    if (Date.now() > startedBy) assert.fail(`Long did not start on the worker within 60 s; the worker printed:\n${output}`);
     await sleep(20);
   }
   assert.equal(fs.readFileSync(marker, 'utf8'), String(worker.pid), 'Long runs on the worker');
   await queue.stop();
 
-  const error = await run;
+  const { error } = await run;
+  assert.ok(error, 'the run succeeded without its queue');
   // The fixture's littlepipes is the built package, this file's the source: compare by name and code.
   assert.equal((error as Error).name, 'PipelineRunError', String(error));
   const { report } = error as PipelineRunError;
