@@ -345,9 +345,9 @@ export class Task<
     this.#options = options as TaskOptions;
     const dependencies = splitDependencyList(name, 'dependencies', options.dependencies);
     const requires = splitDependencyList(name, 'requires', options.requires);
-    this.dependencies = Object.freeze(dependencies.names);
-    this.requires = Object.freeze(requires.names.filter((required) => !dependencies.names.includes(required)));
-    this.gates = Object.freeze([...dependencies.gates, ...requires.gates]);
+    this.dependencies = frozen(dependencies.names);
+    this.requires = frozen(requires.names.filter((required) => !dependencies.names.includes(required)));
+    this.gates = frozen([...dependencies.gates, ...requires.gates]);
     this.stage = groupName(name, 'stage', options.stage);
     this.optional = groupName(name, 'optional', options.optional);
     this.map = mapSpec(name, options.map);
@@ -366,8 +366,8 @@ export class Task<
       if (!(error instanceof RangeError)) throw error;
       throw new InvalidOptionError('params', `Task "${name}": params contain a circular reference (an object inside itself), or nest too deeply; params must be plain JSON.`);
     }
-    this.inputs = Object.freeze(pathList(name, 'inputs', options.inputs));
-    this.outputs = Object.freeze(outputList(name, options.outputs));
+    this.inputs = frozen(pathList(name, 'inputs', options.inputs));
+    this.outputs = frozen(outputList(name, options.outputs));
     for (const output of this.outputs) {
       if (isTableOutput(output)) continue;
       const inside = path.relative(process.cwd(), path.resolve(output));
@@ -388,8 +388,8 @@ export class Task<
       throw new InvalidOptionError('timeout', `Task "${name}": timeout must be a number of milliseconds above 0, got ${describeValue(options.timeout)}.`);
     }
     this.timeout = options.timeout;
-    this.uses = Object.freeze(stringList(`Task "${name}"`, 'uses', options.uses ?? [], 'resource names', true));
-    this.sources = Object.freeze(pathList(name, 'sources', options.sources));
+    this.uses = frozen(stringList(`Task "${name}"`, 'uses', options.uses ?? [], 'resource names', true));
+    this.sources = frozen(pathList(name, 'sources', options.sources));
     if (options.local !== undefined && typeof options.local !== 'boolean') {
       throw new InvalidOptionError('local', `Task "${name}": local must be true or false, got ${describeValue(options.local)}.`);
     }
@@ -477,6 +477,15 @@ export class Task<
 // another name (_Task) for the inside, and Task.name would say so (scripts/bundle.mjs checks).
 /** The method whose caller is a process's registration site (see RecordedCallSite). */
 const processMethod = Task.prototype.process;
+
+/** Shared by every task that leaves a list option out: thousands of tasks need not each have their own empty lists. */
+const NONE: readonly never[] = Object.freeze([]);
+
+/** The list, frozen; the one shared empty list when it is empty. */
+function frozen<T>(list: T[]): readonly T[] {
+  // A copy of its exact size: a list grown by push keeps room for 17, and a pipeline may have thousands.
+  return list.length === 0 ? NONE : Object.freeze(list.slice());
+}
 
 /** A new task, for derive(). */
 function newTask(name: string, options: TaskOptions<any, any, any>): AnyTask {

@@ -335,8 +335,11 @@ function isPolicy(value: unknown): value is ExpiryPolicy {
  * a 'custom' policy (its return value is checked on every call), a policy -> itself.
  * @example toExpiryPolicy((storedAt) => new Date(storedAt.getTime() + 60_000)).expiresAt(new Date())
  */
+let defaultPolicy: ExpiryPolicy | undefined;
+
 export function toExpiryPolicy(option: ExpiryOption | undefined): ExpiryPolicy {
-  if (option === undefined) return never();
+  // One policy for every task that gives none: policies are frozen, so they can be shared.
+  if (option === undefined) return (defaultPolicy ??= never());
   if (typeof option === 'function') return policy('custom', 'as computed by a custom function', option);
   if (isPolicy(option)) return option;
   return fail(

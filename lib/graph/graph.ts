@@ -63,8 +63,10 @@ export function buildGraph(pipeline: string, tasks: ReadonlyMap<string, AnyTask>
         dependents.get(dependency)!.push(name);
       }
     }
-    upstreamOf.push(edges);
+    // Copies of their exact size: a list grown by push keeps room for 17, a run of thousands keeps these.
+    upstreamOf.push(edges.slice());
   }
+  for (const [name, list] of dependents) dependents.set(name, list.slice());
   const starts: number[] = [];
   for (let index = 0; index < names.length; index++) if (neededBy[index] === 0) starts.push(index);
   const found = search(upstreamOf, starts);

@@ -12,13 +12,18 @@ export const RUN_LOGS_KEPT = HISTORY_LENGTH;
 const DEFAULT_MAX_BYTES = 1024 * 1024;
 /** Lines wait in memory at most this long before they are appended to their files. */
 const FLUSH_DELAY_MS = 1000;
+/** Lines of the run log joined into one string at a time while they wait to be written. */
+const JOIN_EVERY = 256;
 /** Files appended at once: enough to overlap slow file creation, few enough to leave libuv's threads to SQLite. */
 const WRITE_CONCURRENCY = 2;
 
 /** The log of the run being logged: its file, and its lines not yet written there. */
 interface RunLog {
   readonly file: string;
+  /** Its lines waiting to be written: joined JOIN_EVERY at a time, the last ones as they came. */
   lines: string[];
+  /** How many of the last lines are not joined yet. */
+  unjoined: number;
   /** Whether a batch has been taken for its file yet (the first makes the folder and drops old run logs). */
   begun: boolean;
 }
@@ -192,6 +197,7 @@ export class TaskLogs {
       writes.push({ file: run.file, text: run.lines.join(''), task: false, opensRun: !run.begun });
       run.begun = true;
       run.lines = [];
+      run.unjoined = 0;
     }
     for (const [task, lines] of this.#pending) writes.push({ file: this.file(task), text: lines.join(''), task: true, opensRun: false });
     this.#pending = new Map();
@@ -214,7 +220,14 @@ export class TaskLogs {
 
   #bufferRun(line: string): void {
     if (this.#broken) return;
-    (this.#run ??= { file: runLogFile(this.folder, new Date()), lines: [], begun: false }).lines.push(line);
+    const run = (this.#run ??= { file: runLogFile(this.folder, new Date()), lines: [], unjoined: 0, begun: false });
+    run.lines.push(line);
+    // A line is made of the pieces it was put together from until it is joined, several times its
+    // size: a run of thousands of tasks keeps them joined in runs of lines while they wait.
+    if (++run.unjoined === JOIN_EVERY) {
+      run.lines.push(run.lines.splice(-JOIN_EVERY).join(''));
+      run.unjoined = 0;
+    }
     this.#timer ??= setTimeout(() => void this.#startWriting(false), FLUSH_DELAY_MS).unref();
   }
 
