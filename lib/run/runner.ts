@@ -90,6 +90,14 @@ interface TaskState {
   told: boolean;
   /** What progress is to be told about it once what it waits for has been told finished. */
   held: { event: (() => void) | undefined; outcome: boolean }[] | undefined;
+  /**
+   * The states of its dependencies (in the order it lists them), of what it waits for in the
+   * run (its dependencies and the required tasks in the run), and of its dependents in the run:
+   * a run of thousands of tasks follows these instead of looking names up.
+   */
+  dependencies: TaskState[];
+  waitsFor: TaskState[];
+  dependents: TaskState[];
 }
 
 /**
@@ -105,9 +113,9 @@ export class Run {
   readonly #states = new Map<string, TaskState>();
   /** Whether a finished task has a result for its dependents: one function for every task decided, not a closure each. */
   readonly #hasResult = (name: string): boolean => this.#states.get(name)!.hash !== undefined;
-  readonly #ready: string[] = [];
+  readonly #ready: TaskState[] = [];
   #readyAt = 0;
-  readonly #runnable: { name: string; reason: StaleReason }[] = [];
+  readonly #runnable: { state: TaskState; reason: StaleReason }[] = [];
   #runnableAt = 0;
   #running = 0;
   /** Tasks computing now: leased at once if another process turns up (see Leases). */
@@ -158,9 +166,14 @@ export class Run {
         ? dependents.filter((dependent) => (!inRun || inRun.has(dependent)) && tasks.get(dependent)!.dependencies.includes(name)).length
         : dependents.length;
       const waiting = task.dependencies.length + task.requires.length;
-      this.#states.set(name, { task, planned, entry: entries.get(name), waiting, holders, hash: undefined, value: undefined, written: undefined, files: undefined, attempts: 1, report: undefined, told: false, held: undefined });
-      if (waiting === 0) this.#ready.push(name);
+      const state: TaskState = {
+        task, planned, entry: entries.get(name), waiting, holders, hash: undefined, value: undefined, written: undefined, files: undefined, attempts: 1,
+        report: undefined, told: false, held: undefined, dependencies: NO_STATES, waitsFor: NO_STATES, dependents: NO_STATES,
+      };
+      this.#states.set(name, state);
+      if (waiting === 0) this.#ready.push(state);
     }
+    for (const state of this.#states.values()) this.#link(state);
     this.#remaining = names.length;
 
     const { signal } = this.#settings;
@@ -201,9 +214,12 @@ export class Run {
         if (this.#finished) return;
         while (this.#readyAt < this.#ready.length) this.#decide(this.#ready[this.#readyAt++]!);
         while (this.#running < this.#settings.concurrency && this.#runnableAt < this.#runnable.length && !this.#cancelled) {
-          const { name, reason } = this.#runnable[this.#runnableAt++]!;
-          void this.#runTask(this.#states.get(name)!, reason);
+          const { state, reason } = this.#runnable[this.#runnableAt++]!;
+          void this.#runTask(state, reason);
         }
+        // Emptied once all taken, so that a run does not keep a list of everything it did.
+        if (this.#readyAt === this.#ready.length) this.#ready.length = this.#readyAt = 0;
+        if (this.#runnableAt === this.#runnable.length) this.#runnable.length = this.#runnableAt = 0;
         if (this.#again && performance.now() > sliceEnd) {
           if (!this.#resuming) {
             this.#resuming = true;
@@ -227,8 +243,7 @@ export class Run {
    * task whose files an upstream may have written, and (see #takeOrWait) a task another process
    * leased. The plan's rule and this one are the same function, `decide`.
    */
-  #decide(name: string): void {
-    const state = this.#states.get(name)!;
+  #decide(state: TaskState): void {
     const { task } = state;
     const missing = missingUpstream(task, this.#hasResult);
     if (missing !== undefined) {
@@ -291,7 +306,7 @@ export class Run {
         this.#settleUnrun(state, 'cached', 'fresh');
         return;
       case 'run':
-        this.#runnable.push({ name, reason: decision.reason });
+        this.#runnable.push({ state, reason: decision.reason });
     }
   }
 
@@ -408,21 +423,27 @@ export class Run {
       if (remote) logs.note(task.name, `done in ${ms} ms on worker ${remote.worker}`, { ms, worker: remote.worker, logFile: remote.logFile });
       else logs.note(task.name, `done in ${ms} ms`, { ms });
     }
-    const attempts = state.attempts > 1 ? ` after ${state.attempts} attempts` : '';
-    this.#settle(state, {
+    // Built in place rather than spread: a run of thousands of tasks makes one for each.
+    const report: TaskReport = {
       name: task.name,
       status,
       reason: status === 'failed'
-        ? `failed${attempts}: ${error!.message}`
-        : `${reason}${state.attempts > 1 ? `; ${state.attempts} attempts` : ''}${state.mapped ? `; ${state.mapped.ran} of ${counted(state.mapped.items.length, 'item')} ran, ${state.mapped.cached} cached` : ''}${remote ? `; on worker ${remote.worker}` : ''}`,
+        ? `failed${state.attempts > 1 ? ` after ${state.attempts} attempts` : ''}: ${error!.message}`
+        : state.attempts > 1 || state.mapped || remote
+        ? `${reason}${state.attempts > 1 ? `; ${state.attempts} attempts` : ''}${state.mapped ? `; ${state.mapped.ran} of ${counted(state.mapped.items.length, 'item')} ran, ${state.mapped.cached} cached` : ''}${remote ? `; on worker ${remote.worker}` : ''}`
+        : reason,
       ms: endMs - startMs,
       startMs,
       endMs,
-      processes: [...timings.values()],
+      processes: timings.size === 0 ? NO_PROCESSES : [...timings.values()],
       error,
-      ...(state.attempts > 1 ? { attempts: state.attempts } : {}),
-      ...(remote ? { worker: remote.worker, logFile: remote.logFile } : {}),
-    });
+    };
+    if (state.attempts > 1) report.attempts = state.attempts;
+    if (remote) {
+      report.worker = remote.worker;
+      report.logFile = remote.logFile;
+    }
+    this.#settle(state, report);
     this.#advance();
   }
 
@@ -564,14 +585,8 @@ export class Run {
       const told = progress.taskCachedOrSkipped;
       this.#announce(state, told && (() => told.call(progress, report)), true);
     }
-    for (const dependency of state.task.dependencies) {
-      const upstream = this.#states.get(dependency)!;
-      if (--upstream.holders === 0) upstream.value = undefined;
-    }
-    for (const dependent of this.#parts.graph.dependents.get(state.task.name)!) {
-      const waiting = this.#states.get(dependent);
-      if (waiting && --waiting.waiting === 0) this.#ready.push(dependent);
-    }
+    for (const upstream of state.dependencies) if (--upstream.holders === 0) upstream.value = undefined;
+    for (const dependent of state.dependents) if (--dependent.waiting === 0) this.#ready.push(dependent);
   }
 
   /**
@@ -582,7 +597,7 @@ export class Run {
    * a task served from the cache): once it is told, what is held for its dependents goes.
    */
   #announce(state: TaskState, event: (() => void) | undefined, outcome: boolean): void {
-    if (state.held || !this.#upstreamTold(state.task)) {
+    if (state.held || !upstreamTold(state)) {
       (state.held ??= []).push({ event, outcome });
       return;
     }
@@ -590,11 +605,20 @@ export class Run {
     if (outcome) this.#told(state);
   }
 
-  /** Whether everything `task` waits for in this run has been told finished. */
-  #upstreamTold(task: AnyTask): boolean {
-    for (const name of task.dependencies) if (this.#states.get(name)?.told === false) return false;
-    for (const name of task.requires) if (this.#states.get(name)?.told === false) return false;
-    return true;
+  /** Finds the states a task's state refers to (see TaskState.dependencies), once every state is made. */
+  #link(state: TaskState): void {
+    const { task } = state;
+    state.dependencies = this.#statesOf(task.dependencies);
+    const required = this.#statesOf(task.requires);
+    state.waitsFor = required.length === 0 ? state.dependencies : [...state.dependencies, ...required];
+    state.dependents = this.#statesOf(this.#parts.graph.dependents.get(task.name)!);
+  }
+
+  /** The states of the tasks named that are in the run, in a list of its exact size (a run keeps thousands). */
+  #statesOf(names: readonly string[]): TaskState[] {
+    if (names.length === 0) return NO_STATES;
+    const states = names.map((name) => this.#states.get(name));
+    return (states.includes(undefined) ? states.filter((state) => state !== undefined) : states) as TaskState[];
   }
 
   /** Marks a task told, and tells what was held for its dependents; a loop, so a chain of any length cannot overflow the stack. */
@@ -602,9 +626,8 @@ export class Run {
     first.told = true;
     const told = [first];
     while (told.length > 0) {
-      for (const name of this.#parts.graph.dependents.get(told.pop()!.task.name)!) {
-        const waiting = this.#states.get(name);
-        if (!waiting?.held || !this.#upstreamTold(waiting.task)) continue;
+      for (const waiting of told.pop()!.dependents) {
+        if (!waiting.held || !upstreamTold(waiting)) continue;
         const { held } = waiting;
         waiting.held = undefined;
         for (const { event, outcome } of held) {
@@ -659,6 +682,15 @@ export class Run {
 function paramsToKeep(task: AnyTask): CacheEntry['params'] {
   return Object.keys(task.params).length > 0 ? task.params : undefined;
 }
+
+/** Whether everything a task waits for in this run has been told finished. */
+function upstreamTold(state: TaskState): boolean {
+  for (const upstream of state.waitsFor) if (!upstream.told) return false;
+  return true;
+}
+
+/** Shared by tasks with no dependencies, or nothing to wait for, or no dependents. */
+const NO_STATES: TaskState[] = [];
 
 /** Shared by every task that did not run: it called no process. */
 const NO_PROCESSES: readonly ProcessTiming[] = Object.freeze([]);
