@@ -99,12 +99,12 @@ await pipeline.close();
 console.log(JSON.stringify({ planned: plan.tasks.map((task) => task.action), ran: report.tasks.map((task) => task.status), sum }));
 `;
 
-test('importing littlepipes loads none of the packages a run may not need, nor the parser or the hasher', async () => {
+test('importing littlepipes loads none of the packages a run may not need, nor the parser, the hasher or SQLite', async () => {
   const root = project({ 'import.mjs': "import { Pipeline } from 'littlepipes';\nconsole.log(typeof Pipeline);\n" });
   const loaded = await recorded(root, ['import.mjs']);
   assert.equal(loaded.stdout.trim(), 'function');
   assertLoaded(loaded, ['keyv'], 'importing littlepipes'); // The recorder sees what is loaded.
-  assertNotLoaded(loaded, [...OPTIONAL, ...FIRST_PLAN, 'pino', 'commander', 'oxc-transform', 'tsx'], 'importing littlepipes');
+  assertNotLoaded(loaded, [...OPTIONAL, ...FIRST_PLAN, 'pino', 'commander', 'oxc-transform', 'tsx', '@keyv/sqlite', 'sqlite3'], 'importing littlepipes');
 });
 
 test('planning and running a plain pipeline without progress loads none of the optional packages, nor pino while no task logs', async () => {

@@ -8,7 +8,7 @@ import { KeyvRows } from './keyv-rows.js';
 import { ResultFiles } from './result-files.js';
 import { setAsideIfDamaged } from './sqlite-file.js';
 import { SqliteLeases } from './sqlite-leases.js';
-import { BatchingSqliteStore } from './sqlite-store.js';
+import type { BatchingSqliteStore } from './sqlite-store.js';
 
 /**
  * The default cache: one SQLite file in the cache folder (through @keyv/sqlite), large results in
@@ -20,8 +20,8 @@ export class SqliteBackend implements Backend {
   readonly ready: Promise<void>;
   readonly values: ResultFiles;
   readonly leases: Promise<LeaseBackend>;
-  readonly #sqlite: BatchingSqliteStore;
-  readonly #rows: KeyvRows;
+  #sqlite!: BatchingSqliteStore;
+  #rows!: KeyvRows;
   #writing: Promise<unknown> = Promise.resolve();
 
   /** `check` runs first, before anything is written: a cache it refuses is left as it was. */
@@ -37,19 +37,22 @@ export class SqliteBackend implements Backend {
       process.emitWarning(`The cache file ${file} ${damaged.problem}. It was moved to ${damaged.movedTo} and a new cache was started; results will be computed again.`, { code: 'LITTLEPIPES_CACHE_RECOVERED' });
     }
     ownerOnly(cacheDir, file);
-    const sqlite = new BatchingSqliteStore({ uri: `sqlite://${file}`, busyTimeout: 15_000 });
-    sqlite.on('error', () => {}); // Reported through the rejected query instead.
-    this.#sqlite = sqlite;
-    this.#rows = new KeyvRows(new Keyv({ store: sqlite, namespace, serialize: JSON.stringify, deserialize: JSON.parse, throwOnErrors: true, emitErrors: false }));
     this.values = new ResultFiles(path.join(cacheDir, 'blobs', pipeline));
     this.ready = (async () => {
+      // Loaded as the first cache opens, not when littlepipes is imported: @keyv/sqlite and
+      // SQLite's native module were about 12 ms of every import, a plan without a run included.
+      const { BatchingSqliteStore } = await import('./sqlite-store.js');
+      const sqlite = new BatchingSqliteStore({ uri: `sqlite://${file}`, busyTimeout: 15_000 });
+      sqlite.on('error', () => {}); // Reported through the rejected query instead.
+      this.#sqlite = sqlite;
+      this.#rows = new KeyvRows(new Keyv({ store: sqlite, namespace, serialize: JSON.stringify, deserialize: JSON.parse, throwOnErrors: true, emitErrors: false }));
       await check(this);
       // NORMAL syncs at checkpoints, which WAL keeps crash-safe.
       await sqlite.query('PRAGMA journal_mode=WAL');
       await sqlite.query('PRAGMA synchronous=NORMAL');
     })();
     // Leases are rows in the same file: none is taken in a cache that is refused.
-    this.leases = this.ready.then(() => new SqliteLeases(sqlite));
+    this.leases = this.ready.then(() => new SqliteLeases(this.#sqlite));
     this.leases.catch(() => {});
   }
 
@@ -92,7 +95,8 @@ export class SqliteBackend implements Backend {
   }
 
   close(): Promise<void> {
-    return this.#rows.close();
+    // A cache that never opened has no connection to close.
+    return this.ready.then(() => this.#rows.close(), () => {});
   }
 }
 
