@@ -7,8 +7,8 @@ import type { RunResources } from './resources.js';
 /** What a task's context needs from the run. */
 export interface ContextInputs {
   pipeline: PipelineView;
-  /** The task's logger, asked for on the first use of `t.log`: most tasks never log, and a logger costs microseconds to make. */
-  logger: () => Logger;
+  /** The task's logger, asked for (with its name) on the first use of `t.log`: most tasks never log, and a logger costs microseconds to make. */
+  logger: (task: string) => Logger;
   signal: AbortSignal;
   /** The files the task's inputs name for this run. */
   inputs: readonly string[];
@@ -67,7 +67,7 @@ class RunContext {
   }
 
   get log(): Logger {
-    return this.#given.logger();
+    return this.#given.logger(this.name);
   }
 
   get use(): <T>(name: string) => T {

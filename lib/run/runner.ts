@@ -89,7 +89,7 @@ interface TaskState {
   /** Its outcome has been told to progress (or it has none to tell), after what it waits for (see #announce). */
   told: boolean;
   /** What progress is to be told about it once what it waits for has been told finished. */
-  held: { event: (() => void) | undefined; outcome: boolean }[] | undefined;
+  held: Announcement[] | undefined;
   /**
    * The states of its dependencies (in the order it lists them), of what it waits for in the
    * run (its dependencies and the required tasks in the run), and of its dependents in the run:
@@ -111,6 +111,8 @@ export class Run {
   readonly #parts: RunParts;
   readonly #settings: RunSettings;
   readonly #states = new Map<string, TaskState>();
+  /** A task's logger, made on first use: one function for the run, not a closure per task. */
+  readonly #logger = (task: string): Logger => this.#parts.logs.logger(task);
   /** Whether a finished task has a result for its dependents: one function for every task decided, not a closure each. */
   readonly #hasResult = (name: string): boolean => this.#states.get(name)!.hash !== undefined;
   readonly #ready: TaskState[] = [];
@@ -312,7 +314,7 @@ export class Run {
 
   async #runTask(state: TaskState, firstReason: StaleReason): Promise<void> {
     const { task } = state;
-    const { store, logs, progress, pipeline } = this.#parts;
+    const { store, logs } = this.#parts;
     this.#running++;
     let stale: StaleReason | undefined = firstReason;
     if (store.leases?.shared) {
@@ -324,11 +326,11 @@ export class Run {
       }
     }
     this.#runningNames.add(task.name);
-    const logger = () => logs.logger(task.name);
+    const logger = this.#logger;
     const reason = describeReason(stale);
     const timings = new Map<string, ProcessTiming>();
     const startMs = performance.now() - this.#start;
-    this.#announce(state, () => progress.taskStarted(task.name), false);
+    this.#announce(state, 'started');
     logs.note(task.name, 'started', { reason });
     let status: TaskStatus;
     let error: Error | undefined;
@@ -344,15 +346,14 @@ export class Run {
       const upstream = loading instanceof Promise ? await loading : loading;
       if (task.uses.length > 0) await this.#parts.resources.prepare(task.name, task.uses);
       const inputs = state.files ? Object.keys(state.files.inputs) : NO_INPUTS;
-      const context = (number: number, signal: AbortSignal) =>
-        createContext(task, { pipeline, logger, signal, upstream, timings, inputs, attempt: number, resources: this.#parts.resources });
       // Most tasks are plain: called once, here, with no closures made for them.
       const plain = !executor && !task.map && !task.retry && !task.timeout;
+      const context = (number: number, signal: AbortSignal) => this.#context(task, upstream, timings, inputs, number, signal);
       const attempt = plain
         ? undefined
         : executor
         ? (number: number, signal: AbortSignal) => executor.run({
-          task, attempt: number, signal, definition, log: logger(), timings,
+          task, attempt: number, signal, definition, log: logger(task.name), timings,
           upstreamValues: () => this.#upstreamValues(state),
           upstreamStored: (dependency) => this.#storedOf(dependency),
         })
@@ -369,7 +370,7 @@ export class Run {
         }
         : (number: number, signal: AbortSignal) => (context(number, signal).run as () => unknown)();
       const returned = plain
-        ? (context(1, this.#controller.signal).run as () => unknown)()
+        ? (this.#context(task, upstream, timings, inputs, 1, this.#controller.signal).run as () => unknown)()
         : task.retry || task.timeout ? this.#attempts(state, logger, attempt!) : attempt!(1, this.#controller.signal);
       const result = returned instanceof Promise ? await returned : returned;
       if (this.#cancelled) throw this.#controller.signal.reason;
@@ -402,7 +403,7 @@ export class Run {
       } else {
         status = 'failed';
         error = withProcessSuggestion(task, asError(task.name, thrown));
-        logger().error({ err: error }, 'failed');
+        logger(task.name).error({ err: error }, 'failed');
         // Its older result must not be served any more: the failure replaces it. (Without a
         // definition, its code could not be read; then nothing is served until it can be.)
         const definition = fingerprintOrNothing(task);
@@ -445,6 +446,11 @@ export class Run {
     }
     this.#settle(state, report);
     this.#advance();
+  }
+
+  /** The context `t` of one attempt at a task. */
+  #context(task: AnyTask, upstream: ReadonlyMap<string, unknown>, timings: Map<string, ProcessTiming>, inputs: readonly string[], attempt: number, signal: AbortSignal) {
+    return createContext(task, { pipeline: this.#parts.pipeline, logger: this.#logger, signal, upstream, timings, inputs, attempt, resources: this.#parts.resources });
   }
 
   /**
@@ -495,7 +501,7 @@ export class Run {
    * gets a signal that also aborts at its timeout, and failures worth another attempt are
    * logged and retried after a growing wait. Rejects with the last attempt's error.
    */
-  async #attempts(state: TaskState, logger: () => Logger, attempt: (number: number, signal: AbortSignal) => unknown): Promise<unknown> {
+  async #attempts(state: TaskState, logger: (task: string) => Logger, attempt: (number: number, signal: AbortSignal) => unknown): Promise<unknown> {
     const { task } = state;
     const policy = task.retry;
     const allowed = policy?.attempts ?? 1;
@@ -507,7 +513,7 @@ export class Run {
         const error = asError(task.name, thrown);
         if (this.#cancelled || !policy || number >= allowed || !worthRetrying(policy, error)) throw thrown;
         const waitMs = Math.min(policy.maxDelayMs, policy.delayMs * policy.factor ** (number - 1));
-        logger().warn({ err: error, attempt: number, attempts: allowed, waitMs }, `attempt ${number} of ${allowed} failed: ${error.message}; retrying in ${waitMs} ms`);
+        logger(task.name).warn({ err: error, attempt: number, attempts: allowed, waitMs }, `attempt ${number} of ${allowed} failed: ${error.message}; retrying in ${waitMs} ms`);
         await sleep(waitMs, undefined, { signal: this.#controller.signal }).catch(() => {});
         if (this.#cancelled) throw this.#controller.signal.reason;
       }
@@ -574,17 +580,9 @@ export class Run {
   #settle(state: TaskState, report: TaskReport): void {
     state.report = report;
     this.#remaining--;
-    const { progress } = this.#parts;
-    if (report.status === 'ran') {
-      // Announced once its result is committed: what was announced done survives a crash.
-      this.#parts.store.afterCommit(() => this.#announce(state, () => progress.taskFinished(report), true));
-    } else if (report.status !== 'cached' && report.status !== 'skipped') {
-      this.#announce(state, () => progress.taskFinished(report), true);
-    } else {
-      // Told only to a listener that has the event: a closure per cached task costs a run of thousands.
-      const told = progress.taskCachedOrSkipped;
-      this.#announce(state, told && (() => told.call(progress, report)), true);
-    }
+    // A result is announced once committed: what was announced done survives a crash.
+    if (report.status === 'ran') this.#parts.store.afterCommit(() => this.#announce(state, 'finished'));
+    else this.#announce(state, 'finished');
     for (const upstream of state.dependencies) if (--upstream.holders === 0) upstream.value = undefined;
     for (const dependent of state.dependents) if (--dependent.waiting === 0) this.#ready.push(dependent);
   }
@@ -593,16 +591,23 @@ export class Run {
    * Tells progress `event` about a task once everything it waits for has been told finished, so
    * what a person reads follows the order things happened in. A result is announced done only
    * once it is committed (see #settle), and its dependents start before that; told at once, their
-   * start would come before it. `outcome` marks the task's last event (its finish, or nothing for
-   * a task served from the cache): once it is told, what is held for its dependents goes.
+   * start would come before it. Once its finish is told, what is held for its dependents goes.
    */
-  #announce(state: TaskState, event: (() => void) | undefined, outcome: boolean): void {
+  #announce(state: TaskState, announcement: Announcement): void {
     if (state.held || !upstreamTold(state)) {
-      (state.held ??= []).push({ event, outcome });
+      (state.held ??= []).push(announcement);
       return;
     }
-    event?.();
-    if (outcome) this.#told(state);
+    this.#tell(state, announcement);
+    if (announcement === 'finished') this.#told(state);
+  }
+
+  /** Tells progress of a task's start, or of its outcome (a cached or skipped one only to a listener that has the event). */
+  #tell(state: TaskState, announcement: Announcement): void {
+    const { progress } = this.#parts;
+    if (announcement === 'started') progress.taskStarted(state.task.name);
+    else if (state.report!.status !== 'cached' && state.report!.status !== 'skipped') progress.taskFinished(state.report!);
+    else progress.taskCachedOrSkipped?.(state.report!);
   }
 
   /** Finds the states a task's state refers to (see TaskState.dependencies), once every state is made. */
@@ -630,9 +635,9 @@ export class Run {
         if (!waiting.held || !upstreamTold(waiting)) continue;
         const { held } = waiting;
         waiting.held = undefined;
-        for (const { event, outcome } of held) {
-          event?.();
-          if (outcome) {
+        for (const announcement of held) {
+          this.#tell(waiting, announcement);
+          if (announcement === 'finished') {
             waiting.told = true;
             told.push(waiting);
           }
@@ -682,6 +687,9 @@ export class Run {
 function paramsToKeep(task: AnyTask): CacheEntry['params'] {
   return Object.keys(task.params).length > 0 ? task.params : undefined;
 }
+
+/** What progress is told of a task: its start (a task that runs), then its finish (every task). */
+type Announcement = 'started' | 'finished';
 
 /** Whether everything a task waits for in this run has been told finished. */
 function upstreamTold(state: TaskState): boolean {
