@@ -18,13 +18,18 @@
  * targets are absolute (50 and 20 us); these machines are shared and their speed varies by two
  * from day to day, so the time over the floor is printed beside them, as a ratio of the same round.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type AnyTask, Pipeline, type RunReport, Task } from '../dist/index.js';
 import { floorMs } from './overhead-floor.js';
 import { type Figure, fmt, list, median, min, removeFolder, temporaryFolder, timeMs } from './util.js';
 
 const SIZES = [1_000, 10_000] as const;
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+/** Tasks of the memory figure's cold run (issue 15: peak RSS above bare node, at most 8 KiB a task). */
+const MEMORY_TASKS = 10_000;
 const ROUNDS = 5;
 const BENCH = 'overhead';
 
@@ -106,6 +111,39 @@ async function fileCreationUs(n: number): Promise<number> {
   }
 }
 
+/**
+ * Peak RSS in KiB of a child: `node -e ...` for bare node, else a cold run of MEMORY_TASKS tasks
+ * (overhead-memory.mjs). Through sh, which forks node rather than execing it: Linux carries a
+ * process's peak RSS across exec, and a child forked straight from this bench would inherit its.
+ */
+function peakRssKb(which: 'bare' | 'littlepipes'): number {
+  const folder = temporaryFolder('littlepipes-bench-memory-');
+  try {
+    const args = which === 'bare'
+      ? ['-e', 'process.stdout.write(JSON.stringify({ peakKb: process.resourceUsage().maxRSS }))']
+      : [path.join(HERE, 'overhead-memory.mjs'), String(MEMORY_TASKS), folder];
+    const result = spawnSync('/bin/sh', ['-c', '"$0" "$@"; exit $?', process.execPath, ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    if (result.status !== 0) throw new Error(`overhead: memory child (${which}) failed: ${result.stderr}`);
+    return (JSON.parse(result.stdout) as { peakKb: number }).peakKb;
+  } finally {
+    removeFolder(folder);
+  }
+}
+
+/** Peak RSS of a cold run of MEMORY_TASKS tasks above bare node, in KiB a task: three rounds, interleaved. */
+function memoryFigures(log: (line: string) => void): Figure[] {
+  const bare: number[] = [];
+  const run: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    const order: ('bare' | 'littlepipes')[] = round % 2 === 0 ? ['bare', 'littlepipes'] : ['littlepipes', 'bare'];
+    for (const which of order) (which === 'bare' ? bare : run).push(peakRssKb(which));
+    log(`overhead: memory round ${round + 1}/3: bare node ${fmt(bare.at(-1)! / 1024)} MB, a cold run of ${MEMORY_TASKS} tasks ${fmt(run.at(-1)! / 1024)} MB`);
+  }
+  const perTask = (median(run) - median(bare)) / MEMORY_TASKS;
+  log(`  peak RSS of a cold run of ${MEMORY_TASKS} tasks above bare node: ${fmt(perTask)} KiB a task (bare ${fmt(median(bare) / 1024)} MB, run ${fmt(median(run) / 1024)} MB); target <= 8`);
+  return [{ bench: BENCH, name: `peak RSS above bare node, KiB/task, cold run of ${MEMORY_TASKS}`, value: perTask, unit: 'KiB', max: 8 }];
+}
+
 export async function overheadBench(log: (line: string) => void): Promise<Figure[]> {
   log(`overhead: warm-up (N = ${SIZES[0]})`);
   await measure(SIZES[0]);
@@ -140,7 +178,7 @@ export async function overheadBench(log: (line: string) => void): Promise<Figure
     }
   }
 
-  const figures: Figure[] = [];
+  const figures: Figure[] = memoryFigures(log);
   const perTask = new Map<string, number>();
   const perRound = new Map<string, number[]>();
   log('');
