@@ -330,8 +330,11 @@ export class Task<
   /** Files whose content is part of its code (scripts, SQL). */
   readonly sources: readonly string[];
   readonly #processes = new Map<string, ProcessFunction>();
-  /** Where each process was registered, so change detection can find its source. */
-  readonly #sites = new Map<string, RecordedCallSite>();
+  /**
+   * Where each process was registered, in the order of #processes, so change detection can find
+   * its source. Replaced by a copy one longer for each process: a list grown by push keeps room for 17.
+   */
+  #sites: readonly RecordedCallSite[] = [];
 
   constructor(name: Name, options: TaskOptions<Dependencies, Params, Mapping> = {}) {
     const problem = nameProblem(name);
@@ -434,7 +437,7 @@ export class Task<
       );
     }
     this.#processes.set(name, fn);
-    this.#sites.set(name, new RecordedCallSite(processMethod));
+    this.#sites = [...this.#sites, new RecordedCallSite(processMethod)];
     return this;
   }
 
@@ -450,10 +453,8 @@ export class Task<
       requires: changes.requires ?? this.#options.requires,
       params: changes.params ?? this.#options.params,
     });
-    for (const [name, fn] of this.#processes) {
-      copy.#processes.set(name, fn);
-      copy.#sites.set(name, this.#sites.get(name)!);
-    }
+    for (const [name, fn] of this.#processes) copy.#processes.set(name, fn);
+    copy.#sites = this.#sites;
     return copy;
   }
 
@@ -464,7 +465,13 @@ export class Task<
 
   /** Where the process `name` was registered (the `.process(...)` call), when that can be known. */
   siteOf(name: string): CallSite | undefined {
-    return this.#sites.get(name)?.read();
+    // A list in the processes' order, not a second map: a map costs a few hundred bytes, and pipelines have thousands of tasks.
+    let index = 0;
+    for (const registered of this.#processes.keys()) {
+      if (registered === name) return this.#sites[index]!.read();
+      index++;
+    }
+    return undefined;
   }
 
   /** The registered processes, in registration order. */

@@ -14,6 +14,8 @@ const DEFAULT_MAX_BYTES = 1024 * 1024;
 const FLUSH_DELAY_MS = 1000;
 /** Lines of the run log joined into one string at a time while they wait to be written. */
 const JOIN_EVERY = 256;
+/** Lines of the run log that are written at once, without waiting for FLUSH_DELAY_MS. */
+const WRITE_AT = 4096;
 /** Files appended at once: enough to overlap slow file creation, few enough to leave libuv's threads to SQLite. */
 const WRITE_CONCURRENCY = 2;
 
@@ -227,6 +229,11 @@ export class TaskLogs {
     if (++run.unjoined === JOIN_EVERY) {
       run.lines.push(run.lines.splice(-JOIN_EVERY).join(''));
       run.unjoined = 0;
+      // Written once there are many, before the timer: a run of thousands of tasks need not hold them all.
+      if (run.lines.length * JOIN_EVERY >= WRITE_AT) {
+        void this.#startWriting(false);
+        return;
+      }
     }
     this.#timer ??= setTimeout(() => void this.#startWriting(false), FLUSH_DELAY_MS).unref();
   }
