@@ -95,8 +95,9 @@ export class SqliteBackend implements Backend {
   }
 
   close(): Promise<void> {
-    // A cache that never opened has no connection to close.
-    return this.ready.then(() => this.#rows.close(), () => {});
+    // Closed also when the cache was refused: SQLite removes the -wal and -shm files it made on
+    // closing, so a refused cache is left byte for byte as it was. One that never connected has nothing to close.
+    return this.ready.catch(() => {}).then(() => (this.#rows as KeyvRows | undefined)?.close());
   }
 }
 
