@@ -21,6 +21,15 @@ function importedOnFirstUse<T>(load: () => Promise<T>): () => Promise<T> {
   return () => (loading ??= load());
 }
 
+/**
+ * Node's own modules that only some features use: loading node:stream and node:readline (which
+ * loads streams) was several milliseconds of every import (issue 15). child_process: command and
+ * R tasks; readline: their output lines and the shell; stream: a polars DataFrame's bytes.
+ */
+export const childProcessModule = requiredOnFirstUse<typeof import('node:child_process')>('node:child_process');
+export const readlineModule = requiredOnFirstUse<typeof import('node:readline')>('node:readline');
+export const streamModule = requiredOnFirstUse<typeof import('node:stream')>('node:stream');
+
 /** cli-table3: the report, plan, shell and result tables. */
 export const tableModule = requiredOnFirstUse<typeof import('cli-table3')>('cli-table3');
 /** yaml: only when a littlepipes.yaml exists. */

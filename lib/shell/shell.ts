@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
+import type readline from 'node:readline';
+import { readlineModule } from '../deferred-packages.js';
 import { InvalidOptionError, littlepipesCode, LittlepipesError } from '../errors.js';
 import { describeValue, rejectUnknownOptions, suggest } from '../names.js';
 import type { Pipeline } from '../pipeline.js';
@@ -217,7 +218,7 @@ export class Shell {
     this.#ended = false;
     this.#closed = false;
     const history = this.#readHistory();
-    const rl = readline.createInterface({
+    const rl = readlineModule().createInterface({
       input: this.#input,
       output: this.#output,
       prompt: this.prompt,

@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import type { Readable } from 'node:stream';
 import { CommandFailedError, CommandOutputError, CommandStartError, InvalidOptionError, commandLine } from '../errors.js';
+import { childProcessModule, readlineModule } from '../deferred-packages.js';
 import { describeValue, rejectUnknownOptions } from '../names.js';
 import { type AnyTask, Task, type TaskContextBase, type TaskOptions } from '../task.js';
 
@@ -287,7 +287,7 @@ function runProgram(t: TaskContextBase, spec: CommandSpec, cwd: string, env: Rec
     // Its own process group, so that cancelling stops what the program started too: a shell
     // script killed by SIGTERM leaves the command it was waiting for running, and a pipeline
     // (`sh -c 'a | b'`) is several processes.
-    const child = spawn(program, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: !WINDOWS, windowsHide: true });
+    const child = childProcessModule().spawn(program, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: !WINDOWS, windowsHide: true });
     let settled = false;
     const settle = (outcome: () => void) => {
       if (settled) return;
@@ -328,7 +328,7 @@ function runProgram(t: TaskContextBase, spec: CommandSpec, cwd: string, env: Rec
 
 /** Calls `onLine` for every line of a stream, decoded as UTF-8 (a character split between chunks stays whole). */
 function eachLine(stream: Readable, onLine: (line: string) => void): void {
-  readline.createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', onLine);
+  readlineModule().createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', onLine);
 }
 
 function clip(line: string, limit: number): string {

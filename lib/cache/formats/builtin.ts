@@ -1,4 +1,4 @@
-import { Writable } from 'node:stream';
+import { streamModule } from '../../deferred-packages.js';
 import type { AnyFormat, FieldsFormat, FileFormat, ResultFormat } from './format.js';
 import { copyThatMade, importPeer } from './peers.js';
 import { type ArqueroTableLike, type ArrowTableLike, type PolarsFrameLike, isArqueroTable, isArrowTable, isPolarsFrame } from './tables.js';
@@ -43,7 +43,7 @@ const polarsFormat: FileFormat<PolarsFrameLike> = {
   handles: isPolarsFrame,
   encode: (frame) => {
     const pieces: Uint8Array[] = [];
-    frame.writeIPC(new Writable({
+    frame.writeIPC(new (streamModule().Writable)({
       write(piece: Uint8Array, _encoding, done) {
         pieces.push(piece);
         done();
