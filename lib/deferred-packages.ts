@@ -29,6 +29,10 @@ function importedOnFirstUse<T>(load: () => Promise<T>): () => Promise<T> {
 export const childProcessModule = requiredOnFirstUse<typeof import('node:child_process')>('node:child_process');
 export const readlineModule = requiredOnFirstUse<typeof import('node:readline')>('node:readline');
 export const streamModule = requiredOnFirstUse<typeof import('node:stream')>('node:stream');
+/** crypto: hashes, ids and random names, from the first plan or run on (about 6 ms of an import otherwise). */
+export const cryptoModule = requiredOnFirstUse<typeof import('node:crypto')>('node:crypto');
+/** v8: results' bytes, from the first store or load on (loading it loads all of node:stream). */
+export const v8Module = requiredOnFirstUse<typeof import('node:v8')>('node:v8');
 
 /** cli-table3: the report, plan, shell and result tables. */
 export const tableModule = requiredOnFirstUse<typeof import('cli-table3')>('cli-table3');

@@ -1,4 +1,4 @@
-import v8 from 'node:v8';
+import { v8Module } from '../deferred-packages.js';
 import { UncacheableResultError } from '../errors.js';
 import { BUILTIN_FORMATS } from './formats/builtin.js';
 import { type AnyFormat, type FieldsFormat, type FileFormat, type ResultFormat, isFileFormat } from './formats/format.js';
@@ -112,7 +112,7 @@ export class Codec {
    * part no format can store. Synchronous for plain data; a promise when a format is asynchronous.
    */
   encode(value: unknown, task: string, root = 'result'): EncodedValue | Promise<EncodedValue> {
-    if (!needsFrame(value)) return new EncodedValue([v8.serialize(value)]);
+    if (!needsFrame(value)) return new EncodedValue([v8Module().serialize(value)]);
     return this.#encodeFrame(value, task, root, false)!;
   }
 
@@ -202,7 +202,7 @@ export class Codec {
         parts: parts.map(({ format }, index) => ({ format: format.name, version: format.version, length: partLength(bytes[index]!) })),
         formats,
       };
-      return new EncodedValue(frameChunks(v8.serialize(header), bytes), formats);
+      return new EncodedValue(frameChunks(v8Module().serialize(header), bytes), formats);
     };
     if (encodings.some((encoding) => encoding instanceof Promise)) {
       return Promise.all(encodings.map((encoding, index) => Promise.resolve(encoding).catch((error: unknown) => {
@@ -218,7 +218,7 @@ export class Codec {
    * the format (see formatChange: such an entry is not fresh, so this is met only by a race).
    */
   decode(bytes: Uint8Array): unknown {
-    if (!isFrame(bytes)) return v8.deserialize(bytes);
+    if (!isFrame(bytes)) return v8Module().deserialize(bytes);
     return this.#decodeFrame(bytes);
   }
 
@@ -323,7 +323,7 @@ export class Codec {
  */
 export function frameOfFile(name: string, version: number, bytes: Uint8Array): Buffer {
   const header: FrameHeader = { root: { [MARK]: name, version, part: 0 }, parts: [{ format: name, version, length: bytes.byteLength }], formats: { [name]: version } };
-  return frameBytes(v8.serialize(header), [bytes]);
+  return frameBytes(v8Module().serialize(header), [bytes]);
 }
 
 /** The error for a format that failed to write a value of a task's result. */
@@ -389,7 +389,7 @@ function readFrame(bytes: Uint8Array): { header: FrameHeader; parts: Uint8Array[
   const source = bytes.byteOffset % 8 === 0 ? bytes : Uint8Array.prototype.slice.call(bytes);
   const view = Buffer.from(source.buffer, source.byteOffset, source.byteLength);
   const headerLength = view.readUInt32LE(4);
-  const header = v8.deserialize(view.subarray(8, 8 + headerLength)) as FrameHeader;
+  const header = v8Module().deserialize(view.subarray(8, 8 + headerLength)) as FrameHeader;
   const parts: Uint8Array[] = [];
   let offset = align(8 + headerLength);
   for (const part of header.parts) {
@@ -517,9 +517,9 @@ const BUILTIN_CODEC = new Codec();
  * deterministically (Arrow IPC of the same table is the same bytes).
  */
 export function canonicalBytes(bytes: Uint8Array): Buffer {
-  if (!isFrame(bytes)) return v8.serialize(v8.deserialize(bytes));
+  if (!isFrame(bytes)) return v8Module().serialize(v8Module().deserialize(bytes));
   const { header, parts } = readFrame(bytes);
-  return frameBytes(v8.serialize(header), parts);
+  return frameBytes(v8Module().serialize(header), parts);
 }
 
 /** The value's bytes in canonical form (see canonicalBytes): for hashes that must not depend on how V8 holds it. */
@@ -541,5 +541,5 @@ export function isFramed(bytes: Uint8Array): boolean {
 
 /** Plain data's bytes (no formats): for values littlepipes itself writes. */
 export function encodeValue(value: unknown): Buffer {
-  return v8.serialize(value);
+  return v8Module().serialize(value);
 }

@@ -2,7 +2,7 @@ import type { DefinitionFingerprint } from '../fingerprint/definition.js';
 import type { FileRecords } from '../fingerprint/files.js';
 import type { JsonValue } from '../fingerprint/params.js';
 import type { StatKey } from '../fingerprint/stat.js';
-import { SESSION_ID } from '../session.js';
+import { sessionId } from '../session.js';
 import type { ExpiryPolicy } from './expiry.js';
 
 /** Bumped when the layout of a cache entry changes; entries of another format are treated as absent. */
@@ -138,7 +138,7 @@ export function resultEntry(ran: RanWith & { saved: SavedResult; inputs?: FileRe
     storedAt,
     expiresAt: expire.expiresAt(new Date(storedAt))?.getTime(),
     expiry: expire.description,
-    scope: expire.scope === 'session' ? { kind: 'session', id: SESSION_ID } : expire.scope === 'run' ? { kind: 'run', id: ran.runId } : undefined,
+    scope: expire.scope === 'session' ? { kind: 'session', id: sessionId() } : expire.scope === 'run' ? { kind: 'run', id: ran.runId } : undefined,
     value: saved.value,
     formats: saved.formats,
     durationMs: ran.durationMs,

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { cryptoModule } from '../deferred-packages.js';
 import fs from 'node:fs';
 import os from 'node:os';
 
@@ -53,7 +53,7 @@ export interface LeaseBackend {
  */
 export class Leases {
   /** `host:pid:random`, so that a lease says who holds it, and a dead holder can be recognised. */
-  readonly owner = `${HOST}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly owner = `${thisHost()}:${process.pid}:${cryptoModule().randomUUID().slice(0, 8)}`;
   readonly #backend: Promise<LeaseBackend>;
   readonly #namespace: string;
   readonly #held = new Set<string>();
@@ -152,21 +152,28 @@ export class Leases {
  * containers (or two machines) may share a hostname, and only a process in the same namespace
  * of the same boot can tell from a pid whether a holder still runs.
  */
-const HOST = (() => {
+let hostName: string | undefined;
+
+/** This host's name, made on first use (it hashes with node:crypto, which importing littlepipes does not load). */
+function thisHost(): string {
+  return (hostName ??= hostId());
+}
+
+function hostId(): string {
   const name = os.hostname().replaceAll(':', '-');
   try {
     const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
     const pids = fs.readlinkSync('/proc/self/ns/pid');
-    return `${name}~${createHash('sha256').update(`${boot} ${pids}`).digest('hex').slice(0, 8)}`;
+    return `${name}~${cryptoModule().createHash('sha256').update(`${boot} ${pids}`).digest('hex').slice(0, 8)}`;
   } catch {
     return name;
   }
-})();
+}
 
 /** False when the owner was a process of this host that no longer exists; true when it may be alive. */
 function isAlive(owner: string): boolean {
   const [host, pid] = owner.split(':');
-  if (host !== HOST) return true;
+  if (host !== thisHost()) return true;
   try {
     process.kill(Number(pid), 0);
     return true;

@@ -5,7 +5,7 @@ import { PACKAGE_SYMBOL } from '../fingerprint/code.js';
 import { currentCodeAnalysis, definitionFingerprint } from '../fingerprint/definition.js';
 import type { Codec } from '../cache/codec.js';
 import type { AnyTask } from '../task.js';
-import { SESSION_ID } from '../session.js';
+import { sessionId } from '../session.js';
 
 /** A task's input and output files as they are now. */
 export interface CurrentFiles {
@@ -180,7 +180,7 @@ function entryStaleness(task: AnyTask, entry: CacheEntry | undefined, now: numbe
   if (!entry) return { kind: 'never ran' };
   if (entry.state === 'failed') return { kind: 'failed last run', message: entry.error?.message ?? 'unknown error' };
   if (entry.state === 'expired') return { kind: 'expired', detail: entry.expiry };
-  if (entry.scope?.kind === 'session' && entry.scope.id !== SESSION_ID) {
+  if (entry.scope?.kind === 'session' && entry.scope.id !== sessionId()) {
     return { kind: 'expired', detail: 'stored by another session (expire.session())' };
   }
   if (entry.scope?.kind === 'run' && entry.scope.id !== runId) {

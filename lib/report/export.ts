@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ColumnSource } from 'hyparquet-writer';
 import { copyThatMade, requirePeer } from '../cache/formats/peers.js';
 import { isArqueroTable, isArrowTable, isPolarsFrame } from '../cache/formats/tables.js';
-import { csvStringifyModule, parquetWriterModule } from '../deferred-packages.js';
+import { cryptoModule, csvStringifyModule, parquetWriterModule } from '../deferred-packages.js';
 import { InvalidOptionError } from '../errors.js';
 import { suggest } from '../names.js';
 import type { Profile } from '../plan/selection.js';
@@ -147,7 +146,7 @@ function jsonText(value: unknown): string {
   let mark: string | undefined;
   const text = JSON.stringify(value, (_key, item: unknown) => {
     if (typeof item !== 'bigint') return item;
-    mark ??= `bigint-${randomBytes(8).toString('hex')}:`;
+    mark ??= `bigint-${cryptoModule().randomBytes(8).toString('hex')}:`;
     return `${mark}${item}`;
   });
   return mark === undefined ? text : text.replaceAll(new RegExp(`"${mark}(-?\\d+)"`, 'g'), '$1');
@@ -155,7 +154,7 @@ function jsonText(value: unknown): string {
 
 /** Writes beside the file, then renames: a reader never sees half a file, a failure leaves none. */
 function writeAtomically(file: string, bytes: Uint8Array): void {
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${cryptoModule().randomBytes(4).toString('hex')}.tmp`);
   try {
     fs.writeFileSync(temporary, bytes);
     fs.renameSync(temporary, file);

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { cryptoModule } from '../deferred-packages.js';
 import { type CacheEntry, failureEntry, resultEntry } from '../cache/entry.js';
 import type { Leases } from '../cache/leases.js';
 import type { ResultStore } from '../cache/store.js';
@@ -107,7 +107,7 @@ interface TaskState {
  * loop rather than by recursion, so a chain of any length cannot overflow the stack.
  */
 export class Run {
-  readonly id = randomUUID();
+  readonly id = cryptoModule().randomUUID();
   readonly #parts: RunParts;
   readonly #settings: RunSettings;
   readonly #states = new Map<string, TaskState>();

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { cryptoModule } from '../../deferred-packages.js';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue as BullQueue, QueueEvents as BullQueueEvents } from 'bullmq';
@@ -46,7 +46,7 @@ export async function openBullmqExecutor(options: BullmqExecutorOptions): Promis
   const connection = await connectRedis(options.connection, `The bullmq executor of ${options.pipeline}`);
   const name = queueName(options.namespace);
   const coordinator = `${os.hostname()}:${process.pid}`;
-  const prefix = randomUUID();
+  const prefix = cryptoModule().randomUUID();
   let jobs = 0;
   const waiting = new Map<string, Waiting>();
   let queue: BullQueue | undefined;
