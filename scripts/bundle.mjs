@@ -15,7 +15,23 @@ const dist = path.join(root, 'dist');
 /** The ways in: the package's exports, the command line, and what is started by its file (lib/own-package.ts). */
 const ENTRIES = ['index', 'report/pictures/index', 'cli/main', 'run/executors/thread-worker', 'typescript/hooks'];
 
+/**
+ * Node's own fs, os and path, taken with process.getBuiltinModule instead of an ES import.
+ * Node 20 makes an ES module of a builtin the first time one is imported, reading every export:
+ * fs's ReadStream getter then loads all of node:stream (about 3 ms of every import of littlepipes,
+ * which uses no stream at import; issue 15). lib/ imports these three only as
+ * the default export; a named import of one fails the build here ("No matching export").
+ */
+const builtinsWithoutFacade = {
+  name: 'builtins-without-facade',
+  setup(build) {
+    build.onResolve({ filter: /^node:(fs|os|path)$/ }, (args) => ({ path: args.path, namespace: 'builtin' }));
+    build.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `export default process.getBuiltinModule(${JSON.stringify(args.path)});`, loader: 'js' }));
+  },
+};
+
 const result = await build({
+  plugins: [builtinsWithoutFacade],
   absWorkingDir: root,
   entryPoints: Object.fromEntries(ENTRIES.map((name) => [name, `lib/${name}.ts`])),
   outdir: dist,

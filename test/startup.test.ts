@@ -10,6 +10,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { promisify } from 'node:util';
 import { CLI, makeProject } from './cli/project.js';
 
 /** What a plain pipeline never needs: each has its one use. */
@@ -34,6 +35,8 @@ register(new URL('./recorder-hooks.mjs', import.meta.url));
 const cache = createRequire(import.meta.url).cache;
 process.on('exit', () => fs.appendFileSync(process.env.LOADED_LIST, Object.keys(cache).join('\\n') + '\\n'));
 `;
+
+const run = promisify(execFile);
 
 /** A user's project with the recorder beside its pipeline module. */
 function project(files: Record<string, string> = {}): string {
@@ -105,6 +108,17 @@ test('importing littlepipes loads none of the packages a run may not need, nor t
   assert.equal(loaded.stdout.trim(), 'function');
   assertLoaded(loaded, ['keyv'], 'importing littlepipes'); // The recorder sees what is loaded.
   assertNotLoaded(loaded, [...OPTIONAL, ...FIRST_PLAN, 'pino', 'commander', 'oxc-transform', 'tsx', '@keyv/sqlite', 'sqlite3'], 'importing littlepipes');
+});
+
+test('importing littlepipes loads none of Node\'s own modules it needs only later: streams, crypto, v8, child_process, readline', async () => {
+  const script = "const before = new Set(process.moduleLoadList);\nawait import('littlepipes');\nconsole.log(JSON.stringify(process.moduleLoadList.filter((name) => !before.has(name))));\n";
+  const root = project({ 'builtins.mjs': script });
+  // Without the recorder, whose own imports would load some of them first.
+  const { stdout } = await run(process.execPath, ['builtins.mjs'], { cwd: root });
+  const modules = JSON.parse(stdout.trim().split('\n').at(-1)!) as string[];
+  assert.ok(modules.some((name) => name.startsWith('NativeModule ')), `the list names Node's modules: ${modules.join(', ')}`);
+  const found = modules.filter((name) => /^NativeModule (stream|crypto|v8|child_process|readline)$/.test(name));
+  assert.deepEqual(found, [], `importing littlepipes loaded ${found.join(', ')}`);
 });
 
 test('planning and running a plain pipeline without progress loads none of the optional packages, nor pino while no task logs', async () => {
